@@ -1,0 +1,65 @@
+/**
+ * Reason codes of the external contract (DESIGN.md §6 and §7). Callers and tests branch
+ * on the code, never on the message, so these strings are stable.
+ */
+export const REASON_CODES = [
+  // §6 import / verification
+  'FETCH_FAILED',
+  'TOO_LARGE',
+  'MALFORMED',
+  'SIGNATURE_INVALID',
+  'WEAK_ALGORITHM',
+  'CHAIN_UNTRUSTED',
+  'CERT_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'KEY_USAGE',
+  'CERT_REVOKED',
+  'CRL_STALE',
+  'SUBJECT_MISMATCH',
+  'NOT_CANONICAL',
+  'CATALOG_EXPIRED',
+  'EQUIVOCATION',
+  'ROLLBACK',
+  // §7 deploy gate
+  'UNKNOWN_IMAGE',
+  'NOT_ENDORSED',
+  'SUBSCRIPTION_DISABLED',
+  'NOT_APPROVED',
+  'NOT_FETCHED',
+  'HASH_MISMATCH',
+  'SIGNER_REVOKED',
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** Codes for usage, configuration and operational errors that are not verification results. */
+export type OperationalCode =
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'CONFIG'
+  | 'INTERNAL';
+
+export type ErrorCode = ReasonCode | OperationalCode;
+
+/**
+ * The one error base of vmic: a stable code, a human message, and optionally the
+ * named rule that failed (e.g. `basicConstraints.cA`, RFC 5280 §4.2.1.9) and a cause.
+ */
+export class VmicError extends Error {
+  readonly code: ErrorCode;
+  readonly rule: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { rule?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VmicError';
+    this.code = code;
+    this.rule = options.rule;
+  }
+}
+
+export function isVmicError(e: unknown): e is VmicError {
+  return e instanceof VmicError;
+}
