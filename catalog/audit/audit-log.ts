@@ -1,0 +1,144 @@
+import crypto from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditTable, Database } from '../store/schema.ts';
+import type { Tx } from '../store/write-transaction.ts';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEvent {
+  actor: string;
+  action: string;
+  subject: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Hash of one entry over all its fields and the previous hash. Threat: history edited in
+ * the database (an entry changed, removed or reordered) — any such edit breaks every later
+ * link, and `vmic audit verify` names the first entry that no longer matches.
+ */
+export function entryHash(e: Omit<AuditRecord, 'hash' | 'details'> & { details: string }): string {
+  const material = JSON.stringify([
+    e.seq,
+    e.at,
+    e.actor,
+    e.action,
+    e.subject,
+    e.details,
+    e.prevHash,
+  ]);
+  return crypto.createHash('sha256').update(material, 'utf8').digest('hex');
+}
+
+/** Appends inside the caller's write transaction, so the entry commits with the change it records. */
+export async function appendAudit(tx: Tx, event: AuditEvent, at: Date): Promise<AuditRecord> {
+  const head = await tx
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const seq = (head?.seq ?? 0) + 1;
+  const prevHash = head?.hash ?? GENESIS_HASH;
+  const details = JSON.stringify(event.details ?? {});
+  const row = {
+    seq,
+    at: at.toISOString(),
+    actor: event.actor,
+    action: event.action,
+    subject: event.subject,
+    details,
+    prevHash,
+  };
+  const hash = entryHash(row);
+  await tx
+    .insertInto('audit_log')
+    .values({
+      seq,
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      subject: row.subject,
+      details,
+      prev_hash: prevHash,
+      hash,
+    })
+    .execute();
+  return { ...row, details: event.details ?? {}, hash };
+}
+
+export type AuditVerdict =
+  | { ok: true; entries: number; head: string }
+  | { ok: false; entries: number; firstBad: number; problem: string };
+
+/** Recomputes the whole chain in order; reports the first entry that does not match. */
+export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerdict> {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for await (const r of iterateAudit(db)) {
+    count++;
+    const problem =
+      r.seq !== expectedSeq
+        ? `entry ${expectedSeq} is missing (next is ${r.seq})`
+        : r.prev_hash !== prev
+          ? 'prev_hash does not match the previous entry'
+          : entryHash({
+                seq: r.seq,
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                subject: r.subject,
+                details: r.details,
+                prevHash: r.prev_hash,
+              }) !== r.hash
+            ? 'content does not match its hash'
+            : undefined;
+    if (problem)
+      return { ok: false, entries: count, firstBad: Math.min(r.seq, expectedSeq), problem };
+    prev = r.hash;
+    expectedSeq++;
+  }
+  return { ok: true, entries: count, head: prev };
+}
+
+/** Pages through the log so that verifying or exporting a long history stays in bounded memory. */
+export async function* iterateAudit(db: Kysely<Database>, pageSize = 1000) {
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.seq;
+  }
+}
+
+export function toAuditRecord(r: Selectable<AuditTable>): AuditRecord {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

@@ -1,0 +1,91 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { VmicError } from '../../pki/errors.ts';
+import { DigestingStream, SHA256_HEX, digestsEqual, type Digest } from './digest.ts';
+
+export interface IngestOptions {
+  maxBytes: number;
+  /** When given, bytes that do not match are refused and nothing is stored. */
+  expected?: { sha256: string; size: number };
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Content-addressed local blob store: `blobs/sha256/ab/abcdef...`. A blob's name is its
+ * hash, so no caller-supplied name ever reaches the file system (threat: path traversal).
+ * Bytes land in `blobs/tmp/` first and are renamed into place only once complete and
+ * hashed, so an interrupted upload leaves no blob and no stray file.
+ */
+export class BlobStore {
+  private readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = path.join(root, 'tmp');
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+    fs.mkdirSync(path.join(root, 'sha256'), { recursive: true });
+  }
+
+  pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new VmicError('BAD_REQUEST', 'not a SHA-256 hex digest');
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
+  }
+
+  has(sha256: string): boolean {
+    return SHA256_HEX.test(sha256) && fs.existsSync(this.pathOf(sha256));
+  }
+
+  /** Streams `source` into the store; returns its digest. */
+  async ingest(source: Readable, opts: IngestOptions): Promise<Digest> {
+    const tmp = path.join(this.tmpDir, `${crypto.randomUUID()}.part`);
+    const digesting = new DigestingStream(opts.maxBytes, opts.onProgress);
+    try {
+      await pipeline(source, digesting, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640 }));
+      const digest = digesting.digest();
+      if (opts.expected) checkExpected(digest, opts.expected);
+      const final = this.pathOf(digest.sha256);
+      fs.mkdirSync(path.dirname(final), { recursive: true });
+      fs.renameSync(tmp, final);
+      return digest;
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /** Adopts an existing file by copying it through the hashing path. */
+  ingestFile(file: string, opts: IngestOptions): Promise<Digest> {
+    return this.ingest(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), opts);
+  }
+
+  /** Removes temporary files left by a crash (not by a running upload: only older ones). */
+  sweepTemporary(olderThanMs: number, now: Date): number {
+    let removed = 0;
+    for (const name of fs.readdirSync(this.tmpDir)) {
+      const p = path.join(this.tmpDir, name);
+      if (now.getTime() - fs.statSync(p).mtimeMs > olderThanMs) {
+        fs.rmSync(p, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  temporaryFiles(): string[] {
+    return fs.readdirSync(this.tmpDir);
+  }
+}
+
+function checkExpected(actual: Digest, expected: { sha256: string; size: number }): void {
+  if (actual.size !== expected.size) {
+    throw new VmicError('HASH_MISMATCH', `size is ${actual.size}, expected ${expected.size}`);
+  }
+  if (!digestsEqual(actual.sha256, expected.sha256)) {
+    throw new VmicError(
+      'HASH_MISMATCH',
+      `SHA-256 is ${actual.sha256}, expected ${expected.sha256}`,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { VmicError } from '../../pki/errors.ts';
+
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export interface Digest {
+  sha256: string;
+  size: number;
+}
+
+/**
+ * A pass-through that hashes what flows through it and stops at a byte limit. Images are
+ * many GiB: they are hashed while streaming, never held in memory (threat: memory
+ * exhaustion by one large upload), and a body longer than allowed is cut off at the limit
+ * (threat: endless data).
+ */
+export class DigestingStream extends Transform {
+  private readonly hash = crypto.createHash('sha256');
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onProgress?: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(new VmicError('TOO_LARGE', `more than ${this.maxBytes} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onProgress?.(this.bytes);
+    done(null, chunk);
+  }
+
+  digest(): Digest {
+    return { sha256: this.hash.digest('hex'), size: this.bytes };
+  }
+}
+
+/** SHA-256 of a file, streamed in 1 MiB reads. */
+export async function hashFile(
+  file: string,
+  onProgress?: (bytes: number) => void,
+): Promise<Digest> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    onProgress?.(size);
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Constant-time comparison of two hex digests (threat: timing oracle on expected hashes). */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a.toLowerCase(), 'utf8');
+  const y = Buffer.from(b.toLowerCase(), 'utf8');
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}

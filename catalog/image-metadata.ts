@@ -1,0 +1,57 @@
+import { VmicError } from '../pki/errors.ts';
+
+/** Descriptive fields of an image, as signed into the catalog (DESIGN.md §2). */
+export interface ImageMetadata {
+  title: string;
+  description?: string | undefined;
+  version?: string | undefined;
+  osFamily?: string | undefined;
+  osName?: string | undefined;
+  osVersion?: string | undefined;
+  arch?: string | undefined;
+  hypervisor?: string | undefined;
+  format?: string | undefined;
+}
+
+export const METADATA_FIELDS = [
+  'title',
+  'description',
+  'version',
+  'osFamily',
+  'osName',
+  'osVersion',
+  'arch',
+  'hypervisor',
+  'format',
+] as const;
+
+// Control characters other than newline/tab in a description would make feeds and the
+// admin pages misleading (threat: log and display spoofing); they are refused outright.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- as above
+const SINGLE_LINE_CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Copies the known fields into plain data, trims them, and enforces bounds. */
+export function checkMetadata(
+  input: Record<string, unknown>,
+  maxChars: number,
+  opts: { partial?: boolean } = {},
+): Partial<ImageMetadata> {
+  const out: Record<string, string | undefined> = {};
+  for (const field of METADATA_FIELDS) {
+    const raw = input[field];
+    if (raw === undefined || raw === null) continue;
+    if (typeof raw !== 'string') throw new VmicError('BAD_REQUEST', `${field} must be a string`);
+    const value = raw.trim();
+    if (value.length > maxChars)
+      throw new VmicError('TOO_LARGE', `${field} is longer than ${maxChars} characters`);
+    if ((field === 'description' ? CONTROL : SINGLE_LINE_CONTROL).test(value)) {
+      throw new VmicError('BAD_REQUEST', `${field} contains control characters`);
+    }
+    out[field] = value === '' ? undefined : value;
+  }
+  if (!opts.partial && !out.title) throw new VmicError('BAD_REQUEST', 'title is required');
+  if ('title' in out && !out.title) throw new VmicError('BAD_REQUEST', 'title must not be empty');
+  return out;
+}

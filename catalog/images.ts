@@ -1,0 +1,322 @@
+import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Selectable } from 'kysely';
+import { VmicError } from '../pki/errors.ts';
+import type { Instance } from './instance.ts';
+import { checkImageIdentifier } from './names.ts';
+import { checkMetadata, type ImageMetadata } from './image-metadata.ts';
+import { SHA256_HEX } from './blobs/digest.ts';
+import { writeTransaction, type Tx } from './store/write-transaction.ts';
+import { appendAudit } from './audit/audit-log.ts';
+import type { ImageTable } from './store/schema.ts';
+
+export interface Image extends ImageMetadata {
+  id: number;
+  endorser: string;
+  identifier: string;
+  byteSize: number;
+  sha256: string;
+  /** Where sites download the bytes: an external URL, or this instance's blob path. */
+  downloadUrl: string;
+  storedHere: boolean;
+  status: 'endorsed' | 'withdrawn';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ImageInput {
+  endorser: string;
+  /** Reuse an identifier to publish a new version of the same image. */
+  identifier?: string | undefined;
+  metadata: Record<string, unknown>;
+  actor: string;
+}
+
+/** Registers an image whose bytes stream in now (upload or local file); hashed while streaming. */
+export async function addImageFromStream(
+  inst: Instance,
+  input: ImageInput & { source: Readable; onProgress?: (bytes: number) => void },
+): Promise<Image> {
+  const metadata = checkMetadata(input.metadata, inst.config.limits.metadataChars) as ImageMetadata;
+  if (input.identifier !== undefined) checkImageIdentifier(input.identifier);
+  const endorserId = await endorserIdOf(inst, input.endorser);
+  const digest = await inst.blobs.ingest(input.source, {
+    maxBytes: inst.config.limits.imageBytes,
+    ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+  });
+  return writeTransaction(inst.store, async (tx) => {
+    await tx
+      .insertInto('blobs')
+      .values({
+        sha256: digest.sha256,
+        sha512: null,
+        byte_size: digest.size,
+        created_at: inst.now().toISOString(),
+      })
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+    return upsertImage(inst, tx, endorserId, input, metadata, {
+      sha256: digest.sha256,
+      size: digest.size,
+      url: null,
+    });
+  });
+}
+
+/** Registers an image hosted elsewhere, by URL and its already-known SHA-256 and size. */
+export async function registerImageByUrl(
+  inst: Instance,
+  input: ImageInput & { url: string; sha256: string; size: number },
+): Promise<Image> {
+  const metadata = checkMetadata(input.metadata, inst.config.limits.metadataChars) as ImageMetadata;
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw new VmicError('BAD_REQUEST', `not a URL: ${input.url}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new VmicError('BAD_REQUEST', 'download URL must be http or https');
+  const sha256 = input.sha256.toLowerCase();
+  if (!SHA256_HEX.test(sha256)) throw new VmicError('BAD_REQUEST', 'sha256 must be 64 hex digits');
+  if (!Number.isSafeInteger(input.size) || input.size < 0)
+    throw new VmicError('BAD_REQUEST', 'size must be a non-negative integer');
+  if (input.size > inst.config.limits.imageBytes)
+    throw new VmicError(
+      'TOO_LARGE',
+      `size exceeds the limit of ${inst.config.limits.imageBytes} bytes`,
+    );
+  const endorserId = await endorserIdOf(inst, input.endorser);
+  return writeTransaction(inst.store, (tx) =>
+    upsertImage(inst, tx, endorserId, input, metadata, {
+      sha256,
+      size: input.size,
+      url: url.toString(),
+    }),
+  );
+}
+
+async function upsertImage(
+  inst: Instance,
+  tx: Tx,
+  endorserId: number,
+  input: ImageInput,
+  m: ImageMetadata,
+  bytes: { sha256: string; size: number; url: string | null },
+): Promise<Image> {
+  const now = inst.now().toISOString();
+  const identifier =
+    input.identifier === undefined ? crypto.randomUUID() : checkImageIdentifier(input.identifier);
+  const values = {
+    title: m.title,
+    description: m.description ?? null,
+    version: m.version ?? null,
+    os_family: m.osFamily ?? null,
+    os_name: m.osName ?? null,
+    os_version: m.osVersion ?? null,
+    arch: m.arch ?? null,
+    hypervisor: m.hypervisor ?? null,
+    format: m.format ?? null,
+    byte_size: bytes.size,
+    sha256: bytes.sha256,
+    download_url: bytes.url,
+    status: 'endorsed' as const,
+    updated_at: now,
+  };
+  const existing = await tx
+    .selectFrom('images')
+    .select('id')
+    .where('endorser_id', '=', endorserId)
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
+  if (existing) {
+    await tx.updateTable('images').set(values).where('id', '=', existing.id).execute();
+  } else {
+    await tx
+      .insertInto('images')
+      .values({ ...values, endorser_id: endorserId, identifier, created_at: now })
+      .execute();
+  }
+  await appendAudit(
+    tx,
+    {
+      actor: input.actor,
+      action: existing ? 'image.replaced' : 'image.added',
+      subject: `${input.endorser}/${identifier}`,
+      details: {
+        sha256: bytes.sha256,
+        byteSize: bytes.size,
+        title: m.title,
+        ...(bytes.url ? { downloadUrl: bytes.url } : {}),
+      },
+    },
+    inst.now(),
+  );
+  return getImage(inst, input.endorser, identifier, tx);
+}
+
+/** Changes descriptive metadata only; bytes and hash are changed by adding a new version. */
+export async function updateImageMetadata(
+  inst: Instance,
+  input: { endorser: string; identifier: string; metadata: Record<string, unknown>; actor: string },
+): Promise<Image> {
+  const m = checkMetadata(input.metadata, inst.config.limits.metadataChars, { partial: true });
+  return writeTransaction(inst.store, async (tx) => {
+    const img = await getImage(inst, input.endorser, input.identifier, tx);
+    const set: Partial<Record<string, string | null>> = {};
+    const columns: Record<keyof ImageMetadata, keyof ImageTable> = {
+      title: 'title',
+      description: 'description',
+      version: 'version',
+      osFamily: 'os_family',
+      osName: 'os_name',
+      osVersion: 'os_version',
+      arch: 'arch',
+      hypervisor: 'hypervisor',
+      format: 'format',
+    };
+    for (const field of Object.keys(input.metadata) as (keyof ImageMetadata)[]) {
+      if (field in columns) set[columns[field]] = m[field] ?? null;
+    }
+    if (Object.keys(set).length === 0) return img;
+    await tx
+      .updateTable('images')
+      .set({ ...set, updated_at: inst.now().toISOString() })
+      .where('id', '=', img.id)
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor: input.actor,
+        action: 'image.updated',
+        subject: `${input.endorser}/${input.identifier}`,
+        details: { fields: Object.keys(set) },
+      },
+      inst.now(),
+    );
+    return getImage(inst, input.endorser, input.identifier, tx);
+  });
+}
+
+export async function withdrawImage(
+  inst: Instance,
+  input: { endorser?: string | undefined; identifier: string; actor: string },
+): Promise<Image> {
+  return writeTransaction(inst.store, async (tx) => {
+    const img = await findImage(inst, input.identifier, input.endorser, tx);
+    if (img.status === 'withdrawn') return img;
+    await tx
+      .updateTable('images')
+      .set({ status: 'withdrawn', updated_at: inst.now().toISOString() })
+      .where('id', '=', img.id)
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor: input.actor,
+        action: 'image.withdrawn',
+        subject: `${img.endorser}/${img.identifier}`,
+        details: { sha256: img.sha256 },
+      },
+      inst.now(),
+    );
+    return { ...img, status: 'withdrawn' };
+  });
+}
+
+function imageQuery(db: Instance['store']['db'] | Tx) {
+  return db
+    .selectFrom('images')
+    .innerJoin('endorsers', 'endorsers.id', 'images.endorser_id')
+    .selectAll('images')
+    .select('endorsers.name as endorser_name');
+}
+
+export async function listImages(
+  inst: Instance,
+  filter: { endorser?: string | undefined; status?: 'endorsed' | 'withdrawn' } = {},
+  db: Instance['store']['db'] | Tx = inst.store.db,
+): Promise<Image[]> {
+  let q = imageQuery(db);
+  if (filter.endorser) q = q.where('endorsers.name', '=', filter.endorser);
+  if (filter.status) q = q.where('images.status', '=', filter.status);
+  const rows = await q.orderBy('endorsers.name').orderBy('images.identifier').execute();
+  return rows.map((r) => toImage(inst, r));
+}
+
+export async function getImage(
+  inst: Instance,
+  endorser: string,
+  identifier: string,
+  db: Instance['store']['db'] | Tx = inst.store.db,
+): Promise<Image> {
+  const row = await imageQuery(db)
+    .where('endorsers.name', '=', endorser)
+    .where('images.identifier', '=', identifier)
+    .executeTakeFirst();
+  if (!row) throw new VmicError('NOT_FOUND', `no image ${identifier} for endorser ${endorser}`);
+  return toImage(inst, row);
+}
+
+/** IMAGE as in DESIGN.md §5: an identifier or `sha256:HEX`; ambiguous matches are refused. */
+export async function findImage(
+  inst: Instance,
+  ref: string,
+  endorser?: string,
+  db: Instance['store']['db'] | Tx = inst.store.db,
+): Promise<Image> {
+  let q = imageQuery(db);
+  if (ref.startsWith('sha256:')) {
+    const hex = ref.slice(7).toLowerCase();
+    if (!SHA256_HEX.test(hex))
+      throw new VmicError('BAD_REQUEST', 'sha256: must be followed by 64 hex digits');
+    q = q.where('images.sha256', '=', hex);
+  } else {
+    q = q.where('images.identifier', '=', ref);
+  }
+  if (endorser) q = q.where('endorsers.name', '=', endorser);
+  const rows = await q.limit(2).execute();
+  if (rows.length === 0) throw new VmicError('NOT_FOUND', `no image ${ref}`);
+  if (rows.length > 1)
+    throw new VmicError('CONFLICT', `${ref} matches several images; name the endorser`);
+  return toImage(inst, rows[0]!);
+}
+
+async function endorserIdOf(inst: Instance, name: string): Promise<number> {
+  const row = await inst.store.db
+    .selectFrom('endorsers')
+    .select('id')
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (!row) throw new VmicError('NOT_FOUND', `no endorser named ${name}`);
+  return row.id;
+}
+
+export function blobUrl(publicUrl: string, sha256: string): string {
+  return `${publicUrl}/blobs/sha256/${sha256}`;
+}
+
+function toImage(inst: Instance, r: Selectable<ImageTable> & { endorser_name: string }): Image {
+  const opt = (v: string | null) => v ?? undefined;
+  return {
+    id: r.id,
+    endorser: r.endorser_name,
+    identifier: r.identifier,
+    title: r.title,
+    description: opt(r.description),
+    version: opt(r.version),
+    osFamily: opt(r.os_family),
+    osName: opt(r.os_name),
+    osVersion: opt(r.os_version),
+    arch: opt(r.arch),
+    hypervisor: opt(r.hypervisor),
+    format: opt(r.format),
+    byteSize: r.byte_size,
+    sha256: r.sha256,
+    downloadUrl: r.download_url ?? blobUrl(inst.config.publicUrl, r.sha256),
+    storedHere: r.download_url === null,
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

@@ -1,0 +1,227 @@
+import type { NamedNode, Quad, Term } from 'n3';
+import { isNonNegativeInteger, isPositiveInteger, isSha256Hex, parseDateTime } from './lexical.ts';
+import { malformed } from './malformed.ts';
+import type { CatalogDocument, CatalogImage } from './model.ts';
+import { OPTIONAL_IMAGE_FIELDS } from './model.ts';
+import { IMAGE_FIELD_PREDICATES } from './image-fields.ts';
+import { DCAT, DCTERMS, FOAF, PREFIXES, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
+
+type Objects = Map<string, Term[]>;
+
+/** `dcterms:title` for an IRI under a known prefix: the rule names in MALFORMED errors. */
+function curie(iri: string): string {
+  for (const [prefix, ns] of Object.entries(PREFIXES)) {
+    if (iri.startsWith(ns)) return `${prefix}:${iri.slice(ns.length)}`;
+  }
+  return iri === RDF.type.value ? 'rdf:type' : iri;
+}
+
+/**
+ * Strict reader for imported catalogs (DESIGN §6 step 7). The graph is attacker-shaped
+ * until proven otherwise: every property the site relies on must be present exactly once
+ * with the datatype of §2, so that no two readers can see different values in one signed
+ * graph. Unknown extra triples are ignored (they are signed, but carry no meaning to us).
+ */
+export function quadsToCatalog(quads: readonly Quad[]): CatalogDocument {
+  const graph = indexBySubject(quads);
+
+  const catalogs = [...graph].filter(([, p]) => hasObject(p, RDF.type, DCAT.Catalog));
+  if (catalogs.length !== 1) {
+    throw malformed('dcat:Catalog', `expected exactly one dcat:Catalog, found ${catalogs.length}`);
+  }
+  const [catalogIri, catalog] = catalogs[0]!;
+  const read = new SubjectReader(graph);
+
+  const publisherIri = read.iri(catalogIri, catalog, DCTERMS.publisher);
+  const publisher = read.subject(publisherIri, FOAF.Agent, DCTERMS.publisher);
+  const images: CatalogImage[] = [];
+  const identifiers = new Set<string>();
+  for (const dataset of catalog.get(DCAT.dataset.value) ?? []) {
+    if (dataset.termType !== 'NamedNode') {
+      throw malformed('dcat:dataset', `dcat:dataset of ${catalogIri} must be an IRI`);
+    }
+    const image = readImage(read, dataset.value);
+    if (identifiers.has(image.identifier)) {
+      throw malformed('dcterms:identifier', `duplicate image identifier ${image.identifier}`);
+    }
+    identifiers.add(image.identifier);
+    images.push(image);
+  }
+
+  return {
+    iri: catalogIri,
+    title: read.string(catalogIri, catalog, DCTERMS.title),
+    issued: read.dateTime(catalogIri, catalog, DCTERMS.issued),
+    sequence: read.integer(catalogIri, catalog, VMIC.sequence, XSD.positiveInteger),
+    expires: read.dateTime(catalogIri, catalog, VMIC.expires),
+    publisher: {
+      iri: publisherIri,
+      name: read.string(publisherIri, publisher, FOAF.name),
+      x509Subject: read.string(publisherIri, publisher, VMIC.x509Subject),
+      x509Issuer: read.string(publisherIri, publisher, VMIC.x509Issuer),
+    },
+    images,
+  };
+}
+
+function readImage(read: SubjectReader, iri: string): CatalogImage {
+  const image = read.subject(iri, DCAT.Dataset, DCAT.dataset);
+  if (!hasObject(image, RDF.type, VMIC.Image)) {
+    throw malformed('rdf:type', `dataset ${iri} is not a vmic:Image`);
+  }
+  const diskIri = read.iri(iri, image, DCAT.distribution);
+  const disk = read.subject(diskIri, DCAT.Distribution, DCAT.distribution);
+  const checksumIri = read.iri(diskIri, disk, SPDX.checksum);
+  const checksum = read.subject(checksumIri, SPDX.Checksum, SPDX.checksum);
+
+  // An allow-list of one: a catalog naming another algorithm (or SHA-1) pins nothing we check.
+  if (read.iri(checksumIri, checksum, SPDX.algorithm) !== SPDX.checksumAlgorithm_sha256.value) {
+    throw malformed(
+      'spdx:algorithm',
+      `checksum ${checksumIri} is not spdx:checksumAlgorithm_sha256`,
+    );
+  }
+  const sha256 = read.typed(checksumIri, checksum, SPDX.checksumValue, XSD.hexBinary);
+  if (!isSha256Hex(sha256)) {
+    throw malformed('spdx:checksumValue', `checksum ${checksumIri} is not 64 lowercase hex digits`);
+  }
+
+  const result: CatalogImage = {
+    iri,
+    identifier: read.string(iri, image, DCTERMS.identifier),
+    title: read.string(iri, image, DCTERMS.title),
+    distribution: {
+      iri: diskIri,
+      downloadUrl: read.iri(diskIri, disk, DCAT.downloadURL),
+      byteSize: read.integer(diskIri, disk, DCAT.byteSize, XSD.nonNegativeInteger),
+      sha256,
+      checksumIri,
+    },
+  };
+  for (const field of OPTIONAL_IMAGE_FIELDS) {
+    const value = read.optionalString(iri, image, IMAGE_FIELD_PREDICATES[field]);
+    if (value !== undefined) result[field] = value;
+  }
+  const format = read.optionalString(diskIri, disk, DCTERMS.format);
+  if (format !== undefined) result.distribution.format = format;
+  return result;
+}
+
+function indexBySubject(quads: readonly Quad[]): Map<string, Objects> {
+  const graph = new Map<string, Objects>();
+  for (const q of quads) {
+    // No blank nodes (§2): they cannot be named in a dispute, and graphs of them are the
+    // only inputs for which RDFC-1.0 does expensive work ("poison" graphs).
+    if (q.subject.termType === 'BlankNode' || q.object.termType === 'BlankNode') {
+      throw malformed('blankNode', 'the catalog graph must not contain blank nodes');
+    }
+    if (q.graph.termType !== 'DefaultGraph') {
+      throw malformed('graph', 'the catalog must be in the default graph only');
+    }
+    if (q.subject.termType !== 'NamedNode' || q.predicate.termType !== 'NamedNode') {
+      throw malformed('rdf:Statement', 'subjects and predicates must be IRIs');
+    }
+    let objects = graph.get(q.subject.value);
+    if (objects === undefined) graph.set(q.subject.value, (objects = new Map()));
+    const list = objects.get(q.predicate.value);
+    if (list === undefined) objects.set(q.predicate.value, [q.object]);
+    else list.push(q.object);
+  }
+  return graph;
+}
+
+function hasObject(objects: Objects, predicate: NamedNode, object: NamedNode): boolean {
+  return (objects.get(predicate.value) ?? []).some((o) => o.equals(object));
+}
+
+class SubjectReader {
+  constructor(private readonly graph: Map<string, Objects>) {}
+
+  /** The properties of a node that must exist and carry `type`; `via` names the link. */
+  subject(iri: string, type: NamedNode, via: NamedNode): Objects {
+    const objects = this.graph.get(iri);
+    if (objects === undefined || !hasObject(objects, RDF.type, type)) {
+      throw malformed(
+        curie(via.value),
+        `${iri} (via ${curie(via.value)}) is not a ${curie(type.value)}`,
+      );
+    }
+    return objects;
+  }
+
+  one(iri: string, objects: Objects, predicate: NamedNode): Term {
+    const optional = this.optional(iri, objects, predicate);
+    if (optional === undefined) {
+      throw malformed(curie(predicate.value), `${iri} has no ${curie(predicate.value)}`);
+    }
+    return optional;
+  }
+
+  optional(iri: string, objects: Objects, predicate: NamedNode): Term | undefined {
+    const values = objects.get(predicate.value);
+    if (values !== undefined && values.length > 1) {
+      throw malformed(
+        curie(predicate.value),
+        `${iri} has ${values.length} values of ${curie(predicate.value)}`,
+      );
+    }
+    return values?.[0];
+  }
+
+  iri(iri: string, objects: Objects, predicate: NamedNode): string {
+    const term = this.one(iri, objects, predicate);
+    if (term.termType !== 'NamedNode') {
+      throw malformed(curie(predicate.value), `${curie(predicate.value)} of ${iri} must be an IRI`);
+    }
+    return term.value;
+  }
+
+  typed(iri: string, objects: Objects, predicate: NamedNode, datatype: NamedNode): string {
+    return this.literal(iri, predicate, this.one(iri, objects, predicate), datatype);
+  }
+
+  string(iri: string, objects: Objects, predicate: NamedNode): string {
+    return this.typed(iri, objects, predicate, XSD.string);
+  }
+
+  optionalString(iri: string, objects: Objects, predicate: NamedNode): string | undefined {
+    const term = this.optional(iri, objects, predicate);
+    return term === undefined ? undefined : this.literal(iri, predicate, term, XSD.string);
+  }
+
+  integer(iri: string, objects: Objects, predicate: NamedNode, datatype: NamedNode): number {
+    const lexical = this.typed(iri, objects, predicate, datatype);
+    const valid = datatype.equals(XSD.positiveInteger)
+      ? isPositiveInteger(lexical)
+      : isNonNegativeInteger(lexical);
+    if (!valid) {
+      throw malformed(
+        curie(predicate.value),
+        `${curie(predicate.value)} of ${iri} is not a valid ${curie(datatype.value)}: "${lexical}"`,
+      );
+    }
+    return Number(lexical);
+  }
+
+  dateTime(iri: string, objects: Objects, predicate: NamedNode): Date {
+    const lexical = this.typed(iri, objects, predicate, XSD.dateTime);
+    const date = parseDateTime(lexical);
+    if (date === undefined) {
+      throw malformed(
+        curie(predicate.value),
+        `${curie(predicate.value)} of ${iri} is not a valid xsd:dateTime: "${lexical}"`,
+      );
+    }
+    return date;
+  }
+
+  private literal(iri: string, predicate: NamedNode, term: Term, datatype: NamedNode): string {
+    if (term.termType !== 'Literal' || !term.datatype.equals(datatype)) {
+      throw malformed(
+        curie(predicate.value),
+        `${curie(predicate.value)} of ${iri} must be a ${curie(datatype.value)} literal`,
+      );
+    }
+    return term.value;
+  }
+}

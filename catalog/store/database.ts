@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider, type Migration } from 'kysely';
+import { VmicError } from '../../pki/errors.ts';
+import type { Database } from './schema.ts';
+import { migrations } from './migrations.ts';
+
+/**
+ * The store every catalog service takes: a typed query interface that is not tied to
+ * SQLite (kysely has a PostgreSQL dialect with the same API), plus a close hook.
+ */
+export interface Store {
+  readonly db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+export type Queryable = Kysely<Database>;
+
+const provider: MigrationProvider = {
+  getMigrations: async (): Promise<Record<string, Migration>> => migrations,
+};
+
+/** Opens (creating if needed) the instance database file and brings its schema up to date. */
+export async function openSqliteStore(file: string): Promise<Store> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  // WAL lets the web server read while the import cron job writes; a busy timeout makes
+  // concurrent writers queue instead of failing at once.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new VmicError('CONFIG', `database migration ${failed} failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  return { db, close: () => db.destroy() };
+}

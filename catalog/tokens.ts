@@ -1,0 +1,110 @@
+import crypto from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { VmicError } from '../pki/errors.ts';
+import type { Instance } from './instance.ts';
+import { checkEndorserName } from './names.ts';
+import { writeTransaction } from './store/write-transaction.ts';
+import { appendAudit } from './audit/audit-log.ts';
+
+/** Roles of DESIGN.md §10; an endorser role is scoped to one endorser: `endorser:NAME`. */
+export type Role = 'admin' | 'site-approver' | 'auditor' | `endorser:${string}`;
+
+export function parseRole(text: string): Role {
+  if (text === 'admin' || text === 'site-approver' || text === 'auditor') return text;
+  if (text.startsWith('endorser:')) return `endorser:${checkEndorserName(text.slice(9))}`;
+  throw new VmicError(
+    'BAD_REQUEST',
+    `unknown role ${JSON.stringify(text)}: use admin, site-approver, auditor or endorser:NAME`,
+  );
+}
+
+export interface Principal {
+  /** Who acts, as written into the audit log. */
+  id: string;
+  roles: Role[];
+}
+
+const ISSUER = 'vmic';
+const AUDIENCE = 'vmic-api';
+export const MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
+
+/**
+ * API bearer tokens: short JWTs (HS256 with a key derived from the master key), each with
+ * a recorded id so that it can be revoked and so that the audit log names the token.
+ */
+export async function createToken(
+  inst: Instance,
+  input: { role: Role; ttlSeconds: number; description?: string; actor: string },
+): Promise<{ token: string; id: string; expiresAt: string }> {
+  if (
+    !Number.isSafeInteger(input.ttlSeconds) ||
+    input.ttlSeconds < 1 ||
+    input.ttlSeconds > MAX_TOKEN_TTL_SECONDS
+  ) {
+    throw new VmicError('BAD_REQUEST', 'token lifetime must be between 1 second and 366 days');
+  }
+  const id = crypto.randomUUID();
+  const now = inst.now();
+  const exp = new Date(now.getTime() + input.ttlSeconds * 1000);
+  const token = await new SignJWT({ role: input.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setJti(id)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(Math.floor(now.getTime() / 1000))
+    .setExpirationTime(Math.floor(exp.getTime() / 1000))
+    .sign(inst.keys.tokens);
+  await writeTransaction(inst.store, async (tx) => {
+    await tx
+      .insertInto('api_tokens')
+      .values({
+        id,
+        role: input.role,
+        endorser: input.role.startsWith('endorser:') ? input.role.slice(9) : null,
+        description: input.description ?? null,
+        created_at: now.toISOString(),
+        expires_at: exp.toISOString(),
+        revoked_at: null,
+      })
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor: input.actor,
+        action: 'token.created',
+        subject: `token:${id}`,
+        details: { role: input.role, expires: exp.toISOString() },
+      },
+      now,
+    );
+  });
+  return { token, id, expiresAt: exp.toISOString() };
+}
+
+/** Verifies a bearer token: signature, algorithm allow-list, issuer, audience, expiry, revocation. */
+export async function verifyToken(inst: Instance, token: string): Promise<Principal> {
+  if (token.length > 4096) throw new VmicError('UNAUTHENTICATED', 'token too long');
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, inst.keys.tokens, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      currentDate: inst.now(),
+      requiredClaims: ['jti', 'exp'],
+    }));
+  } catch (e) {
+    const expired = e instanceof joseErrors.JWTExpired;
+    throw new VmicError('UNAUTHENTICATED', expired ? 'token expired' : 'invalid token', {
+      cause: e,
+    });
+  }
+  const row = await inst.store.db
+    .selectFrom('api_tokens')
+    .select(['role', 'revoked_at'])
+    .where('id', '=', String(payload.jti))
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null || row.role !== payload.role)
+    throw new VmicError('UNAUTHENTICATED', 'token revoked or unknown');
+  return { id: `token:${String(payload.jti)}`, roles: [parseRole(row.role)] };
+}

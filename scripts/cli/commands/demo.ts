@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { openInstance } from '../../../catalog/index.ts';
+import { DEMO_ENDORSERS, ensureDemo } from '../../demo/demo-instance.ts';
+import { instanceConfig, parse } from '../options.ts';
+import { listenAddress, SERVE_OPTIONS, serveUntilSignal } from './serve.ts';
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, SERVE_OPTIONS, false);
+  const { host, port } = listenAddress(p);
+  const inst = await openInstance(instanceConfig(p, `http://${host}:${port}`));
+  const demo = await ensureDemo(inst);
+  const base = inst.config.publicUrl;
+  const rel = path.relative(process.cwd(), demo.anchorsFile) || demo.anchorsFile;
+  await serveUntilSignal(inst, host, port, () => {
+    const lines = [
+      '',
+      `vmic demo is ready${demo.created ? ' (demo PKI, endorsers, sample images and catalogs created)' : ''}.`,
+      '',
+      'Try:',
+      ...DEMO_ENDORSERS.flatMap((n) => [
+        `  ${base}/feeds/${n}/`,
+        `  ${base}/feeds/${n}/catalog.ttl`,
+      ]),
+      `  ${base}/api/v1/openapi.json`,
+      '',
+      'Verify a signed catalog with stock OpenSSL:',
+      `  curl -s ${base}/feeds/${DEMO_ENDORSERS[0]}/catalog.p7m -o catalog.p7m`,
+      `  openssl cms -verify -binary -inform DER -in catalog.p7m -CAfile ${rel} -purpose any`,
+      '',
+      'Stop with Ctrl-C.',
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  });
+  return 0;
+}

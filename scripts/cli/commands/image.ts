@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import {
+  addImageFromStream,
+  listImages,
+  registerImageByUrl,
+  withdrawImage,
+  type Image,
+} from '../../../catalog/index.ts';
+import { flag, parse, required, str } from '../options.ts';
+import { emit } from '../output.ts';
+import { cliActor, withInstance } from '../instance-scope.ts';
+import { progressBar } from '../progress.ts';
+import { UsageError } from '../usage-error.ts';
+
+const META_OPTIONS = {
+  title: { type: 'string' },
+  description: { type: 'string' },
+  version: { type: 'string' },
+  'os-family': { type: 'string' },
+  'os-name': { type: 'string' },
+  'os-version': { type: 'string' },
+  arch: { type: 'string' },
+  format: { type: 'string' },
+  hypervisor: { type: 'string' },
+} as const;
+
+const ADD_USAGE =
+  'usage: vmic image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [--identifier ID] [--os-name ...] [--os-version ...] [--arch ...] [--format ...] [--hypervisor ...]';
+
+export async function imageCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'add') return add(rest);
+  if (sub === 'list') {
+    const p = parse(rest, { endorser: { type: 'string' } }, false);
+    const images = await withInstance(p, (inst) =>
+      listImages(inst, { endorser: str(p, 'endorser') }),
+    );
+    emit(flag(p, 'json'), images, () =>
+      images.length
+        ? images.map(
+            (i) =>
+              `${i.endorser}\t${i.identifier}\t${i.status}\tsha256:${i.sha256}\t${i.byteSize}\t${i.title}`,
+          )
+        : ['no images'],
+    );
+    return 0;
+  }
+  if (sub === 'withdraw') {
+    const p = parse(rest, { endorser: { type: 'string' } });
+    const id = p.positionals[0];
+    if (!id || p.positionals.length > 1)
+      throw new UsageError('usage: vmic image withdraw ID [--endorser NAME]');
+    const img = await withInstance(p, (inst) =>
+      withdrawImage(inst, { identifier: id, endorser: str(p, 'endorser'), actor: cliActor() }),
+    );
+    emit(
+      flag(p, 'json'),
+      img,
+      () =>
+        `image ${img.endorser}/${img.identifier} withdrawn (takes effect in the next published catalog)`,
+    );
+    return 0;
+  }
+  throw new UsageError('usage: vmic image add|list|withdraw ...');
+}
+
+async function add(argv: string[]): Promise<number> {
+  const p = parse(
+    argv,
+    {
+      ...META_OPTIONS,
+      endorser: { type: 'string' },
+      file: { type: 'string' },
+      url: { type: 'string' },
+      sha256: { type: 'string' },
+      size: { type: 'string' },
+      identifier: { type: 'string' },
+    },
+    false,
+  );
+  const endorser = required(p, 'endorser');
+  const metadata = {
+    title: required(p, 'title'),
+    description: str(p, 'description'),
+    version: str(p, 'version'),
+    osFamily: str(p, 'os-family'),
+    osName: str(p, 'os-name'),
+    osVersion: str(p, 'os-version'),
+    arch: str(p, 'arch'),
+    format: str(p, 'format'),
+    hypervisor: str(p, 'hypervisor'),
+  };
+  const file = str(p, 'file');
+  const url = str(p, 'url');
+  if ((file === undefined) === (url === undefined)) throw new UsageError(ADD_USAGE);
+  const identifier = str(p, 'identifier');
+  const img: Image = await withInstance(p, async (inst) => {
+    if (file !== undefined) {
+      let size: number;
+      try {
+        size = fs.statSync(file).size;
+      } catch (e) {
+        throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+      }
+      const bar = progressBar(`hashing ${file}`, size);
+      try {
+        return await addImageFromStream(inst, {
+          endorser,
+          identifier,
+          metadata,
+          actor: cliActor(),
+          source: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }),
+          onProgress: bar.update,
+        });
+      } finally {
+        bar.done();
+      }
+    }
+    const sizeText = required(p, 'size');
+    if (!/^\d+$/.test(sizeText)) throw new UsageError('--size must be a number of bytes');
+    return registerImageByUrl(inst, {
+      endorser,
+      identifier,
+      metadata,
+      actor: cliActor(),
+      url: url!,
+      sha256: required(p, 'sha256'),
+      size: Number(sizeText),
+    });
+  });
+  emit(flag(p, 'json'), img, () => [
+    `image ${img.endorser}/${img.identifier} registered`,
+    `  sha256:${img.sha256}  ${img.byteSize} bytes`,
+    `  download: ${img.downloadUrl}`,
+  ]);
+  return 0;
+}

@@ -1,0 +1,70 @@
+import { exitCodeFor, EXIT } from './output.ts';
+import { UsageError } from './usage-error.ts';
+
+type Command = (argv: string[]) => Promise<number>;
+
+// Loaded on demand: a cron job running `vmic publish` need not load the web server.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.ts')).serveCommand,
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
+  pki: async () => (await import('./commands/pki.ts')).pkiCommand,
+  endorser: async () => (await import('./commands/endorser.ts')).endorserCommand,
+  image: async () => (await import('./commands/image.ts')).imageCommand,
+  publish: async () => (await import('./commands/publish.ts')).publishCommand,
+  token: async () => (await import('./commands/token.ts')).tokenCommand,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
+};
+
+const HELP = `vmic — signed virtual-machine image catalogs
+
+usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --json)
+
+  serve [--host H] [--port P]            run the server
+  demo [--port P]                        set up and serve a ready-to-try instance
+  pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
+  endorser add NAME --cert F --key F [--chain F] [--title T]
+  endorser list
+  image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [...]
+  image list [--endorser NAME]
+  image withdraw ID [--endorser NAME]
+  publish --endorser NAME [--expires-in 30d]
+  token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, endorser:NAME
+  audit verify | audit export
+
+exit codes: 0 success, 1 refused or failed verification, 2 usage or configuration error`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP + '\n');
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
+  }
+  return (await load())(rest);
+}
+
+const argv = process.argv.slice(2);
+// Fail closed: if the command's promise never settles (a stalled await), the process must
+// not end with status 0 and let a cron job believe that it succeeded.
+let settled = false;
+process.on('exit', () => {
+  if (!settled) {
+    process.stderr.write('vmic: internal error: the command ended without finishing\n');
+    process.exitCode = EXIT.refused;
+  }
+});
+main(argv).then(
+  (code) => {
+    settled = true;
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    settled = true;
+    process.exitCode = exitCodeFor(e, argv.includes('--json'));
+  },
+);

@@ -1,0 +1,53 @@
+import express, { Router, type Express } from 'express';
+import type { Instance } from '../catalog/index.ts';
+import { authenticate, bearerResolver, type PrincipalResolver } from './auth.ts';
+import { securityHeaders } from './security-headers.ts';
+import { notFound, problemHandler, requestId, type ErrorLog } from './problem.ts';
+import { feedsRouter } from './feeds.ts';
+import { blobsRouter } from './blobs.ts';
+import { endorsersApi } from './api/endorsers.ts';
+import { imagesApi } from './api/images.ts';
+import { catalogsApi } from './api/catalogs.ts';
+import { openApiDocument } from './openapi.ts';
+
+export interface AppOptions {
+  /** Extra credential kinds tried after the bearer token (the web admin's session). */
+  principalResolvers?: readonly PrincipalResolver[];
+  /** Where 500s are logged with their request id; stderr by default. */
+  log?: ErrorLog;
+}
+
+export function createApp(inst: Instance, opts: AppOptions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Feeds and blobs set strong ETags over their exact bytes; nothing else is cached.
+  app.set('etag', false);
+  app.use(requestId, securityHeaders);
+
+  app.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+  app.use('/feeds', feedsRouter(inst));
+  app.use('/blobs', blobsRouter(inst));
+  app.use('/api/v1', apiRouter(inst, [bearerResolver(inst), ...(opts.principalResolvers ?? [])]));
+
+  app.use(notFound);
+  app.use(problemHandler(opts.log ?? ((line) => process.stderr.write(`${line}\n`))));
+  return app;
+}
+
+function apiRouter(inst: Instance, resolvers: readonly PrincipalResolver[]): Router {
+  const api = Router();
+  const document = JSON.stringify(openApiDocument(inst.config.publicUrl));
+  api.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(document);
+  });
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(authenticate(resolvers));
+  api.use(endorsersApi(inst), imagesApi(inst), catalogsApi(inst));
+  return api;
+}

@@ -1,0 +1,77 @@
+import type { Request, RequestHandler } from 'express';
+import { VmicError } from '../pki/errors.ts';
+import { verifyToken, type Instance, type Principal, type Role } from '../catalog/index.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Who is acting, once a resolver recognised a credential; unset for anonymous requests. */
+    principal?: Principal;
+  }
+}
+
+/**
+ * Turns one kind of credential into a principal: returns undefined when the request does
+ * not carry that kind, throws UNAUTHENTICATED when it carries it but it is not valid.
+ * The bearer resolver is built in; the web admin adds a session resolver.
+ */
+export type PrincipalResolver = (req: Request) => Promise<Principal | undefined>;
+
+export function bearerResolver(inst: Instance): PrincipalResolver {
+  return async (req) => {
+    const header = req.get('authorization');
+    if (header === undefined) return undefined;
+    const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    if (!m) throw new VmicError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
+    return verifyToken(inst, m[1]!);
+  };
+}
+
+/** Sets `req.principal` from the first resolver that recognises a credential. */
+export function authenticate(resolvers: readonly PrincipalResolver[]): RequestHandler {
+  return async (req, _res, next) => {
+    for (const resolve of resolvers) {
+      const principal = await resolve(req);
+      if (principal) {
+        req.principal = principal;
+        break;
+      }
+    }
+    next();
+  };
+}
+
+function principalOf(req: Request): Principal {
+  if (!req.principal) throw new VmicError('UNAUTHENTICATED', 'authentication required');
+  return req.principal;
+}
+
+/**
+ * Every state-changing call is role-checked before its body is read (threat: an
+ * unauthorised caller making the server store gigabytes, or activating a stage).
+ */
+export function requireRole(...allowed: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    const p = principalOf(req);
+    if (allowed.length > 0 && !p.roles.some((r) => allowed.includes(r)))
+      throw new VmicError('FORBIDDEN', `requires one of the roles ${allowed.join(', ')}`);
+    next();
+  };
+}
+
+/** Any authenticated principal. */
+export const requirePrincipal: RequestHandler = requireRole();
+
+/** `admin`, or the endorser role scoped to the endorser named in the path. */
+export function requireEndorserRole(endorser: (req: Request) => string): RequestHandler {
+  return (req, _res, next) => {
+    const p = principalOf(req);
+    const name = endorser(req);
+    if (!p.roles.includes('admin') && !p.roles.includes(`endorser:${name}`))
+      throw new VmicError('FORBIDDEN', `requires the role admin or endorser:${name}`);
+    next();
+  };
+}
+
+export function actorOf(req: Request): string {
+  return principalOf(req).id;
+}

@@ -1,0 +1,147 @@
+import { Router, type Request, type Response } from 'express';
+import { VmicError } from '../pki/errors.ts';
+import {
+  feedBase,
+  getCatalogVersion,
+  getEndorser,
+  listCatalogVersions,
+  type CatalogVersionFiles,
+  type Instance,
+} from '../catalog/index.ts';
+import { endorserParam, sequenceParam } from './params.ts';
+import { IMMUTABLE_CACHE, LATEST_CACHE, sendRepresentation } from './http-cache.ts';
+import { sendProblem } from './problem.ts';
+
+interface FeedFormat {
+  file: string;
+  contentType: string;
+  body(v: CatalogVersionFiles): Buffer;
+}
+
+const FORMATS: Record<string, FeedFormat> = {
+  p7m: {
+    file: 'catalog.p7m',
+    contentType: 'application/pkcs7-mime',
+    body: (v) => Buffer.from(v.p7m),
+  },
+  nq: {
+    file: 'catalog.nq',
+    contentType: 'application/n-quads; charset=utf-8',
+    body: (v) => Buffer.from(v.nquads, 'utf8'),
+  },
+  p7s: {
+    file: 'catalog.p7s',
+    contentType: 'application/pkcs7-signature',
+    body: (v) => Buffer.from(v.p7s),
+  },
+  ttl: {
+    file: 'catalog.ttl',
+    contentType: 'text/turtle; charset=utf-8',
+    body: (v) => Buffer.from(v.turtle, 'utf8'),
+  },
+  jsonld: {
+    file: 'catalog.jsonld',
+    contentType: 'application/ld+json',
+    body: (v) => Buffer.from(v.jsonld, 'utf8'),
+  },
+};
+
+/** Media types offered at `/catalog`, in order of preference when the client has none. */
+const NEGOTIABLE: Record<string, FeedFormat> = {
+  'text/turtle': FORMATS.ttl!,
+  'application/n-quads': FORMATS.nq!,
+  'application/ld+json': FORMATS.jsonld!,
+  'application/pkcs7-mime': FORMATS.p7m!,
+};
+
+/**
+ * Public feeds (DESIGN.md §4). A published version never changes, so its own path is
+ * immutable; the latest path changes on publish and is revalidated after a minute so that
+ * a frozen feed cannot be pinned in caches for long (threat: freeze attack).
+ */
+export function feedsRouter(inst: Instance): Router {
+  const r = Router();
+
+  r.get('/:endorser', async (req, res) => {
+    const endorser = endorserParam(req.params.endorser);
+    const e = await getEndorser(inst, endorser);
+    const versions = await listCatalogVersions(inst, endorser);
+    const base = feedBase(inst.config.publicUrl, endorser);
+    const files = (prefix: string) =>
+      Object.fromEntries(Object.entries(FORMATS).map(([k, f]) => [k, `${prefix}/${f.file}`]));
+    const latest = versions[0];
+    const index = {
+      endorser,
+      title: e.title,
+      subject: e.subject,
+      issuer: e.issuer,
+      latest: latest
+        ? {
+            sequence: latest.sequence,
+            issuedAt: latest.issuedAt,
+            expiresAt: latest.expiresAt,
+            contentSha256: latest.contentSha256,
+            files: files(base),
+          }
+        : null,
+      versions: versions.map((v) => ({
+        sequence: v.sequence,
+        issuedAt: v.issuedAt,
+        expiresAt: v.expiresAt,
+        imageCount: v.imageCount,
+        contentSha256: v.contentSha256,
+        files: files(`${base}/${v.sequence}`),
+      })),
+    };
+    sendRepresentation(req, res, Buffer.from(JSON.stringify(index), 'utf8'), {
+      contentType: 'application/json; charset=utf-8',
+      cacheControl: LATEST_CACHE,
+    });
+  });
+
+  r.get('/:endorser/:file', (req, res) =>
+    serveVersion(inst, req, res, endorserParam(req.params.endorser), undefined),
+  );
+  r.get('/:endorser/:sequence/:file', (req, res) =>
+    serveVersion(
+      inst,
+      req,
+      res,
+      endorserParam(req.params.endorser),
+      sequenceParam(req.params.sequence),
+    ),
+  );
+  return r;
+}
+
+async function serveVersion(
+  inst: Instance,
+  req: Request,
+  res: Response,
+  endorser: string,
+  sequence: number | undefined,
+): Promise<void> {
+  const file = String(req.params.file);
+  let format: FeedFormat | undefined;
+  if (file === 'catalog') {
+    res.vary('Accept');
+    const type = req.accepts(Object.keys(NEGOTIABLE));
+    if (!type) {
+      sendProblem(res, 'NOT_ACCEPTABLE', `available: ${Object.keys(NEGOTIABLE).join(', ')}`);
+      return;
+    }
+    format = NEGOTIABLE[type];
+  } else {
+    format = Object.values(FORMATS).find((f) => f.file === file);
+  }
+  if (!format) throw new VmicError('NOT_FOUND', `no feed file ${file}`);
+  const version = await getCatalogVersion(inst, endorser, sequence);
+  if (file === 'catalog') {
+    const base = feedBase(inst.config.publicUrl, endorser);
+    res.setHeader('Content-Location', `${base}/${version.sequence}/${format.file}`);
+  }
+  sendRepresentation(req, res, format.body(version), {
+    contentType: format.contentType,
+    cacheControl: sequence === undefined ? LATEST_CACHE : IMMUTABLE_CACHE,
+  });
+}

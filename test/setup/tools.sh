@@ -1,0 +1,23 @@
+#!/bin/sh
+# Makes sure the outside tools the tests use are present: stock OpenSSL (verifies what
+# we sign), raptor's rapper and python3-rdflib (RDF parsers that are not ours).
+# Installs what is missing with apt-get when running as root on Debian; otherwise stops
+# with the exact command to run. No test is skipped for a missing tool.
+set -eu
+
+missing=""
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v rapper >/dev/null 2>&1 || missing="$missing raptor2-utils"
+/usr/bin/python3 -c 'import rdflib' >/dev/null 2>&1 || missing="$missing python3-rdflib"
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test setup: installing$missing" >&2
+  sh -c "$cmd" >&2
+  exit 0
+fi
+echo "test setup: missing tools:$missing" >&2
+echo "run as root:  $cmd" >&2
+exit 1
