@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Selectable } from 'kysely';
 import { VmicError } from '../pki/errors.ts';
@@ -37,29 +38,65 @@ export async function addImageFromStream(
   inst: Instance,
   input: ImageInput & { source: Readable; onProgress?: (bytes: number) => void },
 ): Promise<Image> {
-  const metadata = checkMetadata(input.metadata, inst.config.limits.metadataChars) as ImageMetadata;
+  checkMetadata(input.metadata, inst.config.limits.metadataChars);
   if (input.identifier !== undefined) checkImageIdentifier(input.identifier);
-  const endorserId = await endorserIdOf(inst, input.endorser);
+  await endorserIdOf(inst, input.endorser);
   const digest = await inst.blobs.ingest(input.source, {
     maxBytes: inst.config.limits.imageBytes,
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
   });
+  try {
+    return await registerStoredImage(inst, { ...input, digest });
+  } catch (e) {
+    await discardUnreferencedBlob(inst, digest.sha256);
+    throw e;
+  }
+}
+
+/**
+ * Registers an image whose bytes are already in the blob store (an upload whose form
+ * fields arrived after the file part). Checked under the write lock that the bytes are
+ * still there: an image must never point at bytes this server does not hold.
+ */
+export async function registerStoredImage(
+  inst: Instance,
+  input: ImageInput & { digest: { sha256: string; size: number } },
+): Promise<Image> {
+  const metadata = checkMetadata(input.metadata, inst.config.limits.metadataChars) as ImageMetadata;
+  const { sha256, size } = input.digest;
+  const endorserId = await endorserIdOf(inst, input.endorser);
   return writeTransaction(inst.store, async (tx) => {
+    if (!inst.blobs.has(sha256)) {
+      throw new VmicError('CONFLICT', 'the uploaded bytes were discarded concurrently; retry');
+    }
     await tx
       .insertInto('blobs')
-      .values({
-        sha256: digest.sha256,
-        sha512: null,
-        byte_size: digest.size,
-        created_at: inst.now().toISOString(),
-      })
+      .values({ sha256, sha512: null, byte_size: size, created_at: inst.now().toISOString() })
       .onConflict((oc) => oc.column('sha256').doNothing())
       .execute();
-    return upsertImage(inst, tx, endorserId, input, metadata, {
-      sha256: digest.sha256,
-      size: digest.size,
-      url: null,
-    });
+    return upsertImage(inst, tx, endorserId, input, metadata, { sha256, size, url: null });
+  });
+}
+
+/**
+ * Removes a blob that an upload stored but that no image registered (threat: disk filled
+ * by uploads aborted or refused after their bytes arrived). A blob with a `blobs` row
+ * stays: an earlier catalog version may still point at it.
+ */
+export async function discardUnreferencedBlob(inst: Instance, sha256: string): Promise<void> {
+  await writeTransaction(inst.store, async (tx) => {
+    const image = await tx
+      .selectFrom('images')
+      .select('id')
+      .where('sha256', '=', sha256)
+      .limit(1)
+      .executeTakeFirst();
+    const row = await tx
+      .selectFrom('blobs')
+      .select('sha256')
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+    if (!image && !row) fs.rmSync(inst.blobs.pathOf(sha256), { force: true });
   });
 }
 

@@ -9,6 +9,8 @@ export { openInstance, DATABASE_FILE, type Instance } from './instance.ts';
 export { addEndorser, listEndorsers, getEndorser, type Endorser } from './endorsers.ts';
 export {
   addImageFromStream,
+  registerStoredImage,
+  discardUnreferencedBlob,
   registerImageByUrl,
   updateImageMetadata,
   withdrawImage,

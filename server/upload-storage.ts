@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import multer, { MulterError, type StorageEngine } from 'multer';
 import { VmicError } from '../pki/errors.ts';
-import { METADATA_FIELDS, type Instance } from '../catalog/index.ts';
-import { discardUnreferencedBlob } from './ingested-image.ts';
+import { METADATA_FIELDS, discardUnreferencedBlob, type Instance } from '../catalog/index.ts';
 
 /** The one file part of an upload, already hashed and stored under its digest. */
 export interface StoredUpload {

@@ -85,7 +85,122 @@ export interface InstanceMetaTable {
   value: string;
 }
 
+export interface TrustCertificateTable {
+  id: Generated<number>;
+  kind: 'anchor' | 'intermediate';
+  subject: string;
+  issuer: string;
+  fingerprint: string;
+  not_before: string;
+  not_after: string;
+  der: Uint8Array;
+  added_at: string;
+}
+
+export interface TrustCrlTable {
+  id: Generated<number>;
+  issuer: string;
+  issuer_fingerprint: string;
+  fingerprint: string;
+  crl_number: string | null;
+  this_update: string;
+  next_update: string | null;
+  revoked_count: number;
+  der: Uint8Array;
+  added_at: string;
+}
+
+export interface SitePolicyTable {
+  key: string;
+  value: string;
+}
+
+export interface SubscriptionTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  expect_subject: string;
+  expect_issuer: string | null;
+  enabled: number;
+  etag: string | null;
+  created_at: string;
+  last_checked_at: string | null;
+  last_success_at: string | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: string | null;
+}
+
+export interface SiteCatalogTable {
+  id: Generated<number>;
+  subscription_id: number;
+  sequence: number;
+  issued_at: string;
+  expires_at: string;
+  content_sha256: string;
+  signer_subject: string;
+  signer_issuer: string;
+  signer_der: Uint8Array;
+  chain_pem: string;
+  p7m: Uint8Array;
+  verified_at: string;
+}
+
+export interface SiteImageTable {
+  id: Generated<number>;
+  subscription_id: number;
+  identifier: string;
+  iri: string;
+  title: string;
+  description: string | null;
+  version: string | null;
+  os_family: string | null;
+  os_name: string | null;
+  os_version: string | null;
+  arch: string | null;
+  hypervisor: string | null;
+  format: string | null;
+  byte_size: number;
+  sha256: string;
+  download_url: string;
+  status: 'endorsed' | 'withdrawn';
+  first_sequence: number;
+  last_sequence: number;
+  updated_at: string;
+}
+
+export interface CacheEntryTable {
+  sha256: string;
+  byte_size: number;
+  state: 'verified' | 'quarantined';
+  reason: string | null;
+  actual_sha256: string | null;
+  source: string;
+  source_detail: string | null;
+  updated_at: string;
+}
+
+export interface ApprovalTable {
+  id: Generated<number>;
+  subscription_id: number;
+  kind: 'image' | 'endorser';
+  identifier: string | null;
+  sha256: string | null;
+  approved_by: string;
+  approved_at: string;
+  revoked_by: string | null;
+  revoked_at: string | null;
+}
+
 export interface Database {
+  trust_certificates: TrustCertificateTable;
+  trust_crls: TrustCrlTable;
+  site_policy: SitePolicyTable;
+  subscriptions: SubscriptionTable;
+  site_catalogs: SiteCatalogTable;
+  site_images: SiteImageTable;
+  cache_entries: CacheEntryTable;
+  approvals: ApprovalTable;
   instance_meta: InstanceMetaTable;
   endorsers: EndorserTable;
   images: ImageTable;

@@ -2,6 +2,8 @@ import { Router, type Request } from 'express';
 import { VmicError } from '../../pki/errors.ts';
 import {
   METADATA_FIELDS,
+  discardUnreferencedBlob,
+  registerStoredImage,
   getEndorser,
   getImage,
   listImages,
@@ -14,7 +16,6 @@ import { actorOf, requireEndorserRole, requirePrincipal } from '../auth.ts';
 import { endorserParam, identifierParam } from '../params.ts';
 import { jsonBody, objectBody } from '../json-body.ts';
 import { UPLOAD_FIELDS, uploadReceiver } from '../upload-storage.ts';
-import { discardUnreferencedBlob, registerIngestedImage } from '../ingested-image.ts';
 
 const BY_URL_FIELDS = [...UPLOAD_FIELDS, 'url', 'sha256', 'size'];
 
@@ -43,10 +44,11 @@ export function imagesApi(inst: Instance): Router {
   r.post('/endorsers/:name/images', mayWrite, async (req, res, next) => {
     if (!req.is('multipart/form-data')) return next();
     const name = endorser(req);
+    await getEndorser(inst, name); // before any byte is stored
     const { fields, upload } = await receive(req, res);
     if (!upload) throw new VmicError('BAD_REQUEST', 'a multipart upload needs one "file" part');
     try {
-      const image = await registerIngestedImage(inst, {
+      const image = await registerStoredImage(inst, {
         endorser: name,
         identifier: optionalString(fields, 'identifier'),
         metadata: pick(fields, METADATA_FIELDS),

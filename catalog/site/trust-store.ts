@@ -1,0 +1,230 @@
+import { VmicError } from '../../pki/errors.ts';
+import { describeCertificate, pemToDers } from '../../pki/index.ts';
+import { crlSignedBy, describeCrl, type CrlInfo } from '../../pki/crl-info.ts';
+import { x509 } from '../../pki/crypto-provider.ts';
+import type { Instance } from '../instance.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { writeTransaction } from '../store/write-transaction.ts';
+import type { Queryable } from '../store/database.ts';
+
+export interface TrustMaterial {
+  anchors: Uint8Array[];
+  intermediates: Uint8Array[];
+  crls: Uint8Array[];
+}
+
+export interface TrustAddResult {
+  anchors: string[];
+  intermediates: string[];
+  crls: string[];
+  unchanged: number;
+}
+
+const MAX_TRUST_FILE_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Adds CA certificates and CRLs from PEM text. Self-signed CA certificates become trust
+ * anchors; other CA certificates become intermediates, which help build paths but are
+ * never trusted by themselves. A CRL is accepted only if a certificate we hold (or one in
+ * the same file) signed it: an unsigned or foreign CRL could hide a revocation.
+ */
+export async function addTrustMaterial(
+  inst: Instance,
+  pem: string,
+  actor: string,
+): Promise<TrustAddResult> {
+  if (pem.length > MAX_TRUST_FILE_CHARS)
+    throw new VmicError('TOO_LARGE', 'trust file is too large');
+  const certs = pem.includes('-----BEGIN CERTIFICATE-----') ? pemToDers(pem, 'CERTIFICATE') : [];
+  const crls = pem.includes('-----BEGIN X509 CRL-----') ? pemToDers(pem, 'X509 CRL') : [];
+  if (certs.length + crls.length === 0)
+    throw new VmicError('MALFORMED', 'no CERTIFICATE or X509 CRL block found');
+  const now = inst.now().toISOString();
+  const result: TrustAddResult = { anchors: [], intermediates: [], crls: [], unchanged: 0 };
+
+  const infos = certs.map((der) => describeCertificate(der));
+  for (const info of infos) {
+    if (!info.isCA)
+      throw new VmicError('KEY_USAGE', `${info.subject} is not a CA certificate`, {
+        rule: 'basicConstraints.cA',
+      });
+  }
+  const held = await inst.store.db
+    .selectFrom('trust_certificates')
+    .select(['der', 'fingerprint'])
+    .execute();
+  const issuers = [
+    ...held.map((h) => ({ der: h.der, fingerprint: h.fingerprint })),
+    ...infos.map((i) => ({ der: i.der, fingerprint: i.fingerprintSha256 })),
+  ];
+  const crlRows: { info: CrlInfo; issuerFingerprint: string }[] = [];
+  for (const der of crls) {
+    const info = await describeCrl(der);
+    let issuerFingerprint: string | undefined;
+    for (const candidate of issuers) {
+      if (describeCertificate(candidate.der).subject !== info.issuer) continue;
+      if (await crlSignedBy(der, candidate.der)) {
+        issuerFingerprint = candidate.fingerprint;
+        break;
+      }
+    }
+    if (!issuerFingerprint) {
+      throw new VmicError(
+        'SIGNATURE_INVALID',
+        `CRL of ${info.issuer} is not signed by any CA certificate held; add its issuer first`,
+        { rule: 'crl.signature' },
+      );
+    }
+    crlRows.push({ info, issuerFingerprint });
+  }
+
+  await writeTransaction(inst.store, async (tx) => {
+    for (const info of infos) {
+      const kind =
+        info.subject === info.issuer && (await selfSigned(info.der)) ? 'anchor' : 'intermediate';
+      const inserted = await tx
+        .insertInto('trust_certificates')
+        .values({
+          kind,
+          subject: info.subject,
+          issuer: info.issuer,
+          fingerprint: info.fingerprintSha256,
+          not_before: info.notBefore.toISOString(),
+          not_after: info.notAfter.toISOString(),
+          der: Buffer.from(info.der),
+          added_at: now,
+        })
+        .onConflict((oc) => oc.column('fingerprint').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+        result.unchanged++;
+        continue;
+      }
+      (kind === 'anchor' ? result.anchors : result.intermediates).push(info.subject);
+      await appendAudit(
+        tx,
+        {
+          actor,
+          action: `trust.${kind}.added`,
+          subject: info.subject,
+          details: { fingerprint: info.fingerprintSha256, notAfter: info.notAfter.toISOString() },
+        },
+        inst.now(),
+      );
+    }
+    for (const { info, issuerFingerprint } of crlRows) {
+      const inserted = await tx
+        .insertInto('trust_crls')
+        .values({
+          issuer: info.issuer,
+          issuer_fingerprint: issuerFingerprint,
+          fingerprint: info.fingerprintSha256,
+          crl_number: info.crlNumber ?? null,
+          this_update: info.thisUpdate.toISOString(),
+          next_update: info.nextUpdate?.toISOString() ?? null,
+          revoked_count: info.revokedSerials.length,
+          der: Buffer.from(info.der),
+          added_at: now,
+        })
+        .onConflict((oc) => oc.column('fingerprint').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+        result.unchanged++;
+        continue;
+      }
+      result.crls.push(info.issuer);
+      await appendAudit(
+        tx,
+        {
+          actor,
+          action: 'trust.crl.added',
+          subject: info.issuer,
+          details: {
+            fingerprint: info.fingerprintSha256,
+            thisUpdate: info.thisUpdate.toISOString(),
+            nextUpdate: info.nextUpdate?.toISOString() ?? null,
+            revoked: info.revokedSerials.length,
+          },
+        },
+        inst.now(),
+      );
+    }
+  });
+  return result;
+}
+
+/** Only a certificate that verifies under its own key is an anchor (RFC 5280 §3.2 self-signed). */
+async function selfSigned(der: Uint8Array): Promise<boolean> {
+  try {
+    return await new x509.X509Certificate(der).verify({ signatureOnly: true });
+  } catch {
+    return false;
+  }
+}
+
+/** What verification uses: every anchor, every intermediate candidate, every CRL held. */
+export async function loadTrustMaterial(db: Queryable): Promise<TrustMaterial> {
+  const certs = await db.selectFrom('trust_certificates').select(['kind', 'der']).execute();
+  const crls = await db.selectFrom('trust_crls').select('der').execute();
+  return {
+    anchors: certs.filter((c) => c.kind === 'anchor').map((c) => c.der),
+    intermediates: certs.filter((c) => c.kind === 'intermediate').map((c) => c.der),
+    crls: crls.map((c) => c.der),
+  };
+}
+
+export interface TrustListing {
+  certificates: {
+    kind: 'anchor' | 'intermediate';
+    subject: string;
+    issuer: string;
+    fingerprint: string;
+    notBefore: string;
+    notAfter: string;
+    addedAt: string;
+  }[];
+  crls: {
+    issuer: string;
+    crlNumber: string | null;
+    thisUpdate: string;
+    nextUpdate: string | null;
+    revoked: number;
+    fingerprint: string;
+    addedAt: string;
+  }[];
+}
+
+export async function listTrust(db: Queryable): Promise<TrustListing> {
+  const certs = await db
+    .selectFrom('trust_certificates')
+    .selectAll()
+    .orderBy('kind')
+    .orderBy('subject')
+    .execute();
+  const crls = await db
+    .selectFrom('trust_crls')
+    .selectAll()
+    .orderBy('issuer')
+    .orderBy('this_update', 'desc')
+    .execute();
+  return {
+    certificates: certs.map((c) => ({
+      kind: c.kind,
+      subject: c.subject,
+      issuer: c.issuer,
+      fingerprint: c.fingerprint,
+      notBefore: c.not_before,
+      notAfter: c.not_after,
+      addedAt: c.added_at,
+    })),
+    crls: crls.map((c) => ({
+      issuer: c.issuer,
+      crlNumber: c.crl_number,
+      thisUpdate: c.this_update,
+      nextUpdate: c.next_update,
+      revoked: c.revoked_count,
+      fingerprint: c.fingerprint,
+      addedAt: c.added_at,
+    })),
+  };
+}
