@@ -7,6 +7,11 @@ export interface InstanceConfig {
   readonly dataDir: string;
   /** Public base URL without trailing slash; catalog IRIs and download URLs are made from it. */
   readonly publicUrl: string;
+  /**
+   * False when no option, environment variable or listen address named the URL: the
+   * instance then uses the URL it was last served or configured with (see openInstance).
+   */
+  readonly publicUrlExplicit: boolean;
   readonly limits: Limits;
 }
 
@@ -49,12 +54,13 @@ export function resolveConfig(opts: {
 }): InstanceConfig {
   const env = opts.env ?? process.env;
   const dataDir = path.resolve(opts.dataDir || env.VMIC_DATA || 'data');
-  const publicUrl = normalisePublicUrl(opts.publicUrl || env.VMIC_PUBLIC_URL || DEFAULT_PUBLIC_URL);
+  const named = opts.publicUrl || env.VMIC_PUBLIC_URL;
+  const publicUrl = normalisePublicUrl(named || DEFAULT_PUBLIC_URL);
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   for (const [k, v] of Object.entries(limits)) {
     if (!Number.isSafeInteger(v) || v <= 0) {
       throw new VmicError('CONFIG', `limit ${k} must be a positive integer, got ${v}`);
     }
   }
-  return { dataDir, publicUrl, limits };
+  return { dataDir, publicUrl, publicUrlExplicit: Boolean(named), limits };
 }

@@ -26,11 +26,33 @@ export async function openInstance(
   const master = loadMasterKey(config.dataDir, opts.env);
   const store = await openSqliteStore(path.join(config.dataDir, DATABASE_FILE));
   return {
-    config,
+    config: await rememberPublicUrl(store, config),
     store,
     blobs: new BlobStore(path.join(config.dataDir, 'blobs')),
     keys: { sealing: deriveKey(master, 'key sealing'), tokens: deriveKey(master, 'api tokens') },
     now: opts.now ?? (() => new Date()),
     close: () => store.close(),
   };
+}
+
+/**
+ * A URL given once (`serve --port`, `--public-url`, `$VMIC_PUBLIC_URL`) is remembered, so
+ * that a later `vmic publish` from cron writes the same download links as the running
+ * server, instead of silently falling back to the default.
+ */
+async function rememberPublicUrl(store: Store, config: InstanceConfig): Promise<InstanceConfig> {
+  if (config.publicUrlExplicit) {
+    await store.db
+      .insertInto('instance_meta')
+      .values({ key: 'public-url', value: config.publicUrl })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: config.publicUrl }))
+      .execute();
+    return config;
+  }
+  const stored = await store.db
+    .selectFrom('instance_meta')
+    .select('value')
+    .where('key', '=', 'public-url')
+    .executeTakeFirst();
+  return stored ? { ...config, publicUrl: stored.value } : config;
 }

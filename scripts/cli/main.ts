@@ -13,6 +13,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   publish: async () => (await import('./commands/publish.ts')).publishCommand,
   token: async () => (await import('./commands/token.ts')).tokenCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  fetch: async () => (await import('./commands/fetch.ts')).fetchCommand,
+  trust: async () => (await import('./commands/trust.ts')).trustCommand,
+  subscribe: async () => (await import('./commands/subscribe.ts')).subscribeCommand,
+  subscription: async () => (await import('./commands/subscribe.ts')).subscriptionCommand,
+  import: async () => (await import('./commands/import.ts')).importCommand,
+  approve: async () => (await import('./commands/approve.ts')).approveCommand,
+  unapprove: async () => (await import('./commands/approve.ts')).unapproveCommand,
+  check: async () => (await import('./commands/check.ts')).checkCommand,
+  policy: async () => (await import('./commands/policy.ts')).policyCommand,
 };
 
 const HELP = `vmic — signed virtual-machine image catalogs
@@ -31,7 +40,18 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, endorser:NAME
   audit verify | audit export
 
-exit codes: 0 success, 1 refused or failed verification, 2 usage or configuration error`;
+site:
+  trust add FILE.pem ... | trust list    CA certificates (anchors, intermediates) and CRLs
+  subscribe URL --expect-subject DN [--expect-issuer DN] [--name N]
+  subscription list | enable N | disable N | remove N
+  import [--subscription N]              the cron job: fetch, verify, apply catalogs
+  fetch [--subscription N]               download endorsed images, verify SHA-256 and size
+  approve IMAGE | approve --endorser SUBSCRIPTION   (unapprove likewise)
+  check IMAGE [--subscription N]         the deploy gate: exit 0 deployable, 3 not
+  policy show | policy set KEY VALUE | policy unset KEY
+
+exit codes: 0 success, 1 refused or failed verification, 2 usage or configuration error,
+3 check: not deployable`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -18,6 +18,9 @@ import {
   publishCatalog,
   type Instance,
 } from '../../catalog/index.ts';
+import { addTrustMaterial } from '../../catalog/site/trust-store.ts';
+import { listSubscriptions, subscribe } from '../../catalog/site/subscriptions.ts';
+import { runImport, type ImportOutcome } from '../../catalog/site/import-run.ts';
 
 export const DEMO_ENDORSERS = ['demo-rsa', 'demo-ecdsa'] as const;
 const ACTOR = 'demo:setup';
@@ -103,7 +106,7 @@ export async function ensureDemo(inst: Instance): Promise<DemoState> {
     const intermediatePem = derToPem(h.intermediate.certificate, 'CERTIFICATE');
     const ec = await generateKeyPair('ECDSA-P256');
     const ecCert = await issueCertificate({
-      subject: 'CN=vmic demo endorser (ECDSA),O=vmic demo,C=CH',
+      subject: DEMO_SUBJECTS['demo-ecdsa'],
       publicKey: ec.publicKey,
       issuer: h.intermediate,
       notBefore: new Date(now.getTime() - 3600_000),
@@ -156,4 +159,32 @@ export async function ensureDemo(inst: Instance): Promise<DemoState> {
     }
   }
   return { pkiDir, anchorsFile, created };
+}
+
+const DEMO_SUBJECTS: Record<(typeof DEMO_ENDORSERS)[number], string> = {
+  'demo-rsa': 'CN=vmic demo endorser (RSA),O=vmic demo,C=CH',
+  'demo-ecdsa': 'CN=vmic demo endorser (ECDSA),O=vmic demo,C=CH',
+};
+
+/**
+ * The site half of the demo: the same instance trusts the demo root, subscribes to both
+ * demo feeds at its own public URL, and imports them (the server must be listening).
+ */
+export async function ensureDemoSite(inst: Instance, demo: DemoState): Promise<ImportOutcome[]> {
+  const subscribed = new Set((await listSubscriptions(inst.store.db)).map((s) => s.name));
+  if (subscribed.size === 0) {
+    const files = ['anchors.pem', 'intermediate-ca.pem', 'crl.pem', 'root-crl.pem'];
+    const pem = files.map((f) => fs.readFileSync(path.join(demo.pkiDir, f), 'utf8')).join('');
+    await addTrustMaterial(inst, pem, ACTOR);
+  }
+  for (const name of DEMO_ENDORSERS) {
+    if (subscribed.has(name)) continue;
+    await subscribe(inst, {
+      url: `${inst.config.publicUrl}/feeds/${name}/`,
+      expectSubject: DEMO_SUBJECTS[name],
+      name,
+      actor: ACTOR,
+    });
+  }
+  return runImport(inst, { actor: ACTOR });
 }

@@ -1,16 +1,31 @@
 import { openInstance, type Instance } from '../../../catalog/index.ts';
 import { startServer } from '../../../server/index.ts';
-import { instanceConfig, parse, parsePort, str, type Parsed } from '../options.ts';
+import { startImportSchedule } from '../../../catalog/site/import-schedule.ts';
+import { instanceConfig, parse, parseDuration, parsePort, str, type Parsed } from '../options.ts';
+import { describeOutcome } from './import.ts';
 import { UsageError } from '../usage-error.ts';
 
-export const SERVE_OPTIONS = { host: { type: 'string' }, port: { type: 'string' } } as const;
+export const SERVE_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'import-every': { type: 'string' },
+} as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const p = parse(argv, SERVE_OPTIONS, false);
   const { host, port } = listenAddress(p);
+  const every = importEvery(p);
   const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`));
-  await serveUntilSignal(inst, host, port, () => {});
+  await serveUntilSignal(inst, host, port, () => {}, every);
   return 0;
+}
+
+export function importEvery(p: Parsed): number | undefined {
+  const text = str(p, 'import-every');
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text, '--import-every');
+  if (seconds < 60) throw new UsageError('--import-every must be at least 1m');
+  return seconds;
 }
 
 export function listenAddress(p: Parsed): { host: string; port: number } {
@@ -29,13 +44,24 @@ export async function serveUntilSignal(
   inst: Instance,
   host: string,
   port: number,
-  onListening: (url: string) => void,
+  onListening: (url: string) => void | Promise<void>,
+  importEverySeconds?: number,
 ): Promise<void> {
   const server = await startServer(inst, { host, port });
+  const schedule =
+    importEverySeconds === undefined
+      ? undefined
+      : startImportSchedule(inst, importEverySeconds, (r) => {
+          const lines =
+            r instanceof Error
+              ? [`scheduled import: ${r.message}`]
+              : r.map((o) => `scheduled import: ${describeOutcome(o)}`);
+          for (const l of lines) process.stderr.write(l + '\n');
+        });
   process.stderr.write(
     `vmic listening on ${server.url} (public URL ${inst.config.publicUrl}, data ${inst.config.dataDir})\n`,
   );
-  onListening(server.url);
+  await onListening(server.url);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -45,6 +71,7 @@ export async function serveUntilSignal(
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await schedule?.stop();
   await server.close();
   await inst.close();
 }

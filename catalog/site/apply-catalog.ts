@@ -1,0 +1,116 @@
+import { derToPem } from '../../pki/index.ts';
+import type { Tx } from '../store/write-transaction.ts';
+import type { CatalogImage } from '../rdf/index.ts';
+import type { VerifiedCatalog } from './verify-catalog.ts';
+
+export interface ApplyCounts {
+  added: number;
+  changed: number;
+  withdrawn: number;
+}
+
+/**
+ * DESIGN.md §6 step 10, inside the caller's transaction: record the verified version and
+ * make the site's image list equal to it. An image absent from the catalog is withdrawn
+ * (no longer endorsed); its row stays so that the gate can say why.
+ */
+export async function applyCatalog(
+  tx: Tx,
+  subscriptionId: number,
+  verified: VerifiedCatalog,
+  p7m: Uint8Array,
+  at: Date,
+): Promise<ApplyCounts> {
+  const doc = verified.document;
+  const now = at.toISOString();
+  await tx
+    .insertInto('site_catalogs')
+    .values({
+      subscription_id: subscriptionId,
+      sequence: doc.sequence,
+      issued_at: doc.issued.toISOString(),
+      expires_at: doc.expires.toISOString(),
+      content_sha256: verified.contentSha256,
+      signer_subject: verified.signer.subject,
+      signer_issuer: verified.signer.issuer,
+      signer_der: Buffer.from(verified.signer.der),
+      chain_pem: verified.chain.map((c) => derToPem(c.der, 'CERTIFICATE')).join(''),
+      p7m: Buffer.from(p7m),
+      verified_at: now,
+    })
+    .execute();
+
+  const existing = new Map(
+    (
+      await tx
+        .selectFrom('site_images')
+        .selectAll()
+        .where('subscription_id', '=', subscriptionId)
+        .execute()
+    ).map((r) => [r.identifier, r]),
+  );
+  const counts: ApplyCounts = { added: 0, changed: 0, withdrawn: 0 };
+  for (const img of doc.images) {
+    const values = rowValues(img);
+    const old = existing.get(img.identifier);
+    existing.delete(img.identifier);
+    if (!old) {
+      await tx
+        .insertInto('site_images')
+        .values({
+          ...values,
+          subscription_id: subscriptionId,
+          identifier: img.identifier,
+          status: 'endorsed',
+          first_sequence: doc.sequence,
+          last_sequence: doc.sequence,
+          updated_at: now,
+        })
+        .execute();
+      counts.added++;
+      continue;
+    }
+    const differs =
+      old.status !== 'endorsed' ||
+      (Object.keys(values) as (keyof typeof values)[]).some((k) => old[k] !== values[k]);
+    if (differs) counts.changed++;
+    await tx
+      .updateTable('site_images')
+      .set({
+        ...values,
+        status: 'endorsed',
+        last_sequence: doc.sequence,
+        ...(differs ? { updated_at: now } : {}),
+      })
+      .where('id', '=', old.id)
+      .execute();
+  }
+  for (const gone of existing.values()) {
+    if (gone.status === 'withdrawn') continue;
+    await tx
+      .updateTable('site_images')
+      .set({ status: 'withdrawn', updated_at: now })
+      .where('id', '=', gone.id)
+      .execute();
+    counts.withdrawn++;
+  }
+  return counts;
+}
+
+function rowValues(img: CatalogImage) {
+  return {
+    iri: img.iri,
+    title: img.title,
+    description: img.description ?? null,
+    version: img.version ?? null,
+    os_family: img.osFamily ?? null,
+    os_name: img.osName ?? null,
+    os_version: img.osVersion ?? null,
+    arch: img.arch ?? null,
+    hypervisor: img.hypervisor ?? null,
+    format: img.distribution.format ?? null,
+    byte_size: img.distribution.byteSize,
+    sha256: img.distribution.sha256,
+    download_url: img.distribution.downloadUrl,
+  };
+}

@@ -1,0 +1,268 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VmicError } from '../../../pki/errors.ts';
+import type { Digest } from '../../blobs/digest.ts';
+
+export interface DownloadTarget {
+  url: string;
+  /** The signed size: the body may not go past it. */
+  byteSize: number;
+}
+
+export interface DownloadOptions {
+  /** Abort when no byte arrives for this long (threat: a server that stalls the run forever). */
+  idleTimeoutMs: number;
+  onProgress?: (bytes: number) => void;
+}
+
+export interface DownloadResult {
+  digest: Digest;
+  /** Bytes that were already in the partial file and kept (0: downloaded from the start). */
+  resumedFrom: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * Downloads into `partial`, hashing while streaming, never holding the image in memory.
+ * An existing partial file is hashed first and the rest requested with `Range`
+ * (RFC 9110 §14.2); a server that ignores the range (200), refuses it (416) or answers
+ * with another range makes us start again from byte 0. The body is cut off at the signed
+ * size with `TOO_LARGE` (threat: endless data filling the disk), and the partial file is
+ * then removed. Network errors leave the partial file for the next run to resume.
+ *
+ * The returned digest is of the whole file; the caller compares it with the signed values.
+ */
+export async function downloadToPartial(
+  partial: string,
+  target: DownloadTarget,
+  opts: DownloadOptions,
+): Promise<DownloadResult> {
+  try {
+    return await download(partial, target, opts);
+  } catch (e) {
+    if (e instanceof VmicError && e.code === 'TOO_LARGE') fs.rmSync(partial, { force: true });
+    throw e;
+  }
+}
+
+async function download(
+  partial: string,
+  target: DownloadTarget,
+  opts: DownloadOptions,
+): Promise<DownloadResult> {
+  let offset = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
+  if (offset > target.byteSize) offset = 0;
+  let hash = crypto.createHash('sha256');
+  if (offset > 0) offset = await hashInto(hash, partial);
+  // A partial file that is already complete (a run that stopped before the rename) needs
+  // no request: its bytes are judged like any other download.
+  if (offset === target.byteSize && offset > 0)
+    return { digest: { sha256: hash.digest('hex'), size: offset }, resumedFrom: offset };
+
+  const restart = () => {
+    offset = 0;
+    hash = crypto.createHash('sha256');
+  };
+  let res = await request(target.url, offset, opts.idleTimeoutMs);
+  if (offset > 0 && !acceptsResume(res.response, offset)) {
+    if (res.response.statusCode === 200) {
+      restart(); // the server ignores Range: this full body replaces the partial file
+    } else {
+      res.close();
+      restart();
+      res = await request(target.url, 0, opts.idleTimeoutMs);
+    }
+  }
+  const status = res.response.statusCode ?? 0;
+  if (status !== 200 && !(status === 206 && offset > 0)) {
+    res.close();
+    throw new VmicError('FETCH_FAILED', `${target.url}: HTTP ${status}`);
+  }
+  const declared = Number(res.response.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && offset + declared > target.byteSize) {
+    res.close();
+    throw new VmicError(
+      'TOO_LARGE',
+      `${target.url}: ${offset + declared} bytes declared, the signed size is ${target.byteSize}`,
+    );
+  }
+
+  const counter = new CountingHash(hash, offset, target.byteSize, (bytes) => {
+    res.touch();
+    opts.onProgress?.(bytes);
+  });
+  try {
+    await pipeline(
+      res.response,
+      counter,
+      fs.createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o640 }),
+    );
+  } catch (e) {
+    throw res.failure(e);
+  } finally {
+    res.close();
+  }
+  const digest = counter.digest();
+  // Without Content-Length or chunked framing the end of the body is the end of the
+  // connection, so a short body may be an interruption: keep it to resume, do not judge it.
+  if (digest.size < target.byteSize && !framed(res.response))
+    throw new VmicError(
+      'FETCH_FAILED',
+      `${target.url}: connection closed after ${digest.size} of ${target.byteSize} bytes`,
+    );
+  await fsync(partial);
+  return { digest, resumedFrom: offset };
+}
+
+function framed(res: http.IncomingMessage): boolean {
+  return (
+    res.headers['content-length'] !== undefined ||
+    /\bchunked\b/i.test(String(res.headers['transfer-encoding'] ?? ''))
+  );
+}
+
+/** A 206 is usable only if it starts exactly where our partial file ends (RFC 9110 §14.4). */
+function acceptsResume(res: http.IncomingMessage, offset: number): boolean {
+  if (res.statusCode !== 206) return false;
+  const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
+  return m !== null && Number(m[1]) === offset;
+}
+
+interface OpenResponse {
+  response: http.IncomingMessage;
+  /** Restarts the idle timer (called on every chunk). */
+  touch(): void;
+  close(): void;
+  /** Maps an error during the body to FETCH_FAILED (or the timeout that caused it). */
+  failure(e: unknown): unknown;
+}
+
+/** One GET (following a few redirects), with an idle timeout that covers the body too. */
+async function request(url: string, offset: number, idleTimeoutMs: number): Promise<OpenResponse> {
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await get(current, offset, idleTimeoutMs);
+    const status = res.response.statusCode ?? 0;
+    const location = res.response.headers.location;
+    if (status >= 300 && status < 400 && status !== 304 && location) {
+      res.close();
+      current = new URL(location, current).toString();
+      continue;
+    }
+    return res;
+  }
+  throw new VmicError('FETCH_FAILED', `${url}: more than ${MAX_REDIRECTS} redirects`);
+}
+
+function get(url: string, offset: number, idleTimeoutMs: number): Promise<OpenResponse> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return Promise.reject(new VmicError('FETCH_FAILED', `not a URL: ${url}`));
+  }
+  // Only HTTP(S): a catalog must not make the site read local files or speak other protocols.
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return Promise.reject(
+      new VmicError('FETCH_FAILED', `${url}: only http and https downloads are allowed`),
+    );
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, idleTimeoutMs);
+  };
+  const failure = (e: unknown): unknown => {
+    if (timedOut)
+      return new VmicError('FETCH_FAILED', `${url}: no data for ${idleTimeoutMs} ms`, {
+        cause: e,
+      });
+    if (e instanceof VmicError) return e;
+    return new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e });
+  };
+  touch();
+  return new Promise((resolve, reject) => {
+    const req = (parsed.protocol === 'https:' ? https : http).get(
+      parsed,
+      {
+        signal: controller.signal,
+        headers: {
+          // Raw bytes only: a transfer coding would change what we hash.
+          'accept-encoding': 'identity',
+          ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+        },
+      },
+      (response) => {
+        touch();
+        resolve({
+          response,
+          touch,
+          failure,
+          close() {
+            clearTimeout(timer);
+            if (!response.complete) response.destroy();
+          },
+        });
+      },
+    );
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(failure(e));
+    });
+  });
+}
+
+/** Hashes and counts what flows through, failing once the total passes the signed size. */
+class CountingHash extends Transform {
+  constructor(
+    private readonly hash: crypto.Hash,
+    private bytes: number,
+    private readonly maxBytes: number,
+    private readonly onBytes: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(new VmicError('TOO_LARGE', `the body goes past the signed size ${this.maxBytes}`));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onBytes(this.bytes);
+    done(null, chunk);
+  }
+
+  digest(): Digest {
+    return { sha256: this.hash.digest('hex'), size: this.bytes };
+  }
+}
+
+async function hashInto(hash: crypto.Hash, file: string): Promise<number> {
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return size;
+}
+
+/** The bytes must be on disk before the rename makes them "verified" (crash safety). */
+async function fsync(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { VmicError } from '../../pki/errors.ts';
+import { SHA256_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
+import type { Instance } from '../instance.ts';
+
+/**
+ * The site's image cache, named by the SHA-256 that the endorser signed:
+ *
+ *   cache/sha256/ab/<hex>      bytes whose SHA-256 and size matched the signed values
+ *   cache/partial/<hex>.part   a download in progress (kept after an interruption, for Range)
+ *   cache/quarantine/<hex>     bytes that were served for <hex> but did not match it
+ *
+ * Only a lowercase 64-hex name ever reaches the file system (threat: path traversal via a
+ * crafted hash in a catalog or an API path).
+ */
+export class ImageCache {
+  constructor(readonly root: string) {}
+
+  static of(inst: Instance): ImageCache {
+    return new ImageCache(path.join(inst.config.dataDir, 'cache'));
+  }
+
+  pathOf(sha256: string): string {
+    return path.join(this.root, 'sha256', checkedHex(sha256).slice(0, 2), sha256);
+  }
+
+  partialPathOf(sha256: string): string {
+    return path.join(this.root, 'partial', `${checkedHex(sha256)}.part`);
+  }
+
+  quarantinePathOf(sha256: string): string {
+    return path.join(this.root, 'quarantine', checkedHex(sha256));
+  }
+
+  /** Whether verified bytes for this hash are on disk (says nothing about their state row). */
+  has(sha256: string): boolean {
+    return SHA256_HEX.test(sha256) && fs.existsSync(this.pathOf(sha256));
+  }
+
+  /** Creates (if needed) and returns the partial file's path, for a download to write to. */
+  preparePartial(sha256: string): string {
+    const file = this.partialPathOf(sha256);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+    return file;
+  }
+
+  /**
+   * Moves a completed, verified download into place. A stale quarantined copy of the same
+   * hash is removed: the cache entry no longer refers to it.
+   */
+  async commit(sha256: string, from: string): Promise<string> {
+    const to = this.pathOf(sha256);
+    await fs.promises.mkdir(path.dirname(to), { recursive: true, mode: 0o750 });
+    await fs.promises.rename(from, to);
+    await fs.promises.rm(this.quarantinePathOf(sha256), { force: true });
+    return to;
+  }
+
+  /** Keeps mismatching bytes aside (evidence for the operator), never under the signed name. */
+  async quarantine(sha256: string, from: string): Promise<string> {
+    const to = this.quarantinePathOf(sha256);
+    await fs.promises.mkdir(path.dirname(to), { recursive: true, mode: 0o750 });
+    await fs.promises.rename(from, to);
+    return to;
+  }
+}
+
+/**
+ * Re-hashes a cached image (streaming) and returns its digest if it still matches the
+ * signed values; otherwise `HASH_MISMATCH`, or `NOT_FETCHED` if it is not in the cache.
+ * Used before handing cached bytes on (migration Export): a file on disk may have been
+ * altered since it was verified at fetch time.
+ */
+export async function rehashCachedImage(
+  cache: ImageCache,
+  expected: { sha256: string; byteSize: number },
+  onProgress?: (bytes: number) => void,
+): Promise<Digest> {
+  if (!cache.has(expected.sha256))
+    throw new VmicError('NOT_FETCHED', `sha256:${expected.sha256} is not in the site cache`);
+  const actual = await hashFile(cache.pathOf(expected.sha256), onProgress);
+  checkDigest(actual, expected);
+  return actual;
+}
+
+/** Size first (cheap and explains the most common corruption), then constant-time hash. */
+export function checkDigest(actual: Digest, expected: { sha256: string; byteSize: number }): void {
+  if (actual.size !== expected.byteSize)
+    throw new VmicError(
+      'HASH_MISMATCH',
+      `size is ${actual.size} bytes, the signed size is ${expected.byteSize}`,
+    );
+  if (!digestsEqual(actual.sha256, expected.sha256))
+    throw new VmicError(
+      'HASH_MISMATCH',
+      `SHA-256 is ${actual.sha256}, the signed SHA-256 is ${expected.sha256}`,
+    );
+}
+
+function checkedHex(sha256: string): string {
+  if (!SHA256_HEX.test(sha256))
+    throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-256 hex digest');
+  return sha256;
+}

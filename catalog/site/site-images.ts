@@ -1,0 +1,87 @@
+import type { Selectable } from 'kysely';
+import { VmicError } from '../../pki/errors.ts';
+import { SHA256_HEX } from '../blobs/digest.ts';
+import type { Queryable } from '../store/database.ts';
+import type { Tx } from '../store/write-transaction.ts';
+import type { SiteImageTable } from '../store/schema.ts';
+
+export type SiteImageRow = Selectable<SiteImageTable> & {
+  subscription: string;
+  subscription_enabled: number;
+};
+
+export type ImageRef =
+  { kind: 'identifier'; identifier: string } | { kind: 'sha256'; sha256: string };
+
+/** IMAGE of DESIGN.md §5: an identifier, or `sha256:HEX`. */
+export function parseImageRef(ref: string): ImageRef {
+  if (ref.startsWith('sha256:')) {
+    const hex = ref.slice(7).toLowerCase();
+    if (!SHA256_HEX.test(hex))
+      throw new VmicError('BAD_REQUEST', 'sha256: must be followed by 64 hex digits');
+    return { kind: 'sha256', sha256: hex };
+  }
+  if (ref.length === 0 || ref.length > 256)
+    throw new VmicError('BAD_REQUEST', 'image identifier must be 1-256 characters');
+  return { kind: 'identifier', identifier: ref };
+}
+
+/** Site images matching a reference, optionally within one subscription. */
+export async function findSiteImages(
+  db: Queryable | Tx,
+  ref: ImageRef,
+  subscription?: string,
+): Promise<SiteImageRow[]> {
+  let q = db
+    .selectFrom('site_images')
+    .innerJoin('subscriptions', 'subscriptions.id', 'site_images.subscription_id')
+    .selectAll('site_images')
+    .select([
+      'subscriptions.name as subscription',
+      'subscriptions.enabled as subscription_enabled',
+    ]);
+  q =
+    ref.kind === 'sha256'
+      ? q.where('site_images.sha256', '=', ref.sha256)
+      : q.where('site_images.identifier', '=', ref.identifier);
+  if (subscription !== undefined) q = q.where('subscriptions.name', '=', subscription);
+  return q.orderBy('subscriptions.name').execute();
+}
+
+/** Exactly one site image for a reference; ambiguity across subscriptions is refused. */
+export async function findOneSiteImage(
+  db: Queryable | Tx,
+  ref: string,
+  subscription?: string,
+): Promise<SiteImageRow> {
+  const rows = await findSiteImages(db, parseImageRef(ref), subscription);
+  if (rows.length === 0)
+    throw new VmicError(
+      'NOT_FOUND',
+      `no imported image ${ref}${subscription ? ` in ${subscription}` : ''}`,
+    );
+  if (rows.length > 1) {
+    throw new VmicError(
+      'CONFLICT',
+      `${ref} is in several subscriptions (${rows.map((r) => r.subscription).join(', ')}); name one with --subscription`,
+    );
+  }
+  return rows[0]!;
+}
+
+export async function listSiteImages(
+  db: Queryable | Tx,
+  filter: { subscription?: string | undefined } = {},
+): Promise<SiteImageRow[]> {
+  let q = db
+    .selectFrom('site_images')
+    .innerJoin('subscriptions', 'subscriptions.id', 'site_images.subscription_id')
+    .selectAll('site_images')
+    .select([
+      'subscriptions.name as subscription',
+      'subscriptions.enabled as subscription_enabled',
+    ]);
+  if (filter.subscription !== undefined)
+    q = q.where('subscriptions.name', '=', filter.subscription);
+  return q.orderBy('subscriptions.name').orderBy('site_images.identifier').execute();
+}

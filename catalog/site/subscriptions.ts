@@ -1,0 +1,210 @@
+import type { Selectable } from 'kysely';
+import { VmicError } from '../../pki/errors.ts';
+import { formatDn, parseDn } from '../../pki/index.ts';
+import type { Instance } from '../instance.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { writeTransaction, type Tx } from '../store/write-transaction.ts';
+import type { Queryable } from '../store/database.ts';
+import type { SubscriptionTable } from '../store/schema.ts';
+import { checkEndorserName } from '../names.ts';
+
+export interface Subscription {
+  id: number;
+  name: string;
+  /** The attached-signature catalog URL that imports fetch. */
+  url: string;
+  expectSubject: string;
+  expectIssuer: string | undefined;
+  enabled: boolean;
+  createdAt: string;
+  lastCheckedAt: string | undefined;
+  lastSuccessAt: string | undefined;
+  lastError: { code: string; message: string; at: string } | undefined;
+  /** The latest verified catalog applied, if any. */
+  catalog:
+    { sequence: number; issuedAt: string; expiresAt: string; signerSubject: string } | undefined;
+}
+
+/**
+ * Accepts an endorser feed URL (`.../feeds/{endorser}/`) or its `catalog.p7m`, and
+ * returns the `catalog.p7m` URL: imports only ever read the attached form, so a catalog
+ * can never be paired with the wrong signature.
+ */
+export function catalogUrlOf(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new VmicError('BAD_REQUEST', `not a URL: ${input}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new VmicError('BAD_REQUEST', 'feed URL must be http or https');
+  if (url.username || url.password)
+    throw new VmicError('BAD_REQUEST', 'feed URL must not carry credentials');
+  url.hash = '';
+  if (url.pathname.endsWith('/catalog.p7m')) return url.toString();
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.pathname += 'catalog.p7m';
+  return url.toString();
+}
+
+/** Default subscription name: the endorser segment of a `/feeds/{endorser}/` URL. */
+function defaultName(catalogUrl: string): string {
+  const m = /\/feeds\/([^/]+)\/catalog\.p7m$/.exec(new URL(catalogUrl).pathname);
+  if (!m)
+    throw new VmicError(
+      'BAD_REQUEST',
+      'cannot derive a subscription name from this URL; give --name',
+    );
+  return m[1]!;
+}
+
+function normaliseDn(dn: string, what: string): string {
+  try {
+    return formatDn(parseDn(dn));
+  } catch (e) {
+    throw new VmicError('BAD_REQUEST', `${what} is not a distinguished name: ${dn}`, { cause: e });
+  }
+}
+
+export async function subscribe(
+  inst: Instance,
+  input: {
+    url: string;
+    expectSubject: string;
+    expectIssuer?: string | undefined;
+    name?: string | undefined;
+    actor: string;
+  },
+): Promise<Subscription> {
+  const url = catalogUrlOf(input.url);
+  const name = checkEndorserName(input.name ?? defaultName(url));
+  const expectSubject = normaliseDn(input.expectSubject, '--expect-subject');
+  const expectIssuer =
+    input.expectIssuer === undefined ? null : normaliseDn(input.expectIssuer, '--expect-issuer');
+  return writeTransaction(inst.store, async (tx) => {
+    const clash = await tx
+      .selectFrom('subscriptions')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (clash) throw new VmicError('CONFLICT', `a subscription named ${name} exists`);
+    await tx
+      .insertInto('subscriptions')
+      .values({
+        name,
+        url,
+        expect_subject: expectSubject,
+        expect_issuer: expectIssuer,
+        enabled: 1,
+        etag: null,
+        created_at: inst.now().toISOString(),
+        last_checked_at: null,
+        last_success_at: null,
+        last_error_code: null,
+        last_error_message: null,
+        last_error_at: null,
+      })
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor: input.actor,
+        action: 'subscription.added',
+        subject: name,
+        details: { url, expectSubject, expectIssuer },
+      },
+      inst.now(),
+    );
+    return getSubscription(tx, name);
+  });
+}
+
+export async function setSubscriptionEnabled(
+  inst: Instance,
+  name: string,
+  enabled: boolean,
+  actor: string,
+): Promise<Subscription> {
+  return writeTransaction(inst.store, async (tx) => {
+    await getSubscription(tx, name);
+    await tx
+      .updateTable('subscriptions')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('name', '=', name)
+      .execute();
+    await appendAudit(
+      tx,
+      { actor, action: enabled ? 'subscription.enabled' : 'subscription.disabled', subject: name },
+      inst.now(),
+    );
+    return getSubscription(tx, name);
+  });
+}
+
+/** Removes a subscription with its imported images, catalogs and approvals (cached bytes stay). */
+export async function removeSubscription(
+  inst: Instance,
+  name: string,
+  actor: string,
+): Promise<void> {
+  await writeTransaction(inst.store, async (tx) => {
+    const sub = await getSubscription(tx, name);
+    await tx.deleteFrom('subscriptions').where('id', '=', sub.id).execute();
+    await appendAudit(
+      tx,
+      { actor, action: 'subscription.removed', subject: name, details: { url: sub.url } },
+      inst.now(),
+    );
+  });
+}
+
+export async function listSubscriptions(db: Queryable | Tx): Promise<Subscription[]> {
+  const rows = await db.selectFrom('subscriptions').selectAll().orderBy('name').execute();
+  return Promise.all(rows.map((r) => withCatalog(db, r)));
+}
+
+export async function getSubscription(db: Queryable | Tx, name: string): Promise<Subscription> {
+  const row = await db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (!row) throw new VmicError('NOT_FOUND', `no subscription named ${name}`);
+  return withCatalog(db, row);
+}
+
+async function withCatalog(
+  db: Queryable | Tx,
+  r: Selectable<SubscriptionTable>,
+): Promise<Subscription> {
+  const latest = await db
+    .selectFrom('site_catalogs')
+    .select(['sequence', 'issued_at', 'expires_at', 'signer_subject'])
+    .where('subscription_id', '=', r.id)
+    .orderBy('sequence', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    expectSubject: r.expect_subject,
+    expectIssuer: r.expect_issuer ?? undefined,
+    enabled: r.enabled === 1,
+    createdAt: r.created_at,
+    lastCheckedAt: r.last_checked_at ?? undefined,
+    lastSuccessAt: r.last_success_at ?? undefined,
+    lastError: r.last_error_code
+      ? { code: r.last_error_code, message: r.last_error_message ?? '', at: r.last_error_at ?? '' }
+      : undefined,
+    catalog: latest
+      ? {
+          sequence: latest.sequence,
+          issuedAt: latest.issued_at,
+          expiresAt: latest.expires_at,
+          signerSubject: latest.signer_subject,
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,150 @@
+import crypto from 'node:crypto';
+import { VmicError } from '../../pki/errors.ts';
+import {
+  cmsVerifySignature,
+  dnEquals,
+  validatePath,
+  type CertificateInfo,
+  type RevocationPolicy,
+} from '../../pki/index.ts';
+import { parseCanonicalCatalog, type CatalogDocument } from '../rdf/index.ts';
+import type { TrustMaterial } from './trust-store.ts';
+
+export interface CatalogVerificationInput {
+  /** The fetched `catalog.p7m` bytes: untrusted. */
+  bytes: Uint8Array;
+  trust: TrustMaterial;
+  revocation: RevocationPolicy;
+  pin: { subject: string; issuer?: string | undefined };
+  /** Reference time, fixed once at the start of the import run. */
+  time: Date;
+  /** The last catalog this site applied from the same subscription. */
+  previous?: { sequence: number; contentSha256: string } | undefined;
+  maxCatalogAgeSeconds?: number | undefined;
+}
+
+export interface VerifiedCatalog {
+  document: CatalogDocument;
+  content: Uint8Array;
+  contentSha256: string;
+  signer: CertificateInfo;
+  chain: CertificateInfo[];
+  /** Same sequence and same content as the previous import: nothing to apply. */
+  unchanged: boolean;
+}
+
+/** A catalog issued this far in the future is refused: clocks differ, but not by hours. */
+export const ISSUED_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * DESIGN.md §6 steps 2–9, in order, as a pure function: bytes, trust material, pins, the
+ * previous state and a time in; the verified catalog out, or a VmicError with the code of
+ * the first step that failed. Step 1 (fetch) and step 10 (apply) are the caller's.
+ */
+export async function verifyCatalog(input: CatalogVerificationInput): Promise<VerifiedCatalog> {
+  // Steps 2–3: exactly one signer, signature over the content, no weak algorithm.
+  const signed = await cmsVerifySignature({ cms: input.bytes });
+
+  // Steps 4–5: path from the signer to one of our anchors at the reference time, then
+  // revocation. Certificates in the CMS are only candidates; trust comes from our anchors.
+  const candidates = [
+    ...signed.certificates.filter(
+      (der) => !Buffer.from(der).equals(Buffer.from(signed.signer.der)),
+    ),
+    ...input.trust.intermediates,
+  ];
+  const { chain } = await validatePath({
+    leaf: signed.signer.der,
+    intermediates: candidates,
+    anchors: input.trust.anchors,
+    crls: input.trust.crls,
+    time: input.time,
+    revocation: input.revocation,
+    leafKeyUsage: 'digitalSignature',
+  });
+  const signer = signed.signer;
+
+  // Step 6: the signer is the endorser this site subscribed to (threat: a valid
+  // certificate of another endorser under the same CA publishing in its name).
+  if (!dnEquals(signer.subject, input.pin.subject)) {
+    throw new VmicError(
+      'SUBJECT_MISMATCH',
+      `signed by ${signer.subject}, expected ${input.pin.subject}`,
+      { rule: 'pin.subject' },
+    );
+  }
+  if (input.pin.issuer !== undefined && !dnEquals(signer.issuer, input.pin.issuer)) {
+    throw new VmicError(
+      'SUBJECT_MISMATCH',
+      `signer issued by ${signer.issuer}, expected ${input.pin.issuer}`,
+      { rule: 'pin.issuer' },
+    );
+  }
+
+  // Step 7: the signed content is canonical N-Quads of a well-formed catalog, and the
+  // catalog names the same signer.
+  const document = await parseCanonicalCatalog(signed.content);
+  if (!dnEquals(document.publisher.x509Subject, signer.subject)) {
+    throw new VmicError(
+      'SUBJECT_MISMATCH',
+      `catalog names ${document.publisher.x509Subject} but is signed by ${signer.subject}`,
+      { rule: 'vmic:x509Subject' },
+    );
+  }
+  if (!dnEquals(document.publisher.x509Issuer, signer.issuer)) {
+    throw new VmicError(
+      'SUBJECT_MISMATCH',
+      `catalog names issuer ${document.publisher.x509Issuer} but the signer's is ${signer.issuer}`,
+      { rule: 'vmic:x509Issuer' },
+    );
+  }
+  if (document.issued.getTime() > input.time.getTime() + ISSUED_CLOCK_SKEW_MS) {
+    throw new VmicError(
+      'MALFORMED',
+      `catalog claims to be issued in the future (${document.issued.toISOString()})`,
+      { rule: 'dcterms:issued' },
+    );
+  }
+
+  // Step 8: freshness (threat: a frozen feed replaying a valid but stale catalog).
+  if (document.expires.getTime() <= input.time.getTime()) {
+    throw new VmicError('CATALOG_EXPIRED', `catalog expired at ${document.expires.toISOString()}`, {
+      rule: 'vmic:expires',
+    });
+  }
+  if (
+    input.maxCatalogAgeSeconds !== undefined &&
+    input.time.getTime() - document.issued.getTime() > input.maxCatalogAgeSeconds * 1000
+  ) {
+    throw new VmicError(
+      'CATALOG_EXPIRED',
+      `catalog issued ${document.issued.toISOString()} is older than the site allows (${input.maxCatalogAgeSeconds} s)`,
+      { rule: 'max-catalog-age' },
+    );
+  }
+
+  // Step 9: rollback and equivocation (threat: an old signed version served again, or
+  // two different catalogs under one sequence number).
+  const contentSha256 = crypto.createHash('sha256').update(signed.content).digest('hex');
+  let unchanged = false;
+  if (input.previous) {
+    if (document.sequence < input.previous.sequence) {
+      throw new VmicError(
+        'ROLLBACK',
+        `sequence ${document.sequence} is lower than the last imported ${input.previous.sequence}`,
+        { rule: 'vmic:sequence' },
+      );
+    }
+    if (document.sequence === input.previous.sequence) {
+      if (contentSha256 !== input.previous.contentSha256) {
+        throw new VmicError(
+          'EQUIVOCATION',
+          `sequence ${document.sequence} was imported before with other content`,
+          { rule: 'vmic:sequence' },
+        );
+      }
+      unchanged = true;
+    }
+  }
+  return { document, content: signed.content, contentSha256, signer, chain, unchanged };
+}

@@ -1,0 +1,33 @@
+import { decideDeployment, type DeployDecision } from '../../../catalog/site/gate.ts';
+import { flag, parse, str } from '../options.ts';
+import { emit, EXIT } from '../output.ts';
+import { withInstance } from '../instance-scope.ts';
+import { UsageError } from '../usage-error.ts';
+
+export function describeDecision(d: DeployDecision): string[] {
+  const head = d.identifier ? `${d.subscription}/${d.identifier} sha256:${d.sha256}` : d.image;
+  const lines = [`${head}: ${d.deployable ? 'DEPLOYABLE' : 'NOT DEPLOYABLE'}`];
+  for (const r of d.reasons) lines.push(`  ${r.code}: ${r.message}`);
+  if (d.bytes)
+    lines.push(
+      `  bytes verified ${d.bytes.verifiedAt} via ${d.bytes.source}${d.bytes.detail ? ` (${d.bytes.detail})` : ''}`,
+    );
+  if (d.approval)
+    lines.push(
+      `  approved by ${d.approval.approvedBy} at ${d.approval.approvedAt} (${d.approval.kind})`,
+    );
+  return lines;
+}
+
+/** The deploy gate for scripts: exit 0 deployable, 3 not (DESIGN.md §5, §7). */
+export async function checkCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, { subscription: { type: 'string' } });
+  const image = p.positionals[0];
+  if (!image || p.positionals.length > 1)
+    throw new UsageError('usage: vmic check IMAGE [--subscription N] [--json]');
+  const d = await withInstance(p, (inst) =>
+    decideDeployment(inst, image, { subscription: str(p, 'subscription') }),
+  );
+  emit(flag(p, 'json'), d, () => describeDecision(d));
+  return d.deployable ? EXIT.ok : EXIT.notDeployable;
+}

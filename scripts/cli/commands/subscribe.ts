@@ -1,0 +1,78 @@
+import {
+  listSubscriptions,
+  removeSubscription,
+  setSubscriptionEnabled,
+  subscribe,
+  type Subscription,
+} from '../../../catalog/site/subscriptions.ts';
+import { flag, parse, required, str } from '../options.ts';
+import { emit } from '../output.ts';
+import { cliActor, withInstance } from '../instance-scope.ts';
+import { UsageError } from '../usage-error.ts';
+
+export async function subscribeCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, {
+    'expect-subject': { type: 'string' },
+    'expect-issuer': { type: 'string' },
+    name: { type: 'string' },
+  });
+  const url = p.positionals[0];
+  if (!url || p.positionals.length > 1)
+    throw new UsageError(
+      'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N]',
+    );
+  const sub = await withInstance(p, (inst) =>
+    subscribe(inst, {
+      url,
+      expectSubject: required(p, 'expect-subject'),
+      expectIssuer: str(p, 'expect-issuer'),
+      name: str(p, 'name'),
+      actor: cliActor(),
+    }),
+  );
+  emit(flag(p, 'json'), sub, () => [
+    `subscribed ${sub.name} to ${sub.url}`,
+    `  pinned subject: ${sub.expectSubject}`,
+    ...(sub.expectIssuer ? [`  pinned issuer:  ${sub.expectIssuer}`] : []),
+    `  next: vmic import --subscription ${sub.name}`,
+  ]);
+  return 0;
+}
+
+export function describeSubscription(s: Subscription): string {
+  const state = s.enabled ? 'enabled' : 'DISABLED';
+  const cat = s.catalog
+    ? `sequence ${s.catalog.sequence}, expires ${s.catalog.expiresAt}`
+    : 'no catalog yet';
+  const err = s.lastError ? `  last error ${s.lastError.code}: ${s.lastError.message}` : '';
+  return `${s.name}\t${state}\t${cat}\t${s.url}${err}`;
+}
+
+export async function subscriptionCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'list') {
+    const p = parse(rest, {}, false);
+    const subs = await withInstance(p, (inst) => listSubscriptions(inst.store.db));
+    emit(flag(p, 'json'), subs, () =>
+      subs.length ? subs.map(describeSubscription) : ['no subscriptions'],
+    );
+    return 0;
+  }
+  if (sub === 'enable' || sub === 'disable' || sub === 'remove') {
+    const p = parse(rest, {});
+    const name = p.positionals[0];
+    if (!name || p.positionals.length > 1)
+      throw new UsageError(`usage: vmic subscription ${sub} NAME`);
+    if (sub === 'remove') {
+      await withInstance(p, (inst) => removeSubscription(inst, name, cliActor()));
+      emit(flag(p, 'json'), { removed: name }, () => `subscription ${name} removed`);
+      return 0;
+    }
+    const s = await withInstance(p, (inst) =>
+      setSubscriptionEnabled(inst, name, sub === 'enable', cliActor()),
+    );
+    emit(flag(p, 'json'), s, () => `subscription ${name} ${sub}d`);
+    return 0;
+  }
+  throw new UsageError('usage: vmic subscription list | enable NAME | disable NAME | remove NAME');
+}

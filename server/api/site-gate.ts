@@ -1,0 +1,25 @@
+import { Router } from 'express';
+import type { Instance } from '../../catalog/index.ts';
+import { decideDeployment } from '../../catalog/site/gate.ts';
+import { getSubscription } from '../../catalog/site/subscriptions.ts';
+import { requirePrincipal } from '../auth.ts';
+import { subscriptionQuery } from './site-access.ts';
+
+/**
+ * The deploy gate of DESIGN.md §7 for deployment systems. Any authenticated principal may
+ * ask (a deployment system holds the least-privileged token there is). The answer is a 200
+ * whether or not the image is deployable: "no" is the gate working, not an HTTP error, and
+ * an unknown image is a "no" with UNKNOWN_IMAGE.
+ */
+export function siteGateApi(inst: Instance): Router {
+  const r = Router();
+
+  r.get('/gate/:image', requirePrincipal, async (req, res) => {
+    const subscription = subscriptionQuery(req);
+    // A misspelt subscription must not read as "unknown image".
+    if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
+    res.json(await decideDeployment(inst, String(req.params.image), { subscription }));
+  });
+
+  return r;
+}

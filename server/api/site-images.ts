@@ -1,0 +1,86 @@
+import { Router } from 'express';
+import type { Instance } from '../../catalog/index.ts';
+import { listSiteImages, type SiteImageRow } from '../../catalog/site/site-images.ts';
+import { getSubscription } from '../../catalog/site/subscriptions.ts';
+import { decideDeployment, type DeployDecision } from '../../catalog/site/gate.ts';
+import { siteReader, subscriptionQuery } from './site-access.ts';
+
+/** One imported image with the gate's answer for it, flattened into status badges. */
+export interface SiteImageStatus {
+  subscription: string;
+  identifier: string;
+  title: string;
+  description: string | null;
+  version: string | null;
+  osFamily: string | null;
+  osName: string | null;
+  osVersion: string | null;
+  arch: string | null;
+  hypervisor: string | null;
+  format: string | null;
+  byteSize: number;
+  sha256: string;
+  downloadUrl: string;
+  status: 'endorsed' | 'withdrawn';
+  firstSequence: number;
+  lastSequence: number;
+  updatedAt: string;
+  endorsed: boolean;
+  approved: boolean;
+  fetched: boolean;
+  deployable: boolean;
+  reasons: DeployDecision['reasons'];
+}
+
+export function siteImagesApi(inst: Instance): Router {
+  const r = Router();
+
+  r.get('/site/images', siteReader, async (req, res) => {
+    const subscription = subscriptionQuery(req);
+    if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
+    const rows = await listSiteImages(inst.store.db, { subscription });
+    // One gate decision per image: the same rules as `vmic check`, so the list can never
+    // disagree with what a deployment system is told.
+    const images: SiteImageStatus[] = [];
+    for (const row of rows) images.push(withBadges(row, await decide(inst, row)));
+    res.json({ images });
+  });
+
+  return r;
+}
+
+function decide(inst: Instance, row: SiteImageRow): Promise<DeployDecision> {
+  // A foreign catalog's identifier could itself read as `sha256:...`; the row's own hash
+  // names the same image without that ambiguity.
+  const ref = row.identifier.startsWith('sha256:') ? `sha256:${row.sha256}` : row.identifier;
+  return decideDeployment(inst, ref, { subscription: row.subscription });
+}
+
+function withBadges(row: SiteImageRow, decision: DeployDecision): SiteImageStatus {
+  const has = (code: string) => decision.reasons.some((r) => r.code === code);
+  return {
+    subscription: row.subscription,
+    identifier: row.identifier,
+    title: row.title,
+    description: row.description,
+    version: row.version,
+    osFamily: row.os_family,
+    osName: row.os_name,
+    osVersion: row.os_version,
+    arch: row.arch,
+    hypervisor: row.hypervisor,
+    format: row.format,
+    byteSize: row.byte_size,
+    sha256: row.sha256,
+    downloadUrl: row.download_url,
+    status: row.status,
+    firstSequence: row.first_sequence,
+    lastSequence: row.last_sequence,
+    updatedAt: row.updated_at,
+    endorsed: !has('NOT_ENDORSED') && !has('CATALOG_EXPIRED'),
+    approved: !has('NOT_APPROVED'),
+    fetched: !has('NOT_FETCHED') && !has('HASH_MISMATCH'),
+    deployable: decision.deployable,
+    reasons: decision.reasons,
+  };
+}
