@@ -37,9 +37,21 @@ function invalid(message: string, rule: string): VmicError {
   return new VmicError('SIGNATURE_INVALID', message, { rule });
 }
 
+/**
+ * asn1js refuses content over 16 MiB by default; a 10,000-image catalog is about 26 MB.
+ * The bound stays (threat: a decoder asked to allocate for a forged length), set above
+ * the largest feed a site accepts (policy feed-max-bytes, at most 1 GiB).
+ */
+export const MAX_CMS_BYTES = 1024 ** 3;
+
 function parseSignedData(cms: Uint8Array): pkijs.SignedData {
   try {
-    const info = pkijs.ContentInfo.fromBER(cms);
+    if (cms.length > MAX_CMS_BYTES) throw malformed('CMS is larger than vmic accepts');
+    const decoded = asn1js.fromBER(cms, { maxContentLength: MAX_CMS_BYTES });
+    if (decoded.offset === -1) throw malformed(`CMS does not decode: ${decoded.result.error}`);
+    // Bytes after the structure are not covered by anything: refuse rather than ignore.
+    if (decoded.offset !== cms.length) throw malformed('trailing bytes after the CMS structure');
+    const info = new pkijs.ContentInfo({ schema: decoded.result });
     if (info.contentType !== OID_SIGNED_DATA) throw malformed('CMS is not SignedData');
     return new pkijs.SignedData({ schema: info.content });
   } catch (cause) {

@@ -1,4 +1,5 @@
-import * as pkijs from 'pkijs';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
 import { x509 } from './crypto-provider.ts';
 import { nameToDn } from './certificates.ts';
 import type { DistinguishedName } from './dn.ts';
@@ -65,7 +66,7 @@ export function toGeneralName(g: pkijs.GeneralName): GeneralNameValue | undefine
     case GENERAL_NAME_TAGS.dNSName:
       return typeof g.value === 'string' ? { form: 'dns', value: g.value } : undefined;
     case GENERAL_NAME_TAGS.iPAddress: {
-      const view = (g.value as asn1OctetString | undefined)?.valueBlock?.valueHexView;
+      const view = (g.value as asn1js.OctetString | undefined)?.valueBlock?.valueHexView;
       return view ? { form: 'ip', bytes: new Uint8Array(view) } : undefined;
     }
     case GENERAL_NAME_TAGS.directoryName: {
@@ -78,8 +79,6 @@ export function toGeneralName(g: pkijs.GeneralName): GeneralNameValue | undefine
       return { form: 'other', tag: g.type };
   }
 }
-
-type asn1OctetString = { valueBlock?: { valueHexView?: Uint8Array } };
 
 /**
  * Every name of a certificate that name constraints apply to (RFC 5280 §6.1.3(b)): the
@@ -112,10 +111,10 @@ function dnsWithin(name: string, base: string): boolean {
 export function dnsMatches(name: string, base: string, mode: 'permitted' | 'excluded'): boolean {
   if (!name.startsWith('*.')) return dnsWithin(name, base);
   const rest = name.slice(2);
-  if (dnsWithin(rest, base) && rest.toLowerCase() !== base.toLowerCase()) return true;
+  if (dnsWithin(rest, base)) return true;
   if (mode === 'permitted') return false;
-  const labels = base.toLowerCase().split('.');
-  return labels.length >= 2 && labels.slice(1).join('.') === rest.toLowerCase();
+  const b = base.toLowerCase();
+  return b.endsWith(`.${rest.toLowerCase()}`) && b.split('.').length === rest.split('.').length + 1;
 }
 
 /**

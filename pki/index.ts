@@ -7,11 +7,18 @@ export type { CertificateInfo, IssueCertificateOptions } from './certificates.ts
 export { describeCertificate, issueCertificate, createCsr } from './certificates.ts';
 export type { CreateCrlOptions } from './crl.ts';
 export { createCrl } from './crl.ts';
+export type { CrlInfo } from './crl-info.ts';
+export { describeCrl, crlSignedBy } from './crl-info.ts';
 export type { DistinguishedName, DnAttribute } from './dn.ts';
 export { parseDn, dnEquals, formatDn } from './dn.ts';
 export type { RevocationPolicy } from './revocation.ts';
-export type { PathValidationInput, ValidatedPath } from './path-validation.ts';
-export { validatePath } from './path-validation.ts';
+export type {
+  PathExplanation,
+  PathFailure,
+  PathValidationInput,
+  ValidatedPath,
+} from './path-validation.ts';
+export { explainPath, validatePath } from './path-validation.ts';
 export type { CmsSignOptions } from './cms-sign.ts';
 export { cmsSign } from './cms-sign.ts';
 export type { SignedContent } from './cms-verify.ts';

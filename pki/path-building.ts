@@ -3,6 +3,7 @@ import { describeParsed, nameToDn, parseCertificate } from './certificates.ts';
 import type { CertificateInfo } from './certificates.ts';
 import { dnEquals } from './dn.ts';
 import { VmicError } from './errors.ts';
+import { signatureAlgorithm } from './algorithms.ts';
 import { describeSpki } from './keys.ts';
 import type { PublicKeyDescription } from './keys.ts';
 
@@ -15,16 +16,25 @@ export interface CertNode {
   signatureOid: string;
   tbsSignatureOid: string;
   spkiHex: string;
+  /** the serialNumber INTEGER's content octets, sign included (RFC 5280 §4.1.2.2) */
+  serial: Uint8Array;
+  /** every extension as encoded, duplicates kept, for the profile rules */
+  extensions: RawExtension[];
+  /** subject equals issuer (RFC 5280 §6.1: self-issued) */
+  selfIssued: boolean;
+}
+
+export interface RawExtension {
+  oid: string;
+  critical: boolean;
+  value: Uint8Array;
 }
 
 export function toNode(der: Uint8Array): CertNode {
   const cert = parseCertificate(der);
-  let signatureOid: string;
-  let tbsSignatureOid: string;
+  let p: pkijs.Certificate;
   try {
-    const p = pkijs.Certificate.fromBER(der);
-    signatureOid = p.signatureAlgorithm.algorithmId;
-    tbsSignatureOid = p.signature.algorithmId;
+    p = pkijs.Certificate.fromBER(der);
   } catch (cause) {
     throw new VmicError('MALFORMED', 'certificate does not decode', { cause });
   }
@@ -33,9 +43,16 @@ export function toNode(der: Uint8Array): CertNode {
     cert,
     info: describeParsed(cert, der),
     key: describeSpki(spki),
-    signatureOid,
-    tbsSignatureOid,
+    signatureOid: p.signatureAlgorithm.algorithmId,
+    tbsSignatureOid: p.signature.algorithmId,
     spkiHex: Buffer.from(spki).toString('hex'),
+    serial: new Uint8Array(p.serialNumber.valueBlock.valueHexView),
+    extensions: (p.extensions ?? []).map((e) => ({
+      oid: e.extnID,
+      critical: e.critical,
+      value: new Uint8Array(e.extnValue.valueBlock.valueHexView),
+    })),
+    selfIssued: sameName(cert.subjectName, cert.issuerName),
   };
 }
 
@@ -70,48 +87,110 @@ export function dedupe(nodes: CertNode[]): CertNode[] {
   );
 }
 
-/** Bounds the search so a bundle of many same-named certificates cannot cost unbounded work. */
+/**
+ * Bounds the search so a bundle of many same-named certificates cannot cost unbounded
+ * work (x509-limbo "pathological" chains, CVE-2024-0567-style cycles): at most this many
+ * complete paths, candidate issuers examined, and certificates in any one path.
+ */
 const MAX_PATHS = 16;
+const MAX_CANDIDATES_EXAMINED = 2048;
+const MAX_PATH_CERTIFICATES = 32;
 
 export interface PathSearchResult {
+  /** each `[leaf, ..., anchor]`, every link's signature verified */
   paths: CertNode[][];
   depthExceeded: boolean;
+  budgetExceeded: boolean;
+  /** the longest chain built when no path reached an anchor, for explanations */
+  longestPartial: CertNode[];
+  /** certificates whose named issuer exists but whose signature did not verify */
+  badSignatures: CertNode[];
+}
+
+/**
+ * The depth that `maxDepth` bounds: certificates in the path, leaf and anchor included,
+ * without self-issued intermediates (re-keyed CAs), as pathLenConstraint counts them
+ * (RFC 5280 §6.1.4(l)).
+ */
+function depth(path: CertNode[]): number {
+  return path.filter((n, i) => i === 0 || i === path.length - 1 || !n.selfIssued).length;
+}
+
+/**
+ * RFC 5280 §6.1.3(a)(1) checks the signature on each link. It is done while building, so
+ * a decoy with the issuer's name but another key is never followed (and cannot multiply
+ * the paths to try). A signature algorithm outside the allow-list is followed unverified:
+ * `checkAlgorithms` rejects that path with WEAK_ALGORITHM, the more useful answer.
+ */
+async function signedBy(child: CertNode, parent: CertNode): Promise<boolean> {
+  try {
+    signatureAlgorithm(child.signatureOid, 'certificate');
+  } catch {
+    return true;
+  }
+  try {
+    return await child.cert.verify({ publicKey: parent.cert.publicKey, signatureOnly: true });
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Every path from `leaf` to an anchor through `pool`, trying each candidate issuer
  * (several certificates may share a subject after re-keying) and never revisiting a
- * certificate or a subject+key, which stops loops (cross-certified pairs).
+ * certificate or a subject+key, which stops loops (cross-certified pairs). A pool
+ * certificate with an anchor's subject and key is the anchor and is not tried twice.
  */
-export function findPaths(
+export async function findPaths(
   leaf: CertNode,
   pool: CertNode[],
   anchors: CertNode[],
   maxDepth: number,
-): PathSearchResult {
-  const candidates = dedupe([...anchors, ...pool]);
-  const result: PathSearchResult = { paths: [], depthExceeded: false };
-  const walk = (path: CertNode[]): void => {
-    if (result.paths.length >= MAX_PATHS) return;
+): Promise<PathSearchResult> {
+  const candidates = dedupe([...anchors, ...pool.filter((n) => !isAnchor(n, anchors))]);
+  const result: PathSearchResult = {
+    paths: [],
+    depthExceeded: false,
+    budgetExceeded: false,
+    longestPartial: [leaf],
+    badSignatures: [],
+  };
+  const verified = new Map<string, boolean>();
+  let examined = 0;
+  const walk = async (path: CertNode[]): Promise<void> => {
     const current = path[path.length - 1] as CertNode;
+    if (path.length > result.longestPartial.length) result.longestPartial = [...path];
     if (isAnchor(current, anchors)) {
       result.paths.push([...path]);
       return;
     }
-    if (path.length >= maxDepth) {
-      result.depthExceeded = true;
-      return;
-    }
     for (const next of candidates) {
+      if (result.paths.length >= MAX_PATHS || result.budgetExceeded) return;
       const visited = path.some(
         (p) =>
           p.info.fingerprintSha256 === next.info.fingerprintSha256 ||
           (p.spkiHex === next.spkiHex && sameName(p.cert.subjectName, next.cert.subjectName)),
       );
       if (visited || !issuedBy(current, next) || !keyIdsCompatible(current, next)) continue;
-      walk([...path, next]);
+      if (++examined > MAX_CANDIDATES_EXAMINED) {
+        result.budgetExceeded = true;
+        return;
+      }
+      const extended = [...path, next];
+      if (depth(extended) > maxDepth || extended.length > MAX_PATH_CERTIFICATES) {
+        result.depthExceeded = true;
+        continue;
+      }
+      const key = `${current.info.fingerprintSha256}/${next.info.fingerprintSha256}`;
+      const ok = verified.get(key) ?? (await signedBy(current, next));
+      verified.set(key, ok);
+      if (!ok) {
+        if (!result.badSignatures.includes(current)) result.badSignatures.push(current);
+        continue;
+      }
+      await walk(extended);
     }
   };
-  walk([leaf]);
+  await walk([leaf]);
   return result;
 }

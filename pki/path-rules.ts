@@ -1,117 +1,89 @@
 import { checkPublicKeyStrength, signatureAlgorithm } from './algorithms.ts';
 import { x509 } from './crypto-provider.ts';
 import { keyUsageNames } from './certificates.ts';
-import { VmicError } from './errors.ts';
 import { issuedBy } from './path-building.ts';
 import type { CertNode } from './path-building.ts';
+import { failure, fromError } from './path-failure.ts';
+import type { PathFailure } from './path-failure.ts';
 
 /**
- * RFC 5280 §6.1 checks, one function per rule. A path is `[leaf, ..., anchor]`; the
- * anchor is trusted input, so its self-signature is not checked, but everything it
- * asserts as an issuer (CA flag, key usage, validity, key strength) is.
+ * RFC 5280 §6.1 checks, one function per rule, each returning every failure it finds. A
+ * path is `[leaf, ..., anchor]`; the anchor is trusted input, so its self-signature is not
+ * checked, but everything it asserts as an issuer (CA flag, key usage, validity, key
+ * strength, name constraints) is. Link signatures are verified while building the path
+ * (path-building.ts), so no path reaches these rules with a bad signature.
  */
-
-function chainError(rule: string, message: string): VmicError {
-  return new VmicError('CHAIN_UNTRUSTED', message, { rule });
-}
 
 /** SHA-1/MD5 signatures are forgeable by collision (DESIGN §3); small RSA keys by factoring. */
-export function checkAlgorithms(path: CertNode[]): void {
+export function checkAlgorithms(path: CertNode[]): PathFailure[] {
+  const out: PathFailure[] = [];
   path.forEach((node, i) => {
-    const where = `certificate ${node.info.subject}`;
+    const where = i === 0 ? 'leaf' : 'certificate';
     if (i < path.length - 1) {
-      signatureAlgorithm(node.signatureOid, where);
+      try {
+        signatureAlgorithm(node.signatureOid, where);
+      } catch (e) {
+        out.push(fromError(e, node));
+      }
+      // RFC 5280 §4.1.1.2: the signed copy of the algorithm must equal the outer one.
       if (node.signatureOid !== node.tbsSignatureOid) {
-        throw new VmicError('MALFORMED', `${where}: signature algorithm fields differ`, {
-          rule: 'algorithm',
-        });
+        out.push(failure('MALFORMED', 'algorithm', 'signature algorithm fields differ', node));
       }
     }
-    checkPublicKeyStrength(node.key, where);
-  });
-}
-
-export function checkNameChaining(path: CertNode[]): void {
-  for (let i = 0; i < path.length - 1; i++) {
-    if (!issuedBy(path[i] as CertNode, path[i + 1] as CertNode)) {
-      throw chainError(
-        'nameChaining',
-        `issuer of ${path[i]?.info.subject} is not the next subject`,
-      );
+    try {
+      checkPublicKeyStrength(node.key, where);
+    } catch (e) {
+      out.push(fromError(e, node));
     }
-  }
+  });
+  return out;
 }
 
-export async function checkSignatures(path: CertNode[]): Promise<void> {
+export function checkNameChaining(path: CertNode[]): PathFailure[] {
+  const out: PathFailure[] = [];
   for (let i = 0; i < path.length - 1; i++) {
     const child = path[i] as CertNode;
-    const parent = path[i + 1] as CertNode;
-    let ok = false;
-    try {
-      ok = await child.cert.verify({ publicKey: parent.cert.publicKey, signatureOnly: true });
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw chainError('signature', `signature on ${child.info.subject} does not verify`);
-  }
-}
-
-/**
- * Extensions we understand; an unknown critical extension means a constraint we would
- * silently ignore (e.g. nameConstraints, policyConstraints), so RFC 5280 §4.2 says reject.
- */
-const PROCESSED_EXTENSIONS = new Set([
-  '2.5.29.19', // basicConstraints
-  '2.5.29.15', // keyUsage
-  '2.5.29.37', // extKeyUsage
-  '2.5.29.14', // subjectKeyIdentifier
-  '2.5.29.35', // authorityKeyIdentifier
-  '2.5.29.17', // subjectAltName (informational for us)
-]);
-
-export function checkCriticalExtensions(path: CertNode[]): void {
-  for (const node of path) {
-    const unknown = node.cert.extensions.find(
-      (e) => e.critical && !PROCESSED_EXTENSIONS.has(e.type),
-    );
-    if (unknown) {
-      throw chainError(
-        'criticalExtension',
-        `${node.info.subject}: unknown critical ${unknown.type}`,
-      );
+    if (!issuedBy(child, path[i + 1] as CertNode)) {
+      out.push(failure('CHAIN_UNTRUSTED', 'nameChaining', 'issuer is not the next subject', child));
     }
   }
+  return out;
 }
 
 /** RFC 5280 §6.1.4(k): every issuer, including the anchor, must assert cA=TRUE. */
-export function checkBasicConstraints(path: CertNode[]): void {
-  for (const node of path.slice(1)) {
-    if (!node.info.isCA) {
-      throw chainError('basicConstraints.cA', `${node.info.subject} is not a CA certificate`);
-    }
-  }
-}
-
-function selfIssued(node: CertNode): boolean {
-  return issuedBy(node, node);
+export function checkBasicConstraints(path: CertNode[]): PathFailure[] {
+  return path
+    .slice(1)
+    .filter((node) => !node.info.isCA)
+    .map((node) =>
+      failure('CHAIN_UNTRUSTED', 'basicConstraints.cA', 'is not a CA certificate', node),
+    );
 }
 
 /**
- * RFC 5280 §4.2.1.9: pathLenConstraint bounds the non-self-issued intermediate CA
- * certificates that may follow the CA in the path (the leaf is not counted).
+ * RFC 5280 §4.2.1.9 and §6.1.4(l),(m): pathLenConstraint bounds the non-self-issued
+ * intermediate CA certificates that may follow the CA in the path (the leaf is not
+ * counted, nor are self-issued certificates such as a re-keyed CA).
  */
-export function checkPathLength(path: CertNode[]): void {
+export function checkPathLength(path: CertNode[]): PathFailure[] {
+  const out: PathFailure[] = [];
   for (let i = 1; i < path.length; i++) {
-    const limit = (path[i] as CertNode).info.pathLength;
+    const node = path[i] as CertNode;
+    const limit = node.info.pathLength;
     if (limit === undefined) continue;
-    const below = path.slice(1, i).filter((n) => !selfIssued(n)).length;
+    const below = path.slice(1, i).filter((n) => !n.selfIssued).length;
     if (below > limit) {
-      throw chainError(
-        'pathLenConstraint',
-        `${path[i]?.info.subject} allows ${limit} intermediate CAs below it, path has ${below}`,
+      out.push(
+        failure(
+          'CHAIN_UNTRUSTED',
+          'pathLenConstraint',
+          `allows ${limit} intermediate CAs below it, path has ${below}`,
+          node,
+        ),
       );
     }
   }
+  return out;
 }
 
 /**
@@ -119,61 +91,71 @@ export function checkPathLength(path: CertNode[]): void {
  * absent extension is accepted, as the path validation algorithm does and OpenSSL does:
  * cA=TRUE already says the key certifies, and rejecting would break older roots.
  */
-export function checkIssuerKeyUsage(path: CertNode[]): void {
-  for (const node of path.slice(1)) {
-    const ku = keyUsageNames(node.cert);
-    if (ku !== undefined && !ku.includes('keyCertSign')) {
-      throw new VmicError('KEY_USAGE', `${node.info.subject} lacks keyCertSign`, {
-        rule: 'keyUsage.keyCertSign',
-      });
-    }
-  }
+export function checkIssuerKeyUsage(path: CertNode[]): PathFailure[] {
+  return path
+    .slice(1)
+    .filter((node) => {
+      const ku = keyUsageNames(node.cert);
+      return ku !== undefined && !ku.includes('keyCertSign');
+    })
+    .map((node) => failure('KEY_USAGE', 'keyUsage.keyCertSign', 'lacks keyCertSign', node));
+}
+
+/**
+ * RFC 5280 §4.2.1.3: keyCertSign asserted without cA=TRUE is contradictory; such a
+ * certificate must not be used at all, also not as an end entity.
+ */
+export function checkKeyUsageConsistency(path: CertNode[]): PathFailure[] {
+  return path
+    .filter((node) => !node.info.isCA && (keyUsageNames(node.cert) ?? []).includes('keyCertSign'))
+    .map((node) =>
+      failure('KEY_USAGE', 'keyUsage.keyCertSign.cA', 'asserts keyCertSign without cA', node),
+    );
 }
 
 /** Absent keyUsage on an end entity means "any usage" (RFC 5280 §4.2.1.3). */
-export function checkLeafKeyUsage(leaf: CertNode, required: 'digitalSignature' | 'none'): void {
-  if (required === 'none') return;
+export function checkLeafKeyUsage(
+  leaf: CertNode,
+  required: 'digitalSignature' | 'none',
+): PathFailure[] {
+  if (required === 'none') return [];
   const ku = keyUsageNames(leaf.cert);
-  if (ku !== undefined && !ku.includes(required)) {
-    throw new VmicError('KEY_USAGE', `${leaf.info.subject} lacks ${required}`, {
-      rule: `keyUsage.${required}`,
-    });
-  }
+  if (ku === undefined || ku.includes(required)) return [];
+  return [failure('KEY_USAGE', `keyUsage.${required}`, `lacks ${required}`, leaf)];
 }
 
 const ANY_EKU = '2.5.29.37.0';
 
 /** An EKU extension restricts the leaf to its purposes (RFC 5280 §4.2.1.12); absent = any. */
-export function checkExtendedKeyUsage(leaf: CertNode, required: string[] | undefined): void {
-  if (required === undefined || required.length === 0) return;
+export function checkExtendedKeyUsage(
+  leaf: CertNode,
+  required: string[] | undefined,
+): PathFailure[] {
+  if (required === undefined || required.length === 0) return [];
   const eku = leaf.cert.getExtension(x509.ExtendedKeyUsageExtension);
-  if (eku === null) return;
+  if (eku === null) return [];
   const have = Array.from(eku.usages, String);
-  if (have.includes(ANY_EKU)) return;
+  if (have.includes(ANY_EKU)) return [];
   const missing = required.filter((oid) => !have.includes(oid));
-  if (missing.length > 0) {
-    throw new VmicError(
-      'KEY_USAGE',
-      `${leaf.info.subject} lacks extKeyUsage ${missing.join(',')}`,
-      {
-        rule: 'extKeyUsage',
-      },
-    );
-  }
+  if (missing.length === 0) return [];
+  return [failure('KEY_USAGE', 'extKeyUsage', `lacks extKeyUsage ${missing.join(',')}`, leaf)];
 }
 
-/** RFC 5280 §4.1.2.5: both bounds inclusive; checked on every certificate, anchor included. */
-export function checkValidity(path: CertNode[], time: Date): void {
+/**
+ * RFC 5280 §4.1.2.5: both bounds inclusive; checked on every certificate, anchor included.
+ * Certificate times have whole seconds (§4.1.2.5.1, .2), so notAfter 00:00:00Z covers that
+ * whole second: the reference time is compared at the same resolution.
+ */
+export function checkValidity(path: CertNode[], time: Date): PathFailure[] {
+  const t = Math.floor(time.getTime() / 1000) * 1000;
+  const out: PathFailure[] = [];
   for (const node of path) {
-    if (time.getTime() < node.info.notBefore.getTime()) {
-      throw new VmicError('CERT_NOT_YET_VALID', `${node.info.subject} is not valid yet`, {
-        rule: 'validity.notBefore',
-      });
+    if (t < node.info.notBefore.getTime()) {
+      out.push(failure('CERT_NOT_YET_VALID', 'validity.notBefore', 'is not valid yet', node));
     }
-    if (time.getTime() > node.info.notAfter.getTime()) {
-      throw new VmicError('CERT_EXPIRED', `${node.info.subject} has expired`, {
-        rule: 'validity.notAfter',
-      });
+    if (t > node.info.notAfter.getTime()) {
+      out.push(failure('CERT_EXPIRED', 'validity.notAfter', 'has expired', node));
     }
   }
+  return out;
 }

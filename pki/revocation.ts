@@ -6,6 +6,8 @@ import { parseCrl } from './crl.ts';
 import { dnEquals } from './dn.ts';
 import { VmicError } from './errors.ts';
 import type { CertNode } from './path-building.ts';
+import { failure } from './path-failure.ts';
+import type { PathFailure } from './path-failure.ts';
 
 export type RevocationPolicy = 'best-effort' | 'require';
 
@@ -38,26 +40,37 @@ export function toCrlNode(der: Uint8Array): CrlNode {
 }
 
 /** cRLNumber and authorityKeyIdentifier are the only CRL extensions we understand. */
-const PROCESSED_CRL_EXTENSIONS = new Set(['2.5.29.20', '2.5.29.35']);
+const OID_CRL_NUMBER = '2.5.29.20';
+const PROCESSED_CRL_EXTENSIONS = new Set([OID_CRL_NUMBER, '2.5.29.35']);
 
 /**
- * A CRL counts only if its issuer's key signed it with an allowed algorithm and the
- * issuer may sign CRLs. Anyone can hand us a CRL, so an unverifiable one must never be
- * read as "not revoked". A critical extension we do not process (issuingDistributionPoint,
- * deltaCRLIndicator) means the CRL may cover only part of the scope: unusable too
- * (RFC 5280 §5.2).
+ * Why a CRL that names `issuer` cannot be used, or `undefined` if it can. Anyone can hand
+ * us a CRL, so an unverifiable one must never be read as "not revoked":
+ * - the issuer's key signed it with an allowed algorithm;
+ * - the issuer may sign CRLs: keyUsage, if present, has cRLSign (RFC 5280 §4.2.1.3);
+ * - it carries a non-critical cRLNumber (§5.2.3: conforming issuers MUST include it,
+ *   and mark it non-critical), so it is a v2 CRL whose sequence can be followed;
+ * - no critical extension we do not process (issuingDistributionPoint,
+ *   deltaCRLIndicator): the CRL may cover only part of the scope (§5.2, §5.2.5).
  */
-async function crlUsableFor(c: CrlNode, issuer: CertNode): Promise<boolean> {
-  if (!dnEquals(nameToDn(c.crl.issuerName), nameToDn(issuer.cert.subjectName))) return false;
+async function crlUnusableBecause(c: CrlNode, issuer: CertNode): Promise<string | undefined> {
   const ku = keyUsageNames(issuer.cert);
-  if (ku !== undefined && !ku.includes('cRLSign')) return false;
-  if (c.criticalExtensions.some((oid) => !PROCESSED_CRL_EXTENSIONS.has(oid))) return false;
+  if (ku !== undefined && !ku.includes('cRLSign')) return 'issuerKeyUsage';
+  const number = c.crl.extensions.find((e) => e.type === OID_CRL_NUMBER);
+  if (number === undefined || number.critical) return 'crlNumber';
+  if (c.criticalExtensions.some((oid) => !PROCESSED_CRL_EXTENSIONS.has(oid))) {
+    return 'criticalExtension';
+  }
   try {
     signatureAlgorithm(c.signatureOid, 'CRL');
-    return await c.crl.verify({ publicKey: issuer.cert.publicKey });
+    return (await c.crl.verify({ publicKey: issuer.cert.publicKey })) ? undefined : 'signature';
   } catch {
-    return false;
+    return 'signature';
   }
+}
+
+function namesIssuer(c: CrlNode, issuer: CertNode): boolean {
+  return dnEquals(nameToDn(c.crl.issuerName), nameToDn(issuer.cert.subjectName));
 }
 
 function isRevokedBy(c: CrlNode, serial: string): boolean {
@@ -75,35 +88,47 @@ function isCurrent(c: CrlNode, time: Date): boolean {
 
 /**
  * RFC 5280 §6.3, simplified to full CRLs from the certificate's issuer. The anchor is
- * trusted by configuration, so only certificates below it are checked.
+ * trusted by configuration, so only certificates below it are checked. Under `require`,
+ * a certificate without a usable, current CRL fails, naming why the CRLs offered for
+ * its issuer were not usable.
  */
 export async function checkRevocation(
   path: CertNode[],
   crls: CrlNode[],
   time: Date,
   policy: RevocationPolicy,
-): Promise<void> {
+): Promise<PathFailure[]> {
+  const out: PathFailure[] = [];
   for (let i = 0; i < path.length - 1; i++) {
     const subject = path[i] as CertNode;
     const issuer = path[i + 1] as CertNode;
     const usable: CrlNode[] = [];
-    for (const c of crls) if (await crlUsableFor(c, issuer)) usable.push(c);
+    const rejected: string[] = [];
+    for (const c of crls.filter((x) => namesIssuer(x, issuer))) {
+      const why = await crlUnusableBecause(c, issuer);
+      if (why === undefined) usable.push(c);
+      else rejected.push(why);
+    }
     if (usable.some((c) => isRevokedBy(c, subject.info.serialNumber))) {
-      throw new VmicError('CERT_REVOKED', `${subject.info.subject} is revoked`, {
-        rule: 'crl.revoked',
-      });
+      out.push(failure('CERT_REVOKED', 'crl.revoked', 'is revoked', subject));
+      continue;
     }
     if (usable.some((c) => isCurrent(c, time))) continue;
     const stale = usable.some((c) => (c.crl.nextUpdate?.getTime() ?? 0) < time.getTime());
     if (stale) {
-      throw new VmicError('CRL_STALE', `CRL of ${issuer.info.subject} is past nextUpdate`, {
-        rule: 'crl.stale',
-      });
-    }
-    if (policy === 'require') {
-      throw new VmicError('CRL_STALE', `no current CRL from ${issuer.info.subject}`, {
-        rule: 'crl.missing',
-      });
+      out.push(
+        failure(
+          'CRL_STALE',
+          'crl.stale',
+          `CRL of ${issuer.info.subject} is past nextUpdate`,
+          subject,
+        ),
+      );
+    } else if (policy === 'require') {
+      const why = rejected.length > 0 ? ` (unusable CRLs: ${rejected.join(', ')})` : '';
+      const message = `no usable current CRL from ${issuer.info.subject}${why}`;
+      out.push(failure('CRL_STALE', 'crl.missing', message, subject));
     }
   }
+  return out;
 }

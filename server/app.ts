@@ -8,6 +8,7 @@ import { blobsRouter } from './blobs.ts';
 import { endorsersApi } from './api/endorsers.ts';
 import { imagesApi } from './api/images.ts';
 import { catalogsApi } from './api/catalogs.ts';
+import { siteApi } from './api/site-api.ts';
 import { openApiDocument } from './openapi.ts';
 
 export interface AppOptions {
@@ -48,6 +49,6 @@ function apiRouter(inst: Instance, resolvers: readonly PrincipalResolver[]): Rou
     next();
   });
   api.use(authenticate(resolvers));
-  api.use(endorsersApi(inst), imagesApi(inst), catalogsApi(inst));
+  api.use(endorsersApi(inst), imagesApi(inst), catalogsApi(inst), siteApi(inst));
   return api;
 }

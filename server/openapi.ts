@@ -62,13 +62,336 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
     ...feedFile('published version, content-negotiated (Accept)', NEGOTIATED, true),
   };
 
+  const subscriptionName = { $ref: '#/components/parameters/Subscription' };
+  const subscriptionFilter = {
+    name: 'subscription',
+    in: 'query',
+    required: false,
+    description: 'only this subscription (404 if there is none of that name)',
+    schema: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$' },
+  };
+  const READ = 'Roles: admin, site-approver, auditor.';
+  const ADMIN = 'Role: admin.';
+  const APPROVE = 'Roles: admin, site-approver.';
+  const listOf = (key: string, item: unknown) =>
+    json({ type: 'object', properties: { [key]: { type: 'array', items: item } } });
+  const sitePaths: Record<string, unknown> = {
+    '/api/v1/gate/{image}': {
+      parameters: [
+        {
+          name: 'image',
+          in: 'path',
+          required: true,
+          description: 'an image identifier or `sha256:HEX`, URL-encoded',
+          schema: { type: 'string', minLength: 1, maxLength: 263 },
+        },
+      ],
+      get: {
+        tags: ['gate'],
+        summary: 'the deploy gate: may this image be deployed here? (DESIGN.md §7)',
+        description:
+          'Any authenticated role. Always 200 when the question could be asked: `deployable` ' +
+          'is the answer and `reasons` lists every failing reason code (an unknown image is ' +
+          '`UNKNOWN_IMAGE`). Deployment systems call this.',
+        parameters: [subscriptionFilter],
+        responses: {
+          '200': { description: 'the decision', ...json(ref('DeployDecision')) },
+          ...errors(400, 401, 404),
+        },
+      },
+    },
+    '/api/v1/site/trust': {
+      get: {
+        tags: ['site'],
+        summary: 'trust anchors, intermediates and CRLs held',
+        description: READ,
+        responses: {
+          '200': { description: 'trust store', ...json(ref('TrustListing')) },
+          ...errors(401, 403),
+        },
+      },
+      post: {
+        tags: ['site'],
+        summary: 'add CA certificates and CRLs (PEM, several per body)',
+        description: `${ADMIN} At most 1 MiB. A CRL is accepted only if signed by a CA held or in the same body.`,
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-pem-file': { schema: { type: 'string' } },
+            'text/plain': { schema: { type: 'string' } },
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['pem'],
+                properties: { pem: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'what was added; material already held counts as unchanged',
+            ...json({
+              type: 'object',
+              properties: {
+                anchors: { type: 'array', items: { type: 'string' } },
+                intermediates: { type: 'array', items: { type: 'string' } },
+                crls: { type: 'array', items: { type: 'string' } },
+                unchanged: { type: 'integer' },
+              },
+            }),
+          },
+          ...errors(400, 401, 403, 413, 422),
+        },
+      },
+    },
+    '/api/v1/site/subscriptions': {
+      get: {
+        tags: ['site'],
+        summary: 'subscriptions to endorser feeds',
+        description: READ,
+        responses: {
+          '200': { description: 'subscriptions', ...listOf('subscriptions', ref('Subscription')) },
+          ...errors(401, 403),
+        },
+      },
+      post: {
+        tags: ['site'],
+        summary: "subscribe to an endorser feed, pinning its signer's identity",
+        description: `${ADMIN} Distinguished names are compared on parsed RDNs.`,
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            required: ['url', 'expectSubject'],
+            properties: {
+              url: {
+                type: 'string',
+                format: 'uri',
+                description: '`.../feeds/{endorser}/` or its `catalog.p7m`',
+              },
+              expectSubject: { type: 'string' },
+              expectIssuer: { type: 'string' },
+              name: { type: 'string', description: 'default: the endorser segment of the URL' },
+            },
+          }),
+        },
+        responses: {
+          '201': { description: 'subscribed', ...json(ref('Subscription')) },
+          ...errors(400, 401, 403, 409, 413),
+        },
+      },
+    },
+    '/api/v1/site/subscriptions/{subscription}': {
+      parameters: [subscriptionName],
+      get: {
+        tags: ['site'],
+        summary: 'one subscription, with its latest catalog and last error',
+        description: READ,
+        responses: {
+          '200': { description: 'subscription', ...json(ref('Subscription')) },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+      delete: {
+        tags: ['site'],
+        summary: 'remove a subscription with its imported images and approvals (cached bytes stay)',
+        description: ADMIN,
+        responses: { '204': { description: 'removed' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/v1/site/subscriptions/{subscription}/enable': {
+      parameters: [subscriptionName],
+      post: {
+        tags: ['site'],
+        summary: 'enable a subscription',
+        description: ADMIN,
+        responses: {
+          '200': { description: 'enabled', ...json(ref('Subscription')) },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/api/v1/site/subscriptions/{subscription}/disable': {
+      parameters: [subscriptionName],
+      post: {
+        tags: ['site'],
+        summary: 'disable a subscription: not imported, and its images not deployable',
+        description: ADMIN,
+        responses: {
+          '200': { description: 'disabled', ...json(ref('Subscription')) },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/api/v1/site/subscriptions/{subscription}/import': {
+      parameters: [subscriptionName],
+      post: {
+        tags: ['site'],
+        summary: "import this subscription's feed now (DESIGN.md §6)",
+        description:
+          `${ADMIN} A refused catalog is 200 with status \`failed\` and its reason \`code\` ` +
+          '(the run completed; nothing but the audit log and last error changed). A disabled ' +
+          'subscription, or an import already running, is 409.',
+        responses: {
+          '200': { description: 'the outcome', ...json(ref('ImportOutcome')) },
+          ...errors(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    '/api/v1/site/import': {
+      post: {
+        tags: ['site'],
+        summary: 'import every enabled subscription now (what the cron job does)',
+        description: `${ADMIN} Refusals are outcomes with status \`failed\`; an import already running is 409.`,
+        responses: {
+          '200': {
+            description: 'one outcome per enabled subscription',
+            ...listOf('outcomes', ref('ImportOutcome')),
+          },
+          ...errors(401, 403, 409),
+        },
+      },
+    },
+    '/api/v1/site/fetch': {
+      post: {
+        tags: ['site'],
+        summary: 'download endorsed images into the site cache, verifying SHA-256 and size',
+        description:
+          `${ADMIN} Runs to completion within the request; a mismatch is an outcome ` +
+          '(`quarantined`, `HASH_MISMATCH`), not an HTTP error. A fetch already running is 409. ' +
+          'For large downloads prefer `vmic fetch` or the schedule.',
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: { subscription: { type: 'string' } },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'summary',
+            ...json({
+              type: 'object',
+              properties: {
+                images: { type: 'array', items: { type: 'object' } },
+                totals: { type: 'object', additionalProperties: { type: 'integer' } },
+              },
+            }),
+          },
+          ...errors(400, 401, 403, 404, 409, 413),
+        },
+      },
+    },
+    '/api/v1/site/images': {
+      get: {
+        tags: ['site'],
+        summary: 'imported images, each with the gate decision as badges',
+        description: READ,
+        parameters: [subscriptionFilter],
+        responses: {
+          '200': { description: 'images', ...listOf('images', ref('SiteImage')) },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    '/api/v1/site/approvals': {
+      get: {
+        tags: ['site'],
+        summary: 'active approvals',
+        description: READ,
+        responses: {
+          '200': { description: 'approvals', ...listOf('approvals', ref('Approval')) },
+          ...errors(401, 403),
+        },
+      },
+      post: {
+        tags: ['site'],
+        summary:
+          'approve one image version (bound to its SHA-256) or everything an endorser endorses',
+        description: `${APPROVE} Idempotent: an existing active approval is returned as is.`,
+        requestBody: { required: true, ...json(ref('ApprovalTarget')) },
+        responses: {
+          '200': { description: 'the active approval', ...json(ref('Approval')) },
+          ...errors(400, 401, 403, 404, 409, 413),
+        },
+      },
+    },
+    '/api/v1/site/approvals/revoke': {
+      post: {
+        tags: ['site'],
+        summary: 'unapprove: revoke the active approvals of an image identifier, or of an endorser',
+        description: `${APPROVE} The same body as approving.`,
+        requestBody: { required: true, ...json(ref('ApprovalTarget')) },
+        responses: {
+          '200': {
+            description: 'how many approvals were revoked (0 if none was active)',
+            ...json({ type: 'object', properties: { revoked: { type: 'integer' } } }),
+          },
+          ...errors(400, 401, 403, 404, 409, 413),
+        },
+      },
+    },
+    '/api/v1/site/policy': {
+      get: {
+        tags: ['site'],
+        summary: 'site verification and fetch policy, and the keys that set it',
+        description: READ,
+        responses: {
+          '200': { description: 'policy', ...json(ref('SitePolicy')) },
+          ...errors(401, 403),
+        },
+      },
+    },
+    '/api/v1/site/policy/{key}': {
+      parameters: [
+        {
+          name: 'key',
+          in: 'path',
+          required: true,
+          schema: {
+            enum: [
+              'revocation',
+              'max-catalog-age',
+              'fetch-scope',
+              'feed-max-bytes',
+              'feed-timeout-ms',
+              'fetch-concurrency',
+            ],
+          },
+        },
+      ],
+      put: {
+        tags: ['site'],
+        summary: 'set one policy key; null resets it to the default (unsets an optional key)',
+        description: ADMIN,
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            required: ['value'],
+            properties: { value: { type: ['string', 'integer', 'null'] } },
+          }),
+        },
+        responses: {
+          '200': { description: 'the policy now', ...json(ref('SitePolicy')) },
+          ...errors(400, 401, 403, 404, 413),
+        },
+      },
+    },
+  };
+
   return {
     openapi: '3.1.0',
     info: {
       title: 'vmic',
       version: '1',
       description:
-        'Signed VM-image catalog server: public signed feeds and blobs, and the JSON API of endorsers.',
+        'Signed VM-image catalog server: public signed feeds and blobs, the JSON API of endorsers, and the site API (trust, subscriptions, import, fetch, approvals, deploy gate).',
     },
     servers: [{ url: publicUrl }],
     security: [{ bearer: [] }],
@@ -100,6 +423,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         },
       },
       ...feedPaths,
+      ...sitePaths,
       '/blobs/sha256/{hex}': {
         parameters: [
           {
@@ -302,6 +626,12 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           required: true,
           schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
         },
+        Subscription: {
+          name: 'subscription',
+          in: 'path',
+          required: true,
+          schema: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$' },
+        },
         Sequence: {
           name: 'sequence',
           in: 'path',
@@ -404,6 +734,167 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             expiresAt: { type: 'string', format: 'date-time' },
             imageCount: { type: 'integer' },
             contentSha256: { type: 'string' },
+          },
+        },
+        GateReason: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: {
+            code: {
+              enum: [
+                'UNKNOWN_IMAGE',
+                'NOT_ENDORSED',
+                'CATALOG_EXPIRED',
+                'SUBSCRIPTION_DISABLED',
+                'NOT_APPROVED',
+                'NOT_FETCHED',
+                'HASH_MISMATCH',
+                'SIGNER_REVOKED',
+              ],
+            },
+            message: { type: 'string' },
+          },
+        },
+        DeployDecision: {
+          type: 'object',
+          required: ['image', 'deployable', 'reasons', 'decidedAt'],
+          properties: {
+            image: { type: 'string' },
+            deployable: { type: 'boolean' },
+            reasons: { type: 'array', items: ref('GateReason') },
+            subscription: { type: 'string' },
+            identifier: { type: 'string' },
+            title: { type: 'string' },
+            sha256: { type: 'string' },
+            byteSize: { type: 'integer' },
+            catalog: {
+              type: 'object',
+              properties: {
+                sequence: { type: 'integer' },
+                expiresAt: { type: 'string', format: 'date-time' },
+                signer: { type: 'string' },
+              },
+            },
+            approval: ref('Approval'),
+            bytes: {
+              type: 'object',
+              properties: {
+                source: { type: 'string' },
+                detail: { type: ['string', 'null'] },
+                verifiedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+            decidedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        TrustListing: {
+          type: 'object',
+          properties: {
+            certificates: { type: 'array', items: { type: 'object' } },
+            crls: { type: 'array', items: { type: 'object' } },
+          },
+        },
+        Subscription: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            url: { type: 'string', format: 'uri' },
+            expectSubject: { type: 'string' },
+            expectIssuer: { type: 'string' },
+            enabled: { type: 'boolean' },
+            createdAt: { type: 'string', format: 'date-time' },
+            lastCheckedAt: { type: 'string', format: 'date-time' },
+            lastSuccessAt: { type: 'string', format: 'date-time' },
+            lastError: {
+              type: 'object',
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                at: { type: 'string' },
+              },
+            },
+            catalog: {
+              type: 'object',
+              properties: {
+                sequence: { type: 'integer' },
+                issuedAt: { type: 'string', format: 'date-time' },
+                expiresAt: { type: 'string', format: 'date-time' },
+                signerSubject: { type: 'string' },
+              },
+            },
+          },
+        },
+        ImportOutcome: {
+          type: 'object',
+          required: ['subscription', 'status'],
+          properties: {
+            subscription: { type: 'string' },
+            status: { enum: ['applied', 'unchanged', 'not-modified', 'failed'] },
+            sequence: { type: 'integer' },
+            counts: { type: 'object', additionalProperties: { type: 'integer' } },
+            code: { type: 'string', description: 'the reason code of a refusal (DESIGN.md §6)' },
+            rule: { type: 'string' },
+            message: { type: 'string' },
+          },
+        },
+        SiteImage: {
+          type: 'object',
+          description:
+            'An imported image and its gate decision. Badges: endorsed (in the latest verified, unexpired catalog), approved, fetched (a verified copy in the cache), deployable.',
+          properties: {
+            subscription: { type: 'string' },
+            identifier: { type: 'string' },
+            title: { type: 'string' },
+            sha256: { type: 'string' },
+            byteSize: { type: 'integer' },
+            downloadUrl: { type: 'string', format: 'uri' },
+            status: { enum: ['endorsed', 'withdrawn'] },
+            endorsed: { type: 'boolean' },
+            approved: { type: 'boolean' },
+            fetched: { type: 'boolean' },
+            deployable: { type: 'boolean' },
+            reasons: { type: 'array', items: ref('GateReason') },
+          },
+        },
+        Approval: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            subscription: { type: 'string' },
+            kind: { enum: ['image', 'endorser'] },
+            identifier: { type: 'string' },
+            sha256: { type: 'string' },
+            approvedBy: { type: 'string' },
+            approvedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        ApprovalTarget: {
+          oneOf: [
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['image'],
+              properties: {
+                image: { type: 'string', description: 'identifier or `sha256:HEX`' },
+                subscription: {
+                  type: 'string',
+                  description: 'needed when several subscriptions list the image',
+                },
+              },
+            },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['endorser'],
+              properties: { endorser: { type: 'string', description: 'a subscription name' } },
+            },
+          ],
+        },
+        SitePolicy: {
+          type: 'object',
+          properties: {
+            policy: { type: 'object' },
+            keys: { type: 'array', items: { type: 'object' } },
           },
         },
         FeedIndex: {

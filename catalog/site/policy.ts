@@ -67,11 +67,16 @@ export const POLICY_KEYS: Record<
   'fetch-concurrency': { field: 'fetchConcurrency', parse: positiveInt(16) },
 };
 
+/** Own keys only: `constructor` or `__proto__` must never look like a policy key. */
+export function policyKey(key: string): (typeof POLICY_KEYS)[string] | undefined {
+  return Object.hasOwn(POLICY_KEYS, key) ? POLICY_KEYS[key] : undefined;
+}
+
 export async function readPolicy(db: Queryable | Tx): Promise<SitePolicy> {
   const rows = await db.selectFrom('site_policy').selectAll().execute();
   const policy: Record<string, unknown> = { ...DEFAULT_POLICY };
   for (const row of rows) {
-    const key = POLICY_KEYS[row.key];
+    const key = policyKey(row.key);
     if (key) policy[key.field] = key.parse(row.value);
   }
   return policy as unknown as SitePolicy;
@@ -84,7 +89,7 @@ export async function setPolicy(
   value: string | undefined,
   actor: string,
 ): Promise<SitePolicy> {
-  const spec = POLICY_KEYS[key];
+  const spec = policyKey(key);
   if (!spec)
     throw new VmicError(
       'BAD_REQUEST',

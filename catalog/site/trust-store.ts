@@ -1,6 +1,11 @@
 import { VmicError } from '../../pki/errors.ts';
-import { describeCertificate, pemToDers } from '../../pki/index.ts';
-import { crlSignedBy, describeCrl, type CrlInfo } from '../../pki/crl-info.ts';
+import {
+  crlSignedBy,
+  describeCertificate,
+  describeCrl,
+  pemToDers,
+  type CrlInfo,
+} from '../../pki/index.ts';
 import { x509 } from '../../pki/crypto-provider.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';

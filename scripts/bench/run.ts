@@ -1,15 +1,31 @@
 // `npm run bench`: prints figures, asserts nothing. (a) SHA-256 streaming throughput of
 // vmic's hashing path against `openssl dgst -sha256` on the same 1 GiB file in the same
 // run; (b) publish time for catalogs of 1,000 and 10,000 images.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openInstance, publishCatalog, resolveConfig, addEndorser } from '../../catalog/index.ts';
+import {
+  addEndorser,
+  getCatalogVersion,
+  openInstance,
+  publishCatalog,
+  resolveConfig,
+} from '../../catalog/index.ts';
+import { addTrustMaterial } from '../../catalog/site/trust-store.ts';
+import { subscribe } from '../../catalog/site/subscriptions.ts';
+import { runImport } from '../../catalog/site/import-run.ts';
+import type { FeedFetcher } from '../../catalog/site/feed-fetcher.ts';
 import { writeTransaction } from '../../catalog/store/write-transaction.ts';
-import { buildDemoHierarchy, derToPem, exportPrivateKeyPkcs8 } from '../../pki/index.ts';
+import {
+  buildDemoHierarchy,
+  derToPem,
+  describeCertificate,
+  exportPrivateKeyPkcs8,
+  type DemoHierarchy,
+} from '../../pki/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const GiB = 1024 ** 3;
@@ -75,9 +91,11 @@ async function hashing(): Promise<void> {
   fs.rmSync(file);
 }
 
-async function publishing(): Promise<void> {
-  const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+type Published = { n: number; p7m: Uint8Array; nquads: string };
+
+async function publishing(h: DemoHierarchy): Promise<Published[]> {
   const results: { n: number; s: number }[] = [];
+  const published: Published[] = [];
   for (const n of [1000, 10000]) {
     const dir = fs.mkdtempSync(path.join(work, 'inst-'));
     const inst = await openInstance(
@@ -129,6 +147,8 @@ async function publishing(): Promise<void> {
     const s = Number(process.hrtime.bigint() - t) / 1e9;
     if (v.imageCount !== n) throw new Error('wrong image count');
     results.push({ n, s });
+    const files = await getCatalogVersion(inst, 'bench');
+    published.push({ n, p7m: files.p7m, nquads: files.nquads });
     await inst.close();
   }
   console.log('(b) publish (graph, RDFC-1.0, attached + detached CMS, Turtle, JSON-LD, store):');
@@ -139,6 +159,102 @@ async function publishing(): Promise<void> {
   console.log(
     `    ratio 10,000 / 1,000 = ${(results[1]!.s / results[0]!.s).toFixed(1)} (linear = 10)`,
   );
+  return published;
+}
+
+/** (c) A site's import of the same catalogs, against stock tools doing the outside checks. */
+async function importing(h: DemoHierarchy, published: Published[]): Promise<void> {
+  const serdi = spawnSync('serdi', ['-v']).error === undefined;
+  if (!serdi) {
+    console.log('(c) skipped: serdi is missing; run: apt-get install -y serdi');
+    return;
+  }
+  const anchors = path.join(work, 'anchors.pem');
+  fs.writeFileSync(anchors, derToPem(h.root.certificate, 'CERTIFICATE'));
+  const rows: { n: number; vmic: number; stock: number; openssl: number; serdi: number }[] = [];
+  for (const pub of published) {
+    const p7mFile = path.join(work, `catalog-${pub.n}.p7m`);
+    const nqFile = path.join(work, `catalog-${pub.n}.nq`);
+    fs.writeFileSync(p7mFile, pub.p7m);
+    fs.writeFileSync(nqFile, pub.nquads);
+    const openssl = best(3, () =>
+      seconds(() =>
+        execFileSync(
+          'openssl',
+          [
+            'cms',
+            '-verify',
+            '-binary',
+            '-inform',
+            'DER',
+            '-in',
+            p7mFile,
+            '-CAfile',
+            anchors,
+            '-purpose',
+            'any',
+            '-out',
+            '/dev/null',
+          ],
+          { stdio: 'pipe' },
+        ),
+      ),
+    );
+    const serdiS = best(3, () =>
+      seconds(() =>
+        execFileSync('serdi', ['-i', 'nquads', '-o', 'nquads', nqFile], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          maxBuffer: 1024 ** 3,
+        }),
+      ),
+    );
+    let vmic = Infinity;
+    for (let run = 0; run < 3; run++) {
+      const dir = fs.mkdtempSync(path.join(work, 'site-'));
+      const inst = await openInstance(
+        resolveConfig({ dataDir: dir, publicUrl: 'https://site.example', env: {} }),
+        { env: {} },
+      );
+      await addTrustMaterial(
+        inst,
+        derToPem(h.root.certificate, 'CERTIFICATE') +
+          derToPem(h.intermediate.certificate, 'CERTIFICATE'),
+        'bench',
+      );
+      await subscribe(inst, {
+        url: 'https://endorser.example/feeds/bench/',
+        expectSubject: describeCertificate(h.endorser.certificate).subject,
+        actor: 'bench',
+      });
+      const fetcher: FeedFetcher = {
+        fetch: async () => ({ status: 'ok', body: Buffer.from(pub.p7m), etag: undefined }),
+      };
+      const t = process.hrtime.bigint();
+      const [outcome] = await runImport(inst, { actor: 'bench', fetcher });
+      vmic = Math.min(vmic, Number(process.hrtime.bigint() - t) / 1e9);
+      if (outcome?.status !== 'applied')
+        throw new Error(`import failed: ${outcome?.code} ${outcome?.message}`);
+      await inst.close();
+    }
+    rows.push({ n: pub.n, vmic, stock: openssl + serdiS, openssl, serdi: serdiS });
+  }
+  console.log(
+    '(c) site import (verify CMS + chain + CRL policy, canonical check, parse, apply in one transaction):',
+  );
+  for (const r of rows) {
+    console.log(
+      `    ${String(r.n).padStart(6)} images: vmic ${r.vmic.toFixed(2)} s; openssl cms -verify ${r.openssl.toFixed(2)} s + serdi ${r.serdi.toFixed(2)} s = ${r.stock.toFixed(2)} s; ratio ${(r.vmic / r.stock).toFixed(2)} (goal <= 3)`,
+    );
+  }
+  console.log(
+    `    growth 1,000 -> 10,000 = ${(rows[1]!.vmic / rows[0]!.vmic).toFixed(1)}x (goal <= 12x)`,
+  );
+}
+
+function best(runs: number, fn: () => number): number {
+  let b = Infinity;
+  for (let i = 0; i < runs; i++) b = Math.min(b, fn());
+  return b;
 }
 
 try {
@@ -146,7 +262,8 @@ try {
     `vmic bench on ${os.cpus().length} cores, node ${process.version}, ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`,
   );
   await hashing();
-  await publishing();
+  const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+  await importing(h, await publishing(h));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

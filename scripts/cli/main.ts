@@ -31,6 +31,8 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   serve [--host H] [--port P]            run the server
   demo [--port P]                        set up and serve a ready-to-try instance
   pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
+  pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku OID] [--max-depth N]
+                                         explain why a certificate is or is not trusted
   endorser add NAME --cert F --key F [--chain F] [--title T]
   endorser list
   image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [...]

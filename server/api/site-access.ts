@@ -47,7 +47,9 @@ export function textBody(limitBytes: number, types: string[]): RequestHandler {
       if (e.type === 'entity.too.large')
         return next(new VmicError('TOO_LARGE', `body is larger than ${limitBytes} bytes`));
       if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
-        return next(new VmicError('BAD_REQUEST', 'request body cannot be read as text', { cause: err }));
+        return next(
+          new VmicError('BAD_REQUEST', 'request body cannot be read as text', { cause: err }),
+        );
       return next(err);
     });
   };

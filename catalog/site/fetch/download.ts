@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { VmicError } from '../../../pki/errors.ts';
 import type { Digest } from '../../blobs/digest.ts';
 
@@ -96,13 +97,14 @@ async function download(
     res.touch();
     opts.onProgress?.(bytes);
   });
+  const sink = fs.createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o640 });
   try {
-    await pipeline(
-      res.response,
-      counter,
-      fs.createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o640 }),
-    );
+    await pipeline(res.response, counter, sink);
   } catch (e) {
+    // pipeline rejects on the first error, possibly before the file stream has finished
+    // its last write: wait for it to close, so that the partial file's size is final
+    // before anyone (the next resume) reads it.
+    if (!sink.closed) await once(sink, 'close');
     throw res.failure(e);
   } finally {
     res.close();

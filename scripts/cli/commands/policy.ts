@@ -1,4 +1,4 @@
-import { POLICY_KEYS, readPolicy, setPolicy } from '../../../catalog/site/policy.ts';
+import { POLICY_KEYS, policyKey, readPolicy, setPolicy } from '../../../catalog/site/policy.ts';
 import { flag, parse } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
@@ -21,7 +21,7 @@ export async function policyCommand(argv: string[]): Promise<number> {
     (sub === 'unset' && p.positionals.length === 1)
   ) {
     const [key, value] = p.positionals as [string, string | undefined];
-    if (!(key in POLICY_KEYS))
+    if (!policyKey(key))
       throw new UsageError(
         `unknown policy key ${key}; known: ${Object.keys(POLICY_KEYS).join(', ')}`,
       );
@@ -31,7 +31,7 @@ export async function policyCommand(argv: string[]): Promise<number> {
     emit(
       flag(p, 'json'),
       policy,
-      () => `${key} = ${String(policy[POLICY_KEYS[key]!.field] ?? '(not set)')}`,
+      () => `${key} = ${String(policy[policyKey(key)!.field] ?? '(not set)')}`,
     );
     return 0;
   }

@@ -15,7 +15,13 @@ export async function signedCatalog(opts: {
   sequence: number;
   issued: Date;
   expires: Date;
-  images?: { identifier: string; sha256: string; byteSize: number; title?: string }[];
+  images?: {
+    identifier: string;
+    sha256: string;
+    byteSize: number;
+    title?: string;
+    downloadUrl?: string;
+  }[];
   /** Sign these N-Quads instead of the canonical form (a valid signature over non-canonical bytes). */
   rewrite?: (canonical: string) => string;
   publisherSubject?: string;
@@ -42,7 +48,7 @@ export async function signedCatalog(opts: {
         arch: 'x86_64',
         distribution: {
           iri: `${base}/images/${i.identifier}#disk`,
-          downloadUrl: `https://endorser.example/blobs/sha256/${i.sha256}`,
+          downloadUrl: i.downloadUrl ?? `https://endorser.example/blobs/sha256/${i.sha256}`,
           format: 'qcow2',
           byteSize: i.byteSize,
           sha256: i.sha256,

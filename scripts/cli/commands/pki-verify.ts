@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { explainPath, pemToDers } from '../../../pki/index.ts';
+import type { PathExplanation, PathValidationInput } from '../../../pki/index.ts';
+import { flag, parse, str, type Parsed } from '../options.ts';
+import { EXIT, emit } from '../output.ts';
+import { UsageError } from '../usage-error.ts';
+
+export const PKI_VERIFY_USAGE =
+  'usage: vmic pki verify CERT.pem [--chain F] --trust F [--crl F ...] [--at TIME] ' +
+  '[--eku OID ...] [--max-depth N] [--revocation best-effort|require] [--json]';
+
+const EKU_NAMES: Record<string, string> = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+};
+
+function list(p: Parsed, name: string): string[] {
+  const v = p.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** Reads every PEM block of `label` in `file`; a file without one is a usage mistake. */
+function readPem(file: string, label: 'CERTIFICATE' | 'X509 CRL'): Uint8Array[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const ders = pemToDers(text, label);
+  if (ders.length === 0) throw new UsageError(`${file} holds no ${label} PEM block`);
+  return ders;
+}
+
+function parseTime(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const t = new Date(text);
+  if (Number.isNaN(t.getTime())) throw new UsageError(`--at: not an ISO 8601 time: ${text}`);
+  return t;
+}
+
+function parseDepth(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 32)
+    throw new UsageError(`--max-depth must be 1-32, got ${text}`);
+  return n;
+}
+
+function parseEku(text: string): string {
+  const oid = EKU_NAMES[text] ?? text;
+  if (!/^\d+(\.\d+)+$/.test(oid))
+    throw new UsageError(`--eku: expected an OID or ${Object.keys(EKU_NAMES).join(', ')}`);
+  return oid;
+}
+
+function humanLines(r: PathExplanation): string[] {
+  const lines = ['chain (leaf first):'];
+  r.chain.forEach((c, i) => {
+    const role = i === 0 ? 'leaf' : c.isCA ? 'CA' : 'not a CA';
+    lines.push(`  ${i}. ${c.subject}  [${role}]`);
+    lines.push(`     issuer:    ${c.issuer}`);
+    lines.push(`     validity:  ${c.notBefore.toISOString()} → ${c.notAfter.toISOString()}`);
+    lines.push(`     key usage: ${c.keyUsage.length > 0 ? c.keyUsage.join(', ') : '(any)'}`);
+  });
+  if (r.trusted) return [...lines, 'trusted'];
+  lines.push(`not trusted: ${r.failures.length} failed rule(s)`);
+  for (const f of r.failures) lines.push(`  ${f.code} [${f.rule}] ${f.message}`);
+  return lines;
+}
+
+/**
+ * `vmic pki verify`: the path validation that imports run (DESIGN §6 steps 4–5, same
+ * function, same defaults: digitalSignature on the leaf, best-effort revocation), but
+ * listing every failed rule of the best candidate path instead of stopping at the first.
+ */
+export async function pkiVerifyCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, {
+    chain: { type: 'string', multiple: true },
+    trust: { type: 'string', multiple: true },
+    crl: { type: 'string', multiple: true },
+    at: { type: 'string' },
+    eku: { type: 'string', multiple: true },
+    'max-depth': { type: 'string' },
+    revocation: { type: 'string' },
+  });
+  if (p.positionals.length !== 1) throw new UsageError(PKI_VERIFY_USAGE);
+  const trust = list(p, 'trust');
+  if (trust.length === 0) throw new UsageError(`--trust is required\n${PKI_VERIFY_USAGE}`);
+  const revocation = str(p, 'revocation') ?? 'best-effort';
+  if (revocation !== 'best-effort' && revocation !== 'require')
+    throw new UsageError('--revocation must be best-effort or require');
+  const leaf = readPem(p.positionals[0] as string, 'CERTIFICATE')[0] as Uint8Array;
+  const maxDepth = parseDepth(str(p, 'max-depth'));
+  const input: PathValidationInput = {
+    leaf,
+    intermediates: list(p, 'chain').flatMap((f) => readPem(f, 'CERTIFICATE')),
+    anchors: trust.flatMap((f) => readPem(f, 'CERTIFICATE')),
+    crls: list(p, 'crl').flatMap((f) => readPem(f, 'X509 CRL')),
+    time: parseTime(str(p, 'at')),
+    revocation,
+    leafKeyUsage: 'digitalSignature',
+    requiredExtKeyUsage: list(p, 'eku').map(parseEku),
+    ...(maxDepth === undefined ? {} : { maxDepth }),
+  };
+  const result = await explainPath(input);
+  emit(flag(p, 'json'), result, () => humanLines(result));
+  return result.trusted ? EXIT.ok : EXIT.refused;
+}
