@@ -16,6 +16,8 @@ export interface CatalogVersionFiles extends CatalogVersionSummary {
   jsonld: string;
   p7m: Uint8Array;
   p7s: Uint8Array;
+  /** The HEPiX image list (S/MIME); undefined for versions published before it existed. */
+  imageList: Uint8Array | undefined;
 }
 
 const SUMMARY = [
@@ -57,7 +59,15 @@ export async function getCatalogVersion(
   endorser: string,
   sequence?: number,
 ): Promise<CatalogVersionFiles> {
-  let q = versions(inst, endorser).select([...SUMMARY, 'nquads', 'turtle', 'jsonld', 'p7m', 'p7s']);
+  let q = versions(inst, endorser).select([
+    ...SUMMARY,
+    'nquads',
+    'turtle',
+    'jsonld',
+    'p7m',
+    'p7s',
+    'image_list',
+  ]);
   q =
     sequence === undefined
       ? q.orderBy('catalog_versions.sequence', 'desc').limit(1)
@@ -83,5 +93,6 @@ export async function getCatalogVersion(
     jsonld: r.jsonld,
     p7m: r.p7m,
     p7s: r.p7s,
+    imageList: r.image_list ?? undefined,
   };
 }

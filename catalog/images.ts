@@ -6,7 +6,7 @@ import { VmicError } from '../pki/errors.ts';
 import type { Instance } from './instance.ts';
 import { checkImageIdentifier } from './names.ts';
 import { checkMetadata, type ImageMetadata } from './image-metadata.ts';
-import { SHA256_HEX } from './blobs/digest.ts';
+import { SHA256_HEX, hashFileDual } from './blobs/digest.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 import type { ImageTable } from './store/schema.ts';
@@ -17,6 +17,8 @@ export interface Image extends ImageMetadata {
   identifier: string;
   byteSize: number;
   sha256: string;
+  /** Known for bytes hashed here (upload or file); not for images registered by URL. */
+  sha512: string | undefined;
   /** Where sites download the bytes: an external URL, or this instance's blob path. */
   downloadUrl: string;
   storedHere: boolean;
@@ -60,22 +62,42 @@ export async function addImageFromStream(
  */
 export async function registerStoredImage(
   inst: Instance,
-  input: ImageInput & { digest: { sha256: string; size: number } },
+  input: ImageInput & { digest: { sha256: string; size: number; sha512?: string | undefined } },
 ): Promise<Image> {
   const metadata = checkMetadata(input.metadata, inst.config.limits.metadataChars) as ImageMetadata;
   const { sha256, size } = input.digest;
   const endorserId = await endorserIdOf(inst, input.endorser);
+  const sha512 = input.digest.sha512 ?? (await knownSha512(inst, sha256));
   return writeTransaction(inst.store, async (tx) => {
     if (!inst.blobs.has(sha256)) {
       throw new VmicError('CONFLICT', 'the uploaded bytes were discarded concurrently; retry');
     }
     await tx
       .insertInto('blobs')
-      .values({ sha256, sha512: null, byte_size: size, created_at: inst.now().toISOString() })
-      .onConflict((oc) => oc.column('sha256').doNothing())
+      .values({ sha256, sha512, byte_size: size, created_at: inst.now().toISOString() })
+      .onConflict((oc) => oc.column('sha256').doUpdateSet({ sha512 }))
       .execute();
-    return upsertImage(inst, tx, endorserId, input, metadata, { sha256, size, url: null });
+    return upsertImage(inst, tx, endorserId, input, metadata, { sha256, sha512, size, url: null });
   });
+}
+
+/**
+ * The SHA-512 of stored bytes whose digest arrived without one (an upload handed over by
+ * its SHA-256 name only): from the blob row if an earlier registration recorded it, else
+ * by re-reading the blob once, outside the write lock. The SHA-256 is checked on the way,
+ * so the SHA-512 is of exactly the bytes the catalog names.
+ */
+async function knownSha512(inst: Instance, sha256: string): Promise<string | null> {
+  const row = await inst.store.db
+    .selectFrom('blobs')
+    .select('sha512')
+    .where('sha256', '=', sha256)
+    .executeTakeFirst();
+  if (row?.sha512) return row.sha512;
+  if (!inst.blobs.has(sha256)) return null;
+  const d = await hashFileDual(inst.blobs.pathOf(sha256));
+  if (d.sha256 !== sha256) throw new VmicError('HASH_MISMATCH', `blob ${sha256} is corrupted`);
+  return d.sha512;
 }
 
 /**
@@ -127,6 +149,7 @@ export async function registerImageByUrl(
   return writeTransaction(inst.store, (tx) =>
     upsertImage(inst, tx, endorserId, input, metadata, {
       sha256,
+      sha512: null,
       size: input.size,
       url: url.toString(),
     }),
@@ -139,7 +162,7 @@ async function upsertImage(
   endorserId: number,
   input: ImageInput,
   m: ImageMetadata,
-  bytes: { sha256: string; size: number; url: string | null },
+  bytes: { sha256: string; sha512: string | null; size: number; url: string | null },
 ): Promise<Image> {
   const now = inst.now().toISOString();
   const identifier =
@@ -156,6 +179,7 @@ async function upsertImage(
     format: m.format ?? null,
     byte_size: bytes.size,
     sha256: bytes.sha256,
+    sha512: bytes.sha512,
     download_url: bytes.url,
     status: 'endorsed' as const,
     updated_at: now,
@@ -350,6 +374,7 @@ function toImage(inst: Instance, r: Selectable<ImageTable> & { endorser_name: st
     format: opt(r.format),
     byteSize: r.byte_size,
     sha256: r.sha256,
+    sha512: r.sha512 ?? undefined,
     downloadUrl: r.download_url ?? blobUrl(inst.config.publicUrl, r.sha256),
     storedHere: r.download_url === null,
     status: r.status,

@@ -14,7 +14,8 @@ import {
   type CatalogDocument,
   type CatalogImage,
 } from './rdf/index.ts';
-import { catalogIri, endorserIri, imageIri } from './feed-iris.ts';
+import { catalogIri, endorserIri, feedBase, imageIri } from './feed-iris.ts';
+import { imageListOfCatalog, signImageList, writeImageList } from './hepix/index.ts';
 
 export const DEFAULT_EXPIRES_IN_SECONDS = 30 * 24 * 3600;
 export const MAX_EXPIRES_IN_SECONDS = 366 * 24 * 3600;
@@ -85,11 +86,25 @@ export async function publishCatalog(
       chain: signer.chain,
       signingTime: issued,
     };
-    const [p7m, p7s, turtle, jsonld] = await Promise.all([
+    // The same version as a HEPiX image list for vmcatcher, cloudkeeper and atrope (issue 6).
+    const imageList = writeImageList(
+      imageListOfCatalog({
+        catalogIri: doc.iri,
+        listUrl: `${feedBase(base, input.endorser)}/${sequence}/image.list`,
+        title: endorser.title,
+        sequence,
+        issued,
+        expires,
+        signer,
+        images,
+      }),
+    );
+    const [p7m, p7s, turtle, jsonld, signedList] = await Promise.all([
       cmsSign({ content, detached: false, ...signing }),
       cmsSign({ content, detached: true, ...signing }),
       toTurtle(quads),
       toJsonLd(quads),
+      signImageList(imageList, signer, issued),
     ]);
     const contentSha256 = crypto.createHash('sha256').update(content).digest('hex');
     await tx
@@ -105,6 +120,7 @@ export async function publishCatalog(
         jsonld,
         p7m: Buffer.from(p7m),
         p7s: Buffer.from(p7s),
+        image_list: signedList,
         content_sha256: contentSha256,
       })
       .execute();

@@ -1,5 +1,5 @@
 /**
- * Reason codes of the external contract (DESIGN.md §6 and §7). Callers and tests branch
+ * Reason codes of the external contract (DESIGN.md §6, §7 and §8). Callers and tests branch
  * on the code, never on the message, so these strings are stable.
  */
 export const REASON_CODES = [
@@ -28,6 +28,12 @@ export const REASON_CODES = [
   'NOT_FETCHED',
   'HASH_MISMATCH',
   'SIGNER_REVOKED',
+  // §8 migration (receiver's checks of a transfer)
+  'UNKNOWN_PEER',
+  'WRONG_RECIPIENT',
+  'REPLAY',
+  'KEY_UNWRAP_FAILED',
+  'CIPHERTEXT_INVALID',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -9,13 +9,19 @@ import { endorsersApi } from './api/endorsers.ts';
 import { imagesApi } from './api/images.ts';
 import { catalogsApi } from './api/catalogs.ts';
 import { siteApi } from './api/site-api.ts';
+import { transfersApi } from './api/transfers.ts';
+import { migrationsApi } from './api/migrations.ts';
 import { openApiDocument } from './openapi.ts';
+import { sessionResolver, webAuth, type WebConfig } from './web/index.ts';
+import { STATIC_DIR, webPages } from './web/pages/index.ts';
 
 export interface AppOptions {
   /** Extra credential kinds tried after the bearer token (the web admin's session). */
   principalResolvers?: readonly PrincipalResolver[];
   /** Where 500s are logged with their request id; stderr by default. */
   log?: ErrorLog;
+  /** The web admin's sign-in layer (sessions, SAML, CSRF); absent: API and feeds only. */
+  web?: WebConfig;
 }
 
 export function createApp(inst: Instance, opts: AppOptions = {}): Express {
@@ -31,7 +37,16 @@ export function createApp(inst: Instance, opts: AppOptions = {}): Express {
   });
   app.use('/feeds', feedsRouter(inst));
   app.use('/blobs', blobsRouter(inst));
-  app.use('/api/v1', apiRouter(inst, [bearerResolver(inst), ...(opts.principalResolvers ?? [])]));
+  if (opts.web) app.use(webAuth(inst, opts.web));
+  const sessions = opts.web ? [sessionResolver] : [];
+  app.use(
+    '/api/v1',
+    apiRouter(inst, [bearerResolver(inst), ...sessions, ...(opts.principalResolvers ?? [])]),
+  );
+  // The web admin: its CSS and JS as files (the pages' CSP allows no inline code), then
+  // the pages, after the sign-in layer that sets the session principal.
+  app.use('/static', express.static(STATIC_DIR, { index: false, redirect: false }));
+  app.use(webPages(inst));
 
   app.use(notFound);
   app.use(problemHandler(opts.log ?? ((line) => process.stderr.write(`${line}\n`))));
@@ -48,7 +63,14 @@ function apiRouter(inst: Instance, resolvers: readonly PrincipalResolver[]): Rou
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  api.use(transfersApi(inst));
   api.use(authenticate(resolvers));
-  api.use(endorsersApi(inst), imagesApi(inst), catalogsApi(inst), siteApi(inst));
+  api.use(
+    endorsersApi(inst),
+    imagesApi(inst),
+    catalogsApi(inst),
+    siteApi(inst),
+    migrationsApi(inst),
+  );
   return api;
 }

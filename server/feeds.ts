@@ -44,6 +44,18 @@ const FORMATS: Record<string, FeedFormat> = {
     contentType: 'application/ld+json',
     body: (v) => Buffer.from(v.jsonld, 'utf8'),
   },
+  // HEPiX image list (issue 6): the raw S/MIME message, as vmcaster publishes it and
+  // vmcatcher, cloudkeeper and atrope fetch it; text/plain because the message carries its
+  // own multipart/signed Content-Type inside.
+  list: {
+    file: 'image.list',
+    contentType: 'text/plain; charset=utf-8',
+    body: (v) => {
+      if (!v.imageList)
+        throw new VmicError('NOT_FOUND', `catalog version ${v.sequence} has no image list`);
+      return Buffer.from(v.imageList);
+    },
+  },
 };
 
 /** Media types offered at `/catalog`, in order of preference when the client has none. */

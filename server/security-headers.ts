@@ -13,3 +13,28 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   next();
 };
+
+/**
+ * The web admin's policy for HTML: scripts, styles and images from this origin only (no
+ * inline script: injected markup cannot run), no framing, no <base> rewriting, and forms
+ * may post only here and to the IdP (threat: a form hijacked to send data elsewhere).
+ */
+export function htmlContentSecurityPolicy(formTargets: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `form-action ${["'self'", ...formTargets].join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+export function htmlSecurityHeaders(formTargets: readonly string[] = []): RequestHandler {
+  const policy = htmlContentSecurityPolicy(formTargets);
+  return (_req, res, next) => {
+    res.setHeader('Content-Security-Policy', policy);
+    next();
+  };
+}

@@ -40,7 +40,8 @@ export class BlobStore {
   /** Streams `source` into the store; returns its digest. */
   async ingest(source: Readable, opts: IngestOptions): Promise<Digest> {
     const tmp = path.join(this.tmpDir, `${crypto.randomUUID()}.part`);
-    const digesting = new DigestingStream(opts.maxBytes, opts.onProgress);
+    // SHA-512 alongside: the HEPiX image list export signs it (issue 6).
+    const digesting = new DigestingStream(opts.maxBytes, opts.onProgress, { sha512: true });
     try {
       await pipeline(source, digesting, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640 }));
       const digest = digesting.digest();

@@ -4,10 +4,13 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { VmicError } from '../../pki/errors.ts';
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
+export const SHA512_HEX = /^[0-9a-f]{128}$/;
 
 export interface Digest {
   sha256: string;
   size: number;
+  /** Present when the caller asked for it: HEPiX image lists sign SHA-512 (issue 6). */
+  sha512?: string;
 }
 
 /**
@@ -18,13 +21,16 @@ export interface Digest {
  */
 export class DigestingStream extends Transform {
   private readonly hash = crypto.createHash('sha256');
+  private readonly hash512: crypto.Hash | undefined;
   private bytes = 0;
 
   constructor(
     private readonly maxBytes: number,
     private readonly onProgress?: (bytes: number) => void,
+    opts: { sha512?: boolean } = {},
   ) {
     super();
+    this.hash512 = opts.sha512 ? crypto.createHash('sha512') : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -34,12 +40,17 @@ export class DigestingStream extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.hash512?.update(chunk);
     this.onProgress?.(this.bytes);
     done(null, chunk);
   }
 
   digest(): Digest {
-    return { sha256: this.hash.digest('hex'), size: this.bytes };
+    return {
+      sha256: this.hash.digest('hex'),
+      size: this.bytes,
+      ...(this.hash512 ? { sha512: this.hash512.digest('hex') } : {}),
+    };
   }
 }
 
@@ -56,6 +67,22 @@ export async function hashFile(
     onProgress?.(size);
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * SHA-256 and SHA-512 of a file in one streamed read (`hashFile` stays single-hash: it is
+ * on the benchmarked path).
+ */
+export async function hashFileDual(file: string): Promise<Required<Digest>> {
+  const h256 = crypto.createHash('sha256');
+  const h512 = crypto.createHash('sha512');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    h256.update(chunk as Buffer);
+    h512.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: h256.digest('hex'), sha512: h512.digest('hex'), size };
 }
 
 /** Constant-time comparison of two hex digests (threat: timing oracle on expected hashes). */

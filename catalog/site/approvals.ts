@@ -32,6 +32,13 @@ export async function approveImage(
         'CONFLICT',
         `${img.identifier} is withdrawn by its endorser; it cannot be approved`,
       );
+    // A HEPiX image signed by SHA-512 only has no SHA-256 to bind to before it is fetched
+    // (catalog/site/apply-hepix.ts); an approval of '' would cover any such image.
+    if (img.sha256 === '')
+      throw new VmicError(
+        'NOT_FETCHED',
+        `${img.identifier} is signed by SHA-512 only: fetch it first (the approval binds to the SHA-256 of the verified bytes), or approve its endorser`,
+      );
     const existing = await active(tx, img.subscription_id)
       .where('kind', '=', 'image')
       .where('sha256', '=', img.sha256)
@@ -192,7 +199,7 @@ export async function approvalFor(
     .where('id', '=', subscriptionId)
     .executeTakeFirstOrThrow();
   const hit =
-    rows.find((r) => r.kind === 'image' && r.sha256 === sha256) ??
+    rows.find((r) => r.kind === 'image' && sha256 !== '' && r.sha256 === sha256) ??
     rows.find((r) => r.kind === 'endorser');
   return hit ? toApproval(hit, sub.name) : undefined;
 }

@@ -20,11 +20,18 @@ export const httpFeedFetcher: FeedFetcher = {
   async fetch(url, { etag, maxBytes, timeoutMs }) {
     let res: Response;
     const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      res = await fetch(url, {
+    const request = () =>
+      fetch(url, {
         headers: { accept: 'application/pkcs7-mime', ...(etag ? { 'if-none-match': etag } : {}) },
         signal,
         redirect: 'follow',
+      });
+    try {
+      // A GET is idempotent: one retry covers a pooled keep-alive connection that the
+      // server closed just as it was reused (ECONNRESET), which is not the feed's fault.
+      res = await request().catch((e: unknown) => {
+        if (signal.aborted) throw e;
+        return request();
       });
     } catch (e) {
       throw new VmicError(

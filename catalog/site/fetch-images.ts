@@ -5,6 +5,7 @@ import { writeTransaction } from '../store/write-transaction.ts';
 import { readPolicy, type SitePolicy } from './policy.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { ImageCache, checkDigest } from './image-cache.ts';
+import { digestsEqual } from '../blobs/digest.ts';
 import { downloadToPartial, type DownloadResult } from './fetch/download.ts';
 
 export type FetchOutcome = 'fetched' | 'cached' | 'resumed' | 'failed' | 'quarantined';
@@ -44,9 +45,16 @@ export interface FetchOptions {
 interface Wanted {
   subscription: string;
   identifier: string;
+  /** '' for a HEPiX image signed by SHA-512 only, until a fetch has learned it. */
   sha256: string;
+  sha512: string | null;
   byteSize: number;
   url: string;
+}
+
+/** Downloads are shared per signed hash: SHA-256 where known, else SHA-512. */
+function hashKey(w: Wanted): string {
+  return w.sha256 !== '' ? w.sha256 : `sha512:${w.sha512 ?? ''}`;
 }
 
 /**
@@ -72,6 +80,14 @@ export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<F
     const toFetch = new Map<string, Wanted[]>();
     const verified = await verifiedEntries(inst, wanted);
     for (const w of wanted) {
+      if (w.sha256 === '') {
+        // Bytes already verified against this SHA-512 (for another subscription): adopt them.
+        const known = await adoptBySha512(inst, cache, w);
+        if (known) {
+          results.set(w, { ...result(w, 'cached'), sha256: known });
+          continue;
+        }
+      }
       const entry = verified.get(w.sha256);
       if (entry !== undefined && cache.has(w.sha256)) {
         // Same hash, other signed size: one of the two claims is false; never let the
@@ -84,9 +100,9 @@ export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<F
         );
         continue;
       }
-      const group = toFetch.get(w.sha256);
+      const group = toFetch.get(hashKey(w));
       if (group) group.push(w);
-      else toFetch.set(w.sha256, [w]);
+      else toFetch.set(hashKey(w), [w]);
     }
 
     const groups = [...toFetch.values()];
@@ -105,7 +121,7 @@ export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<F
         results.set(
           w,
           w.byteSize === first.byteSize
-            ? { ...outcome, ...identity(w) }
+            ? { ...outcome, ...identity(w), sha256: outcome.sha256 }
             : result(w, 'failed', conflictingSize(w, first.byteSize)),
         );
     });
@@ -129,7 +145,8 @@ async function fetchOne(
   let partial: string;
   let download: DownloadResult;
   try {
-    partial = cache.preparePartial(w.sha256);
+    partial =
+      w.sha256 !== '' ? cache.preparePartial(w.sha256) : cache.preparePartialBySha512(w.sha512!);
     download = await downloadToPartial(
       partial,
       { url: w.url, byteSize: w.byteSize },
@@ -137,6 +154,7 @@ async function fetchOne(
         // An idle timeout, not a total one: a multi-GiB image may take hours, but a
         // server that sends nothing for this long is stalled.
         idleTimeoutMs: policy.feedTimeoutMs,
+        sha512: w.sha512 !== null,
         onProgress: (bytes) =>
           opts.onProgress?.({
             identifier: w.identifier,
@@ -151,9 +169,34 @@ async function fetchOne(
   }
 
   try {
-    checkDigest(download.digest, { sha256: w.sha256, byteSize: w.byteSize });
+    checkSignedHashes(download.digest, w);
   } catch (e) {
     if (!isVmicError(e) || e.code !== 'HASH_MISMATCH') throw e;
+    if (w.sha256 === '') {
+      // No signed SHA-256 to file a cache entry under: the bytes go aside, the audit log
+      // says why, and the image stays NOT_FETCHED at the gate.
+      await cache.quarantineBySha512(w.sha512!, partial);
+      await writeTransaction(inst.store, (tx) =>
+        appendAudit(
+          tx,
+          {
+            actor: opts.actor,
+            action: 'image.quarantined',
+            subject: `sha512:${w.sha512!}`,
+            details: {
+              subscription: w.subscription,
+              identifier: w.identifier,
+              url: w.url,
+              byteSize: w.byteSize,
+              actualSha512: download.digest.sha512 ?? null,
+              actualSize: download.digest.size,
+            },
+          },
+          inst.now(),
+        ),
+      );
+      return result(w, 'quarantined', e);
+    }
     await cache.quarantine(w.sha256, partial);
     await record(inst, w, opts.actor, {
       state: 'quarantined',
@@ -172,17 +215,74 @@ async function fetchOne(
     return result(w, 'quarantined', e);
   }
 
-  await cache.commit(w.sha256, partial);
-  await record(inst, w, opts.actor, {
+  // For a SHA-512-only image the SHA-256 computed over the same, now verified, bytes
+  // becomes its cache name and is recorded on every site image signed with that SHA-512.
+  const sha256 = w.sha256 !== '' ? w.sha256 : download.digest.sha256;
+  await cache.commit(sha256, partial);
+  await record(inst, { ...w, sha256 }, opts.actor, {
     state: 'verified',
     reason: null,
     actual_sha256: null,
     audit: {
       action: 'image.fetched',
-      details: { url: w.url, byteSize: w.byteSize, resumedFrom: download.resumedFrom },
+      details: {
+        url: w.url,
+        byteSize: w.byteSize,
+        resumedFrom: download.resumedFrom,
+        ...(w.sha512 !== null ? { sha512: w.sha512 } : {}),
+      },
     },
   });
-  return result(w, download.resumedFrom > 0 ? 'resumed' : 'fetched');
+  return { ...result(w, download.resumedFrom > 0 ? 'resumed' : 'fetched'), sha256 };
+}
+
+/** Size, then every signed hash: SHA-256 where the catalog or list gave one, and SHA-512. */
+function checkSignedHashes(actual: { sha256: string; sha512?: string; size: number }, w: Wanted) {
+  if (w.sha256 !== '') checkDigest(actual, { sha256: w.sha256, byteSize: w.byteSize });
+  else if (actual.size !== w.byteSize)
+    throw new VmicError(
+      'HASH_MISMATCH',
+      `size is ${actual.size} bytes, the signed size is ${w.byteSize}`,
+    );
+  if (w.sha512 !== null && !digestsEqual(actual.sha512 ?? '', w.sha512))
+    throw new VmicError(
+      'HASH_MISMATCH',
+      `SHA-512 is ${actual.sha512 ?? '(not computed)'}, the signed SHA-512 is ${w.sha512}`,
+    );
+}
+
+/**
+ * A verified cache entry with the image's SHA-512 and size: its SHA-256 is recorded on
+ * the site image (the bytes are the same; the SHA-512 says so) and returned.
+ */
+async function adoptBySha512(
+  inst: Instance,
+  cache: ImageCache,
+  w: Wanted,
+): Promise<string | undefined> {
+  if (w.sha512 === null) return undefined;
+  const entry = await inst.store.db
+    .selectFrom('cache_entries')
+    .select('sha256')
+    .where('sha512', '=', w.sha512)
+    .where('byte_size', '=', w.byteSize)
+    .where('state', '=', 'verified')
+    .executeTakeFirst();
+  if (!entry || !cache.has(entry.sha256)) return undefined;
+  await learnSha256(inst, w, entry.sha256);
+  return entry.sha256;
+}
+
+async function learnSha256(inst: Instance, w: Wanted, sha256: string): Promise<void> {
+  await writeTransaction(inst.store, (tx) =>
+    tx
+      .updateTable('site_images')
+      .set({ sha256 })
+      .where('sha512', '=', w.sha512)
+      .where('byte_size', '=', w.byteSize)
+      .where('sha256', '=', '')
+      .execute(),
+  );
 }
 
 /** One cache entry per signed hash; a later verified fetch replaces a quarantined one. */
@@ -200,6 +300,7 @@ async function record(
   const at = inst.now();
   const row = {
     byte_size: w.byteSize,
+    sha512: w.sha512,
     state: entry.state,
     reason: entry.reason,
     actual_sha256: entry.actual_sha256,
@@ -213,6 +314,14 @@ async function record(
       .values({ sha256: w.sha256, ...row })
       .onConflict((oc) => oc.column('sha256').doUpdateSet(row))
       .execute();
+    if (entry.state === 'verified' && w.sha512 !== null)
+      await tx
+        .updateTable('site_images')
+        .set({ sha256: w.sha256 })
+        .where('sha512', '=', w.sha512)
+        .where('byte_size', '=', w.byteSize)
+        .where('sha256', '=', '')
+        .execute();
     await appendAudit(
       tx,
       {
@@ -247,6 +356,7 @@ async function selectImages(
       's.name as subscription',
       'i.identifier',
       'i.sha256',
+      'i.sha512',
       'i.byte_size as byteSize',
       'i.download_url as url',
     ])

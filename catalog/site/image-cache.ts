@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VmicError } from '../../pki/errors.ts';
-import { SHA256_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
+import { SHA256_HEX, SHA512_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
 import type { Instance } from '../instance.ts';
 
 /**
@@ -43,6 +43,28 @@ export class ImageCache {
     const file = this.partialPathOf(sha256);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     return file;
+  }
+
+  /**
+   * A download of an image signed by SHA-512 only (HEPiX): its SHA-256, and so its cache
+   * name, is known only once the bytes are in. `partial/sha512-<hex>.part`.
+   */
+  preparePartialBySha512(sha512: string): string {
+    if (!SHA512_HEX.test(sha512))
+      throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-512 hex digest');
+    const file = path.join(this.root, 'partial', `sha512-${sha512}.part`);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+    return file;
+  }
+
+  /** Mismatching bytes served for a SHA-512-only image: `quarantine/sha512-<hex>`. */
+  async quarantineBySha512(sha512: string, from: string): Promise<string> {
+    if (!SHA512_HEX.test(sha512))
+      throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-512 hex digest');
+    const to = path.join(this.root, 'quarantine', `sha512-${sha512}`);
+    await fs.promises.mkdir(path.dirname(to), { recursive: true, mode: 0o750 });
+    await fs.promises.rename(from, to);
+    return to;
   }
 
   /**

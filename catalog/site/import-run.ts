@@ -7,6 +7,9 @@ import { loadTrustMaterial, type TrustMaterial } from './trust-store.ts';
 import { httpFeedFetcher, type FeedFetcher } from './feed-fetcher.ts';
 import { verifyCatalog } from './verify-catalog.ts';
 import { applyCatalog, type ApplyCounts } from './apply-catalog.ts';
+import { verifyImageList } from './verify-hepix.ts';
+import { applyImageList } from './apply-hepix.ts';
+import type { Tx } from '../store/write-transaction.ts';
 import { acquireRunLock } from './run-lock.ts';
 
 export interface ImportOutcome {
@@ -14,6 +17,8 @@ export interface ImportOutcome {
   status: 'applied' | 'unchanged' | 'not-modified' | 'failed';
   sequence?: number;
   counts?: ApplyCounts;
+  /** HEPiX subscriptions: the list's `hv:version` (`sequence` is the site's own ordinal). */
+  listVersion?: string;
   code?: string;
   rule?: string;
   message?: string;
@@ -23,6 +28,7 @@ type SubscriptionRow = {
   id: number;
   name: string;
   url: string;
+  format: 'rdf' | 'hepix';
   expect_subject: string;
   expect_issuer: string | null;
   etag: string | null;
@@ -46,7 +52,16 @@ export async function runImport(
     const trust = await loadTrustMaterial(inst.store.db);
     let q = inst.store.db
       .selectFrom('subscriptions')
-      .select(['id', 'name', 'url', 'expect_subject', 'expect_issuer', 'etag', 'enabled']);
+      .select([
+        'id',
+        'name',
+        'url',
+        'format',
+        'expect_subject',
+        'expect_issuer',
+        'etag',
+        'enabled',
+      ]);
     if (opts.subscription !== undefined) q = q.where('name', '=', opts.subscription);
     const subs = await q.orderBy('name').execute();
     if (opts.subscription !== undefined && subs.length === 0)
@@ -87,7 +102,7 @@ async function importOne(
 ): Promise<ImportOutcome> {
   const previous = await inst.store.db
     .selectFrom('site_catalogs')
-    .select(['sequence', 'content_sha256'])
+    .select(['sequence', 'content_sha256', 'list_version', 'list_identifier'])
     .where('subscription_id', '=', sub.id)
     .orderBy('sequence', 'desc')
     .limit(1)
@@ -112,18 +127,11 @@ async function importOne(
         ...(previous ? { sequence: previous.sequence } : {}),
       };
     }
-    // Steps 2–9.
-    const verified = await verifyCatalog({
-      bytes: res.body,
-      trust: ctx.trust,
-      revocation: ctx.policy.revocation,
-      pin: { subject: sub.expect_subject, issuer: sub.expect_issuer ?? undefined },
-      time: ctx.time,
-      previous: previous
-        ? { sequence: previous.sequence, contentSha256: previous.content_sha256 }
-        : undefined,
-      maxCatalogAgeSeconds: ctx.policy.maxCatalogAgeSeconds,
-    });
+    // Steps 2–9, by the subscription's format.
+    const verified =
+      sub.format === 'hepix'
+        ? await verifiedList(res.body, sub, ctx, previous)
+        : await verifiedCatalog(res.body, sub, ctx, previous);
     // Step 10: apply atomically.
     return await writeTransaction(inst.store, async (tx) => {
       const done = {
@@ -134,15 +142,17 @@ async function importOne(
         last_error_at: null,
         etag: res.etag ?? null,
       };
+      const label = verified.listVersion === undefined ? {} : { listVersion: verified.listVersion };
       if (verified.unchanged) {
         await tx.updateTable('subscriptions').set(done).where('id', '=', sub.id).execute();
         return {
           subscription: sub.name,
           status: 'unchanged' as const,
-          sequence: verified.document.sequence,
+          sequence: verified.sequence ?? previous!.sequence,
+          ...label,
         };
       }
-      const counts = await applyCatalog(tx, sub.id, verified, res.body, ctx.time);
+      const { counts, sequence } = await verified.apply(tx);
       await tx.updateTable('subscriptions').set(done).where('id', '=', sub.id).execute();
       await appendAudit(
         tx,
@@ -150,21 +160,16 @@ async function importOne(
           actor: ctx.actor,
           action: 'import.applied',
           subject: sub.name,
-          details: {
-            sequence: verified.document.sequence,
-            contentSha256: verified.contentSha256,
-            signer: verified.signer.subject,
-            expires: verified.document.expires.toISOString(),
-            ...counts,
-          },
+          details: { sequence, ...label, ...verified.details, ...counts },
         },
         inst.now(),
       );
       return {
         subscription: sub.name,
         status: 'applied' as const,
-        sequence: verified.document.sequence,
+        sequence,
         counts,
+        ...label,
       };
     });
   } catch (e) {
@@ -199,4 +204,93 @@ async function importOne(
       message: e.message,
     };
   }
+}
+
+interface VerifiedFeed {
+  unchanged: boolean;
+  /** The signed sequence (RDF); undefined for HEPiX, whose ordinal is assigned on apply. */
+  sequence: number | undefined;
+  listVersion: string | undefined;
+  details: Record<string, unknown>;
+  apply(tx: Tx): Promise<{ counts: ApplyCounts; sequence: number }>;
+}
+
+type ImportContext = { time: Date; policy: SitePolicy; trust: TrustMaterial };
+type PreviousRow = {
+  sequence: number;
+  content_sha256: string;
+  list_version: string | null;
+  list_identifier: string | null;
+};
+
+async function verifiedCatalog(
+  body: Buffer,
+  sub: SubscriptionRow,
+  ctx: ImportContext,
+  previous: PreviousRow | undefined,
+): Promise<VerifiedFeed> {
+  const verified = await verifyCatalog({
+    bytes: body,
+    trust: ctx.trust,
+    revocation: ctx.policy.revocation,
+    pin: { subject: sub.expect_subject, issuer: sub.expect_issuer ?? undefined },
+    time: ctx.time,
+    previous: previous
+      ? { sequence: previous.sequence, contentSha256: previous.content_sha256 }
+      : undefined,
+    maxCatalogAgeSeconds: ctx.policy.maxCatalogAgeSeconds,
+  });
+  return {
+    unchanged: verified.unchanged,
+    sequence: verified.document.sequence,
+    listVersion: undefined,
+    details: {
+      contentSha256: verified.contentSha256,
+      signer: verified.signer.subject,
+      expires: verified.document.expires.toISOString(),
+    },
+    apply: async (tx) => ({
+      counts: await applyCatalog(tx, sub.id, verified, body, ctx.time),
+      sequence: verified.document.sequence,
+    }),
+  };
+}
+
+async function verifiedList(
+  body: Buffer,
+  sub: SubscriptionRow,
+  ctx: ImportContext,
+  previous: PreviousRow | undefined,
+): Promise<VerifiedFeed> {
+  const verified = await verifyImageList({
+    bytes: body,
+    trust: ctx.trust,
+    revocation: ctx.policy.revocation,
+    pin: { subject: sub.expect_subject, issuer: sub.expect_issuer ?? undefined },
+    time: ctx.time,
+    previous:
+      previous?.list_version != null && previous.list_identifier !== null
+        ? {
+            version: previous.list_version,
+            identifier: previous.list_identifier,
+            contentSha256: previous.content_sha256,
+          }
+        : undefined,
+    maxCatalogAgeSeconds: ctx.policy.maxCatalogAgeSeconds,
+  });
+  return {
+    unchanged: verified.unchanged,
+    sequence: undefined,
+    listVersion: verified.list.version,
+    details: {
+      listIdentifier: verified.list.identifier,
+      contentSha256: verified.contentSha256,
+      signer: verified.signer.subject,
+      expires: verified.list.expires.toISOString(),
+    },
+    apply: async (tx) => {
+      const { sequence, ...counts } = await applyImageList(tx, sub.id, verified, body, ctx.time);
+      return { counts, sequence };
+    },
+  };
 }

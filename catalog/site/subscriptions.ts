@@ -8,11 +8,14 @@ import type { Queryable } from '../store/database.ts';
 import type { SubscriptionTable } from '../store/schema.ts';
 import { checkEndorserName } from '../names.ts';
 
+export type FeedFormat = 'rdf' | 'hepix';
+
 export interface Subscription {
   id: number;
   name: string;
-  /** The attached-signature catalog URL that imports fetch. */
+  /** The attached-signature catalog URL (or, for `hepix`, the image list URL) that imports fetch. */
   url: string;
+  format: FeedFormat;
   expectSubject: string;
   expectIssuer: string | undefined;
   enabled: boolean;
@@ -48,9 +51,22 @@ export function catalogUrlOf(input: string): string {
   return url.toString();
 }
 
+/**
+ * A HEPiX image list URL (AppDB, vmcaster) is used as given; a vmic feed URL
+ * (`.../feeds/{endorser}/`) gets its `image.list`.
+ */
+export function imageListUrlOf(input: string): string {
+  catalogUrlOf(input); // the same checks: a URL, http(s), no credentials
+  const url = new URL(input);
+  url.hash = '';
+  if (/\/feeds\/[^/]+\/?$/.test(url.pathname) || url.pathname.endsWith('/catalog.p7m'))
+    url.pathname = url.pathname.replace(/\/?(catalog\.p7m)?$/, '/image.list');
+  return url.toString();
+}
+
 /** Default subscription name: the endorser segment of a `/feeds/{endorser}/` URL. */
 function defaultName(catalogUrl: string): string {
-  const m = /\/feeds\/([^/]+)\/catalog\.p7m$/.exec(new URL(catalogUrl).pathname);
+  const m = /\/feeds\/([^/]+)\/(?:catalog\.p7m|image\.list)$/.exec(new URL(catalogUrl).pathname);
   if (!m)
     throw new VmicError(
       'BAD_REQUEST',
@@ -74,10 +90,14 @@ export async function subscribe(
     expectSubject: string;
     expectIssuer?: string | undefined;
     name?: string | undefined;
+    format?: FeedFormat | undefined;
     actor: string;
   },
 ): Promise<Subscription> {
-  const url = catalogUrlOf(input.url);
+  const format = input.format ?? 'rdf';
+  if (format !== 'rdf' && format !== 'hepix')
+    throw new VmicError('BAD_REQUEST', `format must be rdf or hepix, not ${String(format)}`);
+  const url = format === 'hepix' ? imageListUrlOf(input.url) : catalogUrlOf(input.url);
   const name = checkEndorserName(input.name ?? defaultName(url));
   const expectSubject = normaliseDn(input.expectSubject, '--expect-subject');
   const expectIssuer =
@@ -94,6 +114,7 @@ export async function subscribe(
       .values({
         name,
         url,
+        format,
         expect_subject: expectSubject,
         expect_issuer: expectIssuer,
         enabled: 1,
@@ -112,7 +133,7 @@ export async function subscribe(
         actor: input.actor,
         action: 'subscription.added',
         subject: name,
-        details: { url, expectSubject, expectIssuer },
+        details: { url, format, expectSubject, expectIssuer },
       },
       inst.now(),
     );
@@ -189,6 +210,7 @@ async function withCatalog(
     id: r.id,
     name: r.name,
     url: r.url,
+    format: r.format,
     expectSubject: r.expect_subject,
     expectIssuer: r.expect_issuer ?? undefined,
     enabled: r.enabled === 1,

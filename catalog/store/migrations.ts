@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { up0004 } from './migration-0004.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -241,6 +242,57 @@ export const migrations: Record<string, Migration> = {
         .addColumn('approved_at', 'text', (c) => c.notNull())
         .addColumn('revoked_by', 'text')
         .addColumn('revoked_at', 'text')
+        .execute();
+    },
+  },
+  '0004-migrations': { up: up0004 },
+  '0005-web-sessions': {
+    async up(db: Kysely<unknown>) {
+      // Web admin sessions, server-side: the cookie carries only a random id, and the
+      // table keys rows by its SHA-256, so a copy of the database yields no usable cookie.
+      await db.schema
+        .createTable('web_sessions')
+        .addColumn('sid_hash', 'text', (c) => c.primaryKey())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('web_sessions_expires_at')
+        .on('web_sessions')
+        .column('expires_at')
+        .execute();
+    },
+  },
+  '0003-hepix': {
+    // HEPiX image lists (issue 6): the export stored beside each catalog version, the
+    // subscription's format, and what a list carries that the RDF catalog does not.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('catalog_versions').addColumn('image_list', 'blob').execute();
+      await db.schema
+        .alterTable('subscriptions')
+        .addColumn('format', 'text', (c) =>
+          c
+            .notNull()
+            .defaultTo('rdf')
+            .check(sql`format in ('rdf','hepix')`),
+        )
+        .execute();
+      await db.schema
+        .alterTable('site_catalogs')
+        .addColumn('format', 'text', (c) => c.notNull().defaultTo('rdf'))
+        .execute();
+      // hv:version is a dotted string, not our integer sequence; dc:identifier names the list.
+      await db.schema.alterTable('site_catalogs').addColumn('list_version', 'text').execute();
+      await db.schema.alterTable('site_catalogs').addColumn('list_identifier', 'text').execute();
+      await db.schema.alterTable('site_images').addColumn('sha512', 'text').execute();
+      // The list's keys that have no column (AppDB's ad:*, sl:comments, ...), as JSON.
+      await db.schema.alterTable('site_images').addColumn('extra', 'text').execute();
+      await db.schema.alterTable('cache_entries').addColumn('sha512', 'text').execute();
+      await db.schema
+        .createIndex('cache_entries_sha512')
+        .on('cache_entries')
+        .column('sha512')
         .execute();
     },
   },

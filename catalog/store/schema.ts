@@ -1,3 +1,4 @@
+import type { MigrationTables } from './schema-migration.ts';
 import type { Generated } from 'kysely';
 
 /** Row types of the instance database. Times are ISO 8601 UTC strings; hashes are lowercase hex. */
@@ -57,6 +58,8 @@ export interface CatalogVersionTable {
   p7m: Uint8Array;
   p7s: Uint8Array;
   content_sha256: string;
+  /** The same version as a HEPiX image list, S/MIME signed (migration 0003; null before it). */
+  image_list: Uint8Array | null;
 }
 
 export interface AuditTable {
@@ -121,6 +124,8 @@ export interface SubscriptionTable {
   url: string;
   expect_subject: string;
   expect_issuer: string | null;
+  /** What the feed at `url` is: a vmic RDF catalog (`catalog.p7m`) or a HEPiX image list. */
+  format: Generated<'rdf' | 'hepix'>;
   enabled: number;
   etag: string | null;
   created_at: string;
@@ -144,6 +149,11 @@ export interface SiteCatalogTable {
   chain_pem: string;
   p7m: Uint8Array;
   verified_at: string;
+  format: Generated<'rdf' | 'hepix'>;
+  /** HEPiX `hv:version` (for `hepix`, `sequence` is this site's own ordinal of the lists). */
+  list_version: string | null;
+  /** HEPiX `dc:identifier` of the list. */
+  list_identifier: string | null;
 }
 
 export interface SiteImageTable {
@@ -161,7 +171,14 @@ export interface SiteImageTable {
   hypervisor: string | null;
   format: string | null;
   byte_size: number;
+  /**
+   * The SHA-256 of the bytes. A HEPiX image signed only by SHA-512 has '' here until a
+   * fetch has checked the SHA-512 and computed the SHA-256 of the same bytes.
+   */
   sha256: string;
+  sha512: string | null;
+  /** JSON object of the list's keys without a column (HEPiX `ad:*`, `sl:comments`, ...). */
+  extra: string | null;
   download_url: string;
   status: 'endorsed' | 'withdrawn';
   first_sequence: number;
@@ -178,6 +195,8 @@ export interface CacheEntryTable {
   source: string;
   source_detail: string | null;
   updated_at: string;
+  /** SHA-512 of the verified bytes, when the signed list gave one (HEPiX). */
+  sha512: string | null;
 }
 
 export interface ApprovalTable {
@@ -192,7 +211,8 @@ export interface ApprovalTable {
   revoked_at: string | null;
 }
 
-export interface Database {
+export interface Database extends MigrationTables {
+  web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;
   site_policy: SitePolicyTable;
@@ -208,4 +228,13 @@ export interface Database {
   catalog_versions: CatalogVersionTable;
   audit_log: AuditTable;
   api_tokens: TokenTable;
+}
+
+/** One web admin session; keyed by the SHA-256 of the cookie's session id, never the id itself. */
+export interface WebSessionTable {
+  sid_hash: string;
+  /** The express-session data as JSON (principal, CSRF token, sign-in time, cookie). */
+  data: string;
+  expires_at: string;
+  updated_at: string;
 }

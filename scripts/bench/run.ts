@@ -18,6 +18,7 @@ import { addTrustMaterial } from '../../catalog/site/trust-store.ts';
 import { subscribe } from '../../catalog/site/subscriptions.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import type { FeedFetcher } from '../../catalog/site/feed-fetcher.ts';
+import { migrationBench } from './migration.ts';
 import { writeTransaction } from '../../catalog/store/write-transaction.ts';
 import {
   buildDemoHierarchy,
@@ -88,6 +89,7 @@ async function hashing(): Promise<void> {
     `    throughput ratio vmic/openssl = ${(opensslBest / vmicBest).toFixed(3)} (goal >= 0.9)`,
   );
   console.log(`    peak RSS of the vmic hashing process = ${(rss / 1024 ** 2).toFixed(1)} MiB`);
+  if (process.env.VMIC_BENCH_SKIP_MIGRATION !== '1') await migrationBench(work, file, opensslBest);
   fs.rmSync(file);
 }
 

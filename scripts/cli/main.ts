@@ -22,6 +22,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   unapprove: async () => (await import('./commands/approve.ts')).unapproveCommand,
   check: async () => (await import('./commands/check.ts')).checkCommand,
   policy: async () => (await import('./commands/policy.ts')).policyCommand,
+  site: async () => (await import('./commands/migration.ts')).siteCommand,
+  peer: async () => (await import('./commands/migration.ts')).peerCommand,
+  migrate: async () => (await import('./commands/migration.ts')).migrateCommand,
+  migrations: async () => (await import('./commands/migration.ts')).migrationsCommand,
+  transfer: async () => (await import('./commands/migration.ts')).transferCommand,
 };
 
 const HELP = `vmic — signed virtual-machine image catalogs
@@ -44,13 +49,20 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
 
 site:
   trust add FILE.pem ... | trust list    CA certificates (anchors, intermediates) and CRLs
-  subscribe URL --expect-subject DN [--expect-issuer DN] [--name N]
+  subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]
   subscription list | enable N | disable N | remove N
   import [--subscription N]              the cron job: fetch, verify, apply catalogs
   fetch [--subscription N]               download endorsed images, verify SHA-256 and size
   approve IMAGE | approve --endorser SUBSCRIPTION   (unapprove likewise)
   check IMAGE [--subscription N]         the deploy gate: exit 0 deployable, 3 not
   policy show | policy set KEY VALUE | policy unset KEY
+
+migration between sites:
+  site identity set --cert F --key F [--chain F] | site identity show
+  peer add NAME (--url URL | --cert F) --expect-subject DN | peer list | peer remove NAME
+  migrate IMAGE --to PEER [--dir DIR] [--subscription N]   Export -> Transfer -> Import
+  migrations                             migrations with their stages
+  transfer receive FILE                  import a bundle written with migrate --dir
 
 exit codes: 0 success, 1 refused or failed verification, 2 usage or configuration error,
 3 check: not deployable`;

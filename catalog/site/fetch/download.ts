@@ -18,6 +18,8 @@ export interface DownloadOptions {
   /** Abort when no byte arrives for this long (threat: a server that stalls the run forever). */
   idleTimeoutMs: number;
   onProgress?: (bytes: number) => void;
+  /** Also compute SHA-512 (the hash a HEPiX image list signs), in the same pass. */
+  sha512?: boolean;
 }
 
 export interface DownloadResult {
@@ -58,16 +60,17 @@ async function download(
 ): Promise<DownloadResult> {
   let offset = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
   if (offset > target.byteSize) offset = 0;
-  let hash = crypto.createHash('sha256');
+  const sha512 = opts.sha512 === true;
+  let hash = new Hashes(sha512);
   if (offset > 0) offset = await hashInto(hash, partial);
   // A partial file that is already complete (a run that stopped before the rename) needs
   // no request: its bytes are judged like any other download.
   if (offset === target.byteSize && offset > 0)
-    return { digest: { sha256: hash.digest('hex'), size: offset }, resumedFrom: offset };
+    return { digest: hash.digest(offset), resumedFrom: offset };
 
   const restart = () => {
     offset = 0;
-    hash = crypto.createHash('sha256');
+    hash = new Hashes(sha512);
   };
   let res = await request(target.url, offset, opts.idleTimeoutMs);
   if (offset > 0 && !acceptsResume(res.response, offset)) {
@@ -226,7 +229,7 @@ function get(url: string, offset: number, idleTimeoutMs: number): Promise<OpenRe
 /** Hashes and counts what flows through, failing once the total passes the signed size. */
 class CountingHash extends Transform {
   constructor(
-    private readonly hash: crypto.Hash,
+    private readonly hash: Hashes,
     private bytes: number,
     private readonly maxBytes: number,
     private readonly onBytes: (bytes: number) => void,
@@ -246,11 +249,34 @@ class CountingHash extends Transform {
   }
 
   digest(): Digest {
-    return { sha256: this.hash.digest('hex'), size: this.bytes };
+    return this.hash.digest(this.bytes);
   }
 }
 
-async function hashInto(hash: crypto.Hash, file: string): Promise<number> {
+/** SHA-256, and SHA-512 when asked for, fed the same bytes. */
+class Hashes {
+  private readonly h256 = crypto.createHash('sha256');
+  private readonly h512: crypto.Hash | undefined;
+
+  constructor(sha512: boolean) {
+    this.h512 = sha512 ? crypto.createHash('sha512') : undefined;
+  }
+
+  update(chunk: Buffer): void {
+    this.h256.update(chunk);
+    this.h512?.update(chunk);
+  }
+
+  digest(size: number): Digest {
+    return {
+      sha256: this.h256.digest('hex'),
+      size,
+      ...(this.h512 ? { sha512: this.h512.digest('hex') } : {}),
+    };
+  }
+}
+
+async function hashInto(hash: Hashes, file: string): Promise<number> {
   let size = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
     hash.update(chunk as Buffer);

@@ -4,6 +4,7 @@ import { DEMO_ENDORSERS, ensureDemo, ensureDemoSite } from '../../demo/demo-inst
 import { describeOutcome } from './import.ts';
 import { instanceConfig, parse } from '../options.ts';
 import { importEvery, listenAddress, SERVE_OPTIONS, serveUntilSignal } from './serve.ts';
+import { loadWebConfig } from '../../../server/web/index.ts';
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const p = parse(argv, SERVE_OPTIONS, false);
@@ -47,6 +48,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       process.stdout.write(lines.join('\n'));
     },
     every,
+    loadWebConfig(inst, { demoMode: true }),
   );
   return 0;
 }

@@ -1,5 +1,6 @@
 import { openInstance, type Instance } from '../../../catalog/index.ts';
 import { startServer } from '../../../server/index.ts';
+import { loadWebConfig, type WebConfig } from '../../../server/web/index.ts';
 import { startImportSchedule } from '../../../catalog/site/import-schedule.ts';
 import { instanceConfig, parse, parseDuration, parsePort, str, type Parsed } from '../options.ts';
 import { describeOutcome } from './import.ts';
@@ -16,7 +17,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { host, port } = listenAddress(p);
   const every = importEvery(p);
   const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`));
-  await serveUntilSignal(inst, host, port, () => {}, every);
+  const web = loadWebConfig(inst, { demoMode: false });
+  await serveUntilSignal(inst, host, port, () => {}, every, web);
   return 0;
 }
 
@@ -46,8 +48,9 @@ export async function serveUntilSignal(
   port: number,
   onListening: (url: string) => void | Promise<void>,
   importEverySeconds?: number,
+  web?: WebConfig,
 ): Promise<void> {
-  const server = await startServer(inst, { host, port });
+  const server = await startServer(inst, { host, port }, web ? { web } : {});
   const schedule =
     importEverySeconds === undefined
       ? undefined

@@ -3,6 +3,7 @@ import {
   removeSubscription,
   setSubscriptionEnabled,
   subscribe,
+  type FeedFormat,
   type Subscription,
 } from '../../../catalog/site/subscriptions.ts';
 import { flag, parse, required, str } from '../options.ts';
@@ -15,11 +16,12 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     'expect-subject': { type: 'string' },
     'expect-issuer': { type: 'string' },
     name: { type: 'string' },
+    format: { type: 'string' },
   });
   const url = p.positionals[0];
   if (!url || p.positionals.length > 1)
     throw new UsageError(
-      'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N]',
+      'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]',
     );
   const sub = await withInstance(p, (inst) =>
     subscribe(inst, {
@@ -27,16 +29,22 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
       expectSubject: required(p, 'expect-subject'),
       expectIssuer: str(p, 'expect-issuer'),
       name: str(p, 'name'),
+      format: feedFormat(str(p, 'format')),
       actor: cliActor(),
     }),
   );
   emit(flag(p, 'json'), sub, () => [
-    `subscribed ${sub.name} to ${sub.url}`,
+    `subscribed ${sub.name} to ${sub.url}${sub.format === 'hepix' ? ' (HEPiX image list)' : ''}`,
     `  pinned subject: ${sub.expectSubject}`,
     ...(sub.expectIssuer ? [`  pinned issuer:  ${sub.expectIssuer}`] : []),
     `  next: vmic import --subscription ${sub.name}`,
   ]);
   return 0;
+}
+
+function feedFormat(v: string | undefined): FeedFormat | undefined {
+  if (v === undefined || v === 'rdf' || v === 'hepix') return v;
+  throw new UsageError(`--format must be rdf or hepix, not ${v}`);
 }
 
 export function describeSubscription(s: Subscription): string {

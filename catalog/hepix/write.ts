@@ -1,0 +1,53 @@
+import { formatHepixDate } from './dates.ts';
+import type { ImageList, ListedImage } from './model.ts';
+
+/**
+ * The list as JSON, in the key order vmcaster writes. Lines end in LF here; the S/MIME
+ * signing step canonicalises them to CRLF (RFC 5751 §3.1.1) before signing.
+ */
+export function writeImageList(list: ImageList): string {
+  const doc = {
+    'hv:imagelist': {
+      'dc:date:created': formatHepixDate(list.created),
+      'dc:date:expires': formatHepixDate(list.expires),
+      'dc:description': list.description,
+      'dc:identifier': list.identifier,
+      'dc:source': list.source,
+      'dc:title': list.title,
+      'hv:endorser': {
+        'hv:x509': {
+          'dc:creator': list.endorser.creator,
+          'hv:ca': list.endorser.ca,
+          'hv:dn': list.endorser.dn,
+          'hv:email': list.endorser.email,
+        },
+      },
+      'hv:images': list.images.map((img) => ({ 'hv:image': imageObject(img) })),
+      'hv:uri': list.uri,
+      'hv:version': list.version,
+      ...list.extra,
+    },
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+function imageObject(img: ListedImage): Record<string, unknown> {
+  return {
+    'dc:description': img.description,
+    'dc:identifier': img.identifier,
+    'dc:title': img.title,
+    ...(img.format !== undefined ? { 'hv:format': img.format } : {}),
+    'hv:hypervisor': img.hypervisor,
+    'hv:size': img.size,
+    'hv:uri': img.uri,
+    'hv:version': img.version,
+    'sl:arch': img.arch,
+    ...(img.sha256 !== undefined ? { 'sl:checksum:sha256': img.sha256 } : {}),
+    'sl:checksum:sha512': img.sha512,
+    'sl:comments': img.comments,
+    'sl:os': img.os,
+    'sl:osversion': img.osVersion,
+    ...(img.expires !== undefined ? { 'dc:date:expires': formatHepixDate(img.expires) } : {}),
+    ...img.extra,
+  };
+}

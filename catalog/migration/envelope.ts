@@ -1,0 +1,155 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { VmicError } from '../../pki/errors.ts';
+import { digestsEqual } from '../blobs/digest.ts';
+import { GCM_TAG_BYTES } from './manifest.ts';
+
+export interface SealedFile {
+  plaintext: { sha256: string; size: number };
+  ciphertext: { sha256: string; size: number };
+}
+
+/**
+ * Export and encryption in one streaming pass over the cached image: the plaintext is
+ * re-hashed (it must still match the signed SHA-256) while it is encrypted with
+ * AES-256-GCM into `out`, and the ciphertext is hashed for the manifest. Memory stays
+ * bounded whatever the image size.
+ */
+export async function sealFile(input: {
+  from: string;
+  to: string;
+  key: Uint8Array;
+  iv: Uint8Array;
+  aad: string;
+  expected: { sha256: string; size: number };
+}): Promise<SealedFile> {
+  const cipher = crypto.createCipheriv('aes-256-gcm', input.key, input.iv);
+  cipher.setAAD(Buffer.from(input.aad, 'utf8'));
+  const plainHash = crypto.createHash('sha256');
+  const cipherHash = crypto.createHash('sha256');
+  let plainSize = 0;
+  let cipherSize = 0;
+  async function* encrypt(source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      plainHash.update(chunk);
+      plainSize += chunk.length;
+      const out = cipher.update(chunk);
+      cipherHash.update(out);
+      cipherSize += out.length;
+      yield out;
+    }
+    const last = Buffer.concat([cipher.final(), cipher.getAuthTag()]);
+    cipherHash.update(last);
+    cipherSize += last.length;
+    yield last;
+  }
+  try {
+    await pipeline(
+      fs.createReadStream(input.from, { highWaterMark: 1024 * 1024 }),
+      encrypt,
+      fs.createWriteStream(input.to, { mode: 0o600 }),
+    );
+  } catch (e) {
+    fs.rmSync(input.to, { force: true });
+    throw e;
+  }
+  const plaintext = { sha256: plainHash.digest('hex'), size: plainSize };
+  if (
+    plaintext.size !== input.expected.size ||
+    !digestsEqual(plaintext.sha256, input.expected.sha256)
+  ) {
+    fs.rmSync(input.to, { force: true });
+    throw new VmicError(
+      'HASH_MISMATCH',
+      `cached bytes hash to ${plaintext.sha256} (${plaintext.size} bytes), not the signed ${input.expected.sha256}`,
+    );
+  }
+  return { plaintext, ciphertext: { sha256: cipherHash.digest('hex'), size: cipherSize } };
+}
+
+/**
+ * Decrypts a ciphertext stream into `to`, checking the ciphertext's size and SHA-256 and
+ * the GCM tag, then the plaintext's size and SHA-256. Plaintext written before the tag is
+ * checked is unauthenticated: it stays in a temporary file that the caller removes on any
+ * failure and moves into the cache only on success.
+ */
+export async function openStream(input: {
+  source: AsyncIterable<Buffer>;
+  to: string;
+  key: Uint8Array;
+  iv: Uint8Array;
+  aad: string;
+  ciphertext: { sha256: string; size: number };
+  plaintext: { sha256: string; size: number };
+}): Promise<void> {
+  const decipher = crypto.createDecipheriv('aes-256-gcm', input.key, input.iv);
+  decipher.setAAD(Buffer.from(input.aad, 'utf8'));
+  const cipherHash = crypto.createHash('sha256');
+  const plainHash = crypto.createHash('sha256');
+  let received = 0;
+  let plainSize = 0;
+  let held = Buffer.alloc(0);
+  async function* decrypt() {
+    for await (const chunk of input.source) {
+      received += chunk.length;
+      if (received > input.ciphertext.size)
+        throw new VmicError('CIPHERTEXT_INVALID', 'more ciphertext than the manifest names', {
+          rule: 'ciphertext.size',
+        });
+      cipherHash.update(chunk);
+      // Keep the last 16 bytes back: they are the tag, known only at the end. Large
+      // chunks are not copied (only the held-back bytes are), to keep memory churn low.
+      const parts: Buffer[] = [];
+      if (chunk.length >= GCM_TAG_BYTES) {
+        if (held.length) parts.push(held);
+        parts.push(chunk.subarray(0, chunk.length - GCM_TAG_BYTES));
+        held = Buffer.from(chunk.subarray(chunk.length - GCM_TAG_BYTES));
+      } else {
+        const all = Buffer.concat([held, chunk]);
+        const cut = Math.max(0, all.length - GCM_TAG_BYTES);
+        parts.push(all.subarray(0, cut));
+        held = Buffer.from(all.subarray(cut));
+      }
+      for (const part of parts) {
+        if (part.length === 0) continue;
+        const out = decipher.update(part);
+        plainHash.update(out);
+        plainSize += out.length;
+        yield out;
+      }
+    }
+    if (received !== input.ciphertext.size)
+      throw new VmicError(
+        'CIPHERTEXT_INVALID',
+        `transfer ended after ${received} of ${input.ciphertext.size} ciphertext bytes`,
+        { rule: 'ciphertext.size' },
+      );
+    if (!digestsEqual(cipherHash.digest('hex'), input.ciphertext.sha256))
+      throw new VmicError(
+        'CIPHERTEXT_INVALID',
+        'ciphertext does not match the SHA-256 in the manifest',
+        { rule: 'ciphertext.sha256' },
+      );
+    decipher.setAuthTag(held);
+    let last: Buffer;
+    try {
+      last = decipher.final();
+    } catch (e) {
+      throw new VmicError('CIPHERTEXT_INVALID', 'ciphertext fails authentication (AES-GCM tag)', {
+        rule: 'gcm.tag',
+        cause: e,
+      });
+    }
+    plainHash.update(last);
+    plainSize += last.length;
+    yield last;
+  }
+  await pipeline(decrypt, fs.createWriteStream(input.to, { mode: 0o640 }));
+  if (
+    plainSize !== input.plaintext.size ||
+    !digestsEqual(plainHash.digest('hex'), input.plaintext.sha256)
+  ) {
+    throw new VmicError('HASH_MISMATCH', 'decrypted bytes do not match the signed SHA-256');
+  }
+}

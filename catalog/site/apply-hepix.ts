@@ -1,0 +1,135 @@
+import { derToPem } from '../../pki/index.ts';
+import type { ListedImage } from '../hepix/index.ts';
+import type { Tx } from '../store/write-transaction.ts';
+import type { ApplyCounts } from './apply-catalog.ts';
+import type { VerifiedImageList } from './verify-hepix.ts';
+
+/**
+ * DESIGN.md §6 step 10 for a HEPiX list, inside the caller's transaction. `sequence` is
+ * this site's own ordinal of the lists applied (hv:version is a dotted string and is kept
+ * beside it). An image whose own `dc:date:expires` (AppDB) has passed is not endorsed.
+ *
+ * A list signs SHA-512 only: an image without `sl:checksum:sha256` gets '' as its SHA-256
+ * until a fetch has verified its bytes against the SHA-512 and computed the SHA-256 of the
+ * same bytes (catalog/site/fetch-images.ts). A learned SHA-256 is kept while the signed
+ * SHA-512 and size stay the same, and dropped when they change: approvals bind to it, so
+ * new bytes must never inherit it (threat: swapped bytes under an approved name).
+ */
+export async function applyImageList(
+  tx: Tx,
+  subscriptionId: number,
+  verified: VerifiedImageList,
+  message: Uint8Array,
+  at: Date,
+): Promise<ApplyCounts & { sequence: number }> {
+  const list = verified.list;
+  const now = at.toISOString();
+  const last = await tx
+    .selectFrom('site_catalogs')
+    .select('sequence')
+    .where('subscription_id', '=', subscriptionId)
+    .orderBy('sequence', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const sequence = (last?.sequence ?? 0) + 1;
+  await tx
+    .insertInto('site_catalogs')
+    .values({
+      subscription_id: subscriptionId,
+      sequence,
+      issued_at: list.created.toISOString(),
+      expires_at: list.expires.toISOString(),
+      content_sha256: verified.contentSha256,
+      signer_subject: verified.signer.subject,
+      signer_issuer: verified.signer.issuer,
+      signer_der: Buffer.from(verified.signer.der),
+      chain_pem: verified.chain.map((c) => derToPem(c.der, 'CERTIFICATE')).join(''),
+      p7m: Buffer.from(message),
+      verified_at: now,
+      format: 'hepix',
+      list_version: list.version,
+      list_identifier: list.identifier,
+    })
+    .execute();
+
+  const existing = new Map(
+    (
+      await tx
+        .selectFrom('site_images')
+        .selectAll()
+        .where('subscription_id', '=', subscriptionId)
+        .execute()
+    ).map((r) => [r.identifier, r]),
+  );
+  const counts: ApplyCounts = { added: 0, changed: 0, withdrawn: 0 };
+  const current = list.images.filter((img) => !img.expires || img.expires.getTime() > at.getTime());
+  for (const img of current) {
+    const old = existing.get(img.identifier);
+    existing.delete(img.identifier);
+    const sameBytes = old?.sha512 === img.sha512 && old.byte_size === img.size;
+    const values = {
+      ...rowValues(img),
+      sha256: img.sha256 ?? (sameBytes ? old.sha256 : ''),
+    };
+    if (!old) {
+      await tx
+        .insertInto('site_images')
+        .values({
+          ...values,
+          subscription_id: subscriptionId,
+          identifier: img.identifier,
+          status: 'endorsed',
+          first_sequence: sequence,
+          last_sequence: sequence,
+          updated_at: now,
+        })
+        .execute();
+      counts.added++;
+      continue;
+    }
+    const differs =
+      old.status !== 'endorsed' ||
+      (Object.keys(values) as (keyof typeof values)[]).some((k) => old[k] !== values[k]);
+    if (differs) counts.changed++;
+    await tx
+      .updateTable('site_images')
+      .set({
+        ...values,
+        status: 'endorsed',
+        last_sequence: sequence,
+        ...(differs ? { updated_at: now } : {}),
+      })
+      .where('id', '=', old.id)
+      .execute();
+  }
+  for (const gone of existing.values()) {
+    if (gone.status === 'withdrawn') continue;
+    await tx
+      .updateTable('site_images')
+      .set({ status: 'withdrawn', updated_at: now })
+      .where('id', '=', gone.id)
+      .execute();
+    counts.withdrawn++;
+  }
+  return { ...counts, sequence };
+}
+
+function rowValues(img: ListedImage) {
+  const extra = { ...img.extra, 'sl:comments': img.comments };
+  return {
+    iri: /^[0-9a-f-]{36}$/i.test(img.identifier) ? `urn:uuid:${img.identifier}` : img.uri,
+    title: img.title,
+    description: img.description === '' ? null : img.description,
+    version: img.version === '' ? null : img.version,
+    os_family: null,
+    os_name: img.os === '' ? null : img.os,
+    os_version: img.osVersion === '' ? null : img.osVersion,
+    arch: img.arch === '' ? null : img.arch,
+    hypervisor: img.hypervisor === '' ? null : img.hypervisor,
+    format: img.format ?? null,
+    byte_size: img.size,
+    sha512: img.sha512,
+    extra: JSON.stringify(extra),
+    download_url: img.uri,
+  };
+}

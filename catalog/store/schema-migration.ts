@@ -1,0 +1,73 @@
+import type { Generated } from 'kysely';
+
+/** Tables of site-to-site migrations (migration 0004). */
+export interface SiteIdentityTable {
+  id: number;
+  certificate_pem: string;
+  chain_pem: string;
+  sealed_key: Uint8Array;
+  subject: string;
+  issuer: string;
+  updated_at: string;
+}
+
+export interface PeerTable {
+  id: Generated<number>;
+  name: string;
+  url: string | null;
+  certificate_pem: string | null;
+  expect_subject: string;
+  created_at: string;
+}
+
+export interface MigrationTable {
+  id: string;
+  direction: 'outgoing' | 'incoming';
+  peer: string;
+  target: string;
+  image: string;
+  sha256: string;
+  byte_size: number;
+  state: 'running' | 'done' | 'failed';
+  reason_code: string | null;
+  reason_message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type StageName = 'export' | 'transfer' | 'import';
+
+export interface MigrationStageTable {
+  id: Generated<number>;
+  migration_id: string;
+  stage: StageName;
+  state: 'running' | 'done' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+  reason_code: string | null;
+  detail: string;
+}
+
+export interface ReceivedNonceTable {
+  nonce: string;
+  migration_id: string;
+  sender: string;
+  received_at: string;
+}
+
+export interface MigratedKeyTable {
+  migration_id: string;
+  sender: string;
+  sha256: string;
+  sealed_key: Uint8Array;
+  received_at: string;
+}
+
+export interface MigrationTables {
+  site_identity: SiteIdentityTable;
+  peers: PeerTable;
+  migrations: MigrationTable;
+  migration_stages: MigrationStageTable;
+  received_nonces: ReceivedNonceTable;
+  migrated_keys: MigratedKeyTable;
+}

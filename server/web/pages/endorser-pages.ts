@@ -1,0 +1,190 @@
+import { Router, type Request } from 'express';
+import {
+  METADATA_FIELDS,
+  discardUnreferencedBlob,
+  feedBase,
+  getEndorser,
+  getImage,
+  listCatalogVersions,
+  listImages,
+  publishCatalog,
+  registerImageByUrl,
+  registerStoredImage,
+  updateImageMetadata,
+  withdrawImage,
+  type Instance,
+} from '../../../catalog/index.ts';
+import { VmicError } from '../../../pki/errors.ts';
+import { actorOf, requireEndorserRole } from '../../auth.ts';
+import { endorserParam, identifierParam } from '../../params.ts';
+import { uploadReceiver } from '../../upload-storage.ts';
+import { formBody, formFields, integerField, requiredField, textField } from './form-body.ts';
+import { previewPublish } from './publish-preview.ts';
+import { render } from './render.ts';
+
+/** The metadata form fields in the order the pages show them. */
+export const METADATA_FORM: readonly { name: (typeof METADATA_FIELDS)[number]; label: string }[] = [
+  { name: 'title', label: 'Title' },
+  { name: 'osFamily', label: 'OS family' },
+  { name: 'osName', label: 'OS name' },
+  { name: 'osVersion', label: 'OS version' },
+  { name: 'version', label: 'Image version' },
+  { name: 'arch', label: 'Architecture' },
+  { name: 'format', label: 'Disk format' },
+  { name: 'hypervisor', label: 'Hypervisor' },
+  { name: 'description', label: 'Description' },
+];
+
+const FEED_FILES = ['catalog.p7m', 'catalog.nq', 'catalog.p7s', 'catalog.ttl', 'catalog.jsonld'];
+const DAY_SECONDS = 86400;
+
+function metadataOf(fields: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of METADATA_FIELDS) {
+    const v = fields[f];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new VmicError('BAD_REQUEST', `${f} must be given once`);
+    out[f] = v;
+  }
+  return out;
+}
+
+/**
+ * Endorser pages (issue 4 item 3): images, upload or registration by URL, metadata,
+ * withdraw, publish with a preview, catalog history. Every route, reads included, needs
+ * `admin` or `endorser:NAME` for the endorser in the path.
+ */
+export function endorserPages(inst: Instance): Router {
+  const r = Router();
+  const endorser = (req: Request) => endorserParam(req.params.name);
+  const mayAct = requireEndorserRole(endorser);
+  const form = formBody(inst.config.limits.jsonBodyBytes);
+  const receive = uploadReceiver(inst);
+
+  r.get('/endorsers/:name', mayAct, async (req, res) => {
+    const name = endorser(req);
+    const e = await getEndorser(inst, name);
+    const images = await listImages(inst, { endorser: name });
+    const versions = (await listCatalogVersions(inst, name)).map((v) => ({
+      ...v,
+      files: FEED_FILES.map((f) => ({ name: f, href: `/feeds/${name}/${v.sequence}/${f}` })),
+    }));
+    render(req, res, 'endorser.njk', {
+      title: `Endorser ${name}`,
+      endorser: e,
+      images,
+      versions,
+      feedUrl: `${feedBase(inst.config.publicUrl, name)}/catalog.p7m`,
+      metadataForm: METADATA_FORM,
+      published: typeof req.query.published === 'string' ? req.query.published : undefined,
+      imageBytesLimit: inst.config.limits.imageBytes,
+    });
+  });
+
+  // The bytes stream through multer into the blob store, hashed on the way (the same
+  // storage engine and limits as the JSON API). The role check runs before any byte is read.
+  r.post('/endorsers/:name/images/upload', mayAct, async (req, res) => {
+    const name = endorser(req);
+    await getEndorser(inst, name);
+    if (!req.is('multipart/form-data'))
+      throw new VmicError('BAD_REQUEST', 'an upload is multipart/form-data with one file part');
+    const { fields, upload } = await receive(req, res);
+    if (!upload) throw new VmicError('BAD_REQUEST', 'choose an image file to upload');
+    try {
+      const image = await registerStoredImage(inst, {
+        endorser: name,
+        identifier: textField(fields, 'identifier'),
+        metadata: metadataOf(fields),
+        actor: actorOf(req),
+        digest: upload,
+      });
+      res.status(201).json({
+        identifier: image.identifier,
+        title: image.title,
+        sha256: image.sha256,
+        byteSize: image.byteSize,
+        href: `/endorsers/${name}/images/${image.identifier}`,
+      });
+    } catch (e) {
+      await discardUnreferencedBlob(inst, upload.sha256);
+      throw e;
+    }
+  });
+
+  r.post('/endorsers/:name/images/register', mayAct, form, async (req, res) => {
+    const name = endorser(req);
+    const fields = formFields(req);
+    const image = await registerImageByUrl(inst, {
+      endorser: name,
+      identifier: textField(fields, 'identifier'),
+      metadata: metadataOf(fields),
+      actor: actorOf(req),
+      url: requiredField(fields, 'url', 'Download URL'),
+      sha256: requiredField(fields, 'sha256', 'SHA-256'),
+      size: integerField(fields, 'size', {
+        min: 0,
+        max: inst.config.limits.imageBytes,
+        label: 'Size in bytes',
+      }),
+    });
+    res.redirect(303, `/endorsers/${name}/images/${image.identifier}?saved=registered`);
+  });
+
+  r.get('/endorsers/:name/images/:identifier', mayAct, async (req, res) => {
+    const name = endorser(req);
+    const image = await getImage(inst, name, identifierParam(req.params.identifier));
+    render(req, res, 'endorser-image.njk', {
+      title: image.title,
+      endorserName: name,
+      image,
+      metadataForm: METADATA_FORM,
+      saved: typeof req.query.saved === 'string' ? req.query.saved : undefined,
+    });
+  });
+
+  r.post('/endorsers/:name/images/:identifier', mayAct, form, async (req, res) => {
+    const name = endorser(req);
+    const identifier = identifierParam(req.params.identifier);
+    await updateImageMetadata(inst, {
+      endorser: name,
+      identifier,
+      metadata: metadataOf(formFields(req)),
+      actor: actorOf(req),
+    });
+    res.redirect(303, `/endorsers/${name}/images/${identifier}?saved=metadata`);
+  });
+
+  r.post('/endorsers/:name/images/:identifier/withdraw', mayAct, form, async (req, res) => {
+    const name = endorser(req);
+    const identifier = identifierParam(req.params.identifier);
+    await withdrawImage(inst, { endorser: name, identifier, actor: actorOf(req) });
+    res.redirect(303, `/endorsers/${name}/images/${identifier}?saved=withdrawn`);
+  });
+
+  r.get('/endorsers/:name/publish', mayAct, async (req, res) => {
+    const name = endorser(req);
+    await getEndorser(inst, name);
+    render(req, res, 'publish.njk', {
+      title: `Publish ${name}`,
+      endorserName: name,
+      preview: await previewPublish(inst, name),
+    });
+  });
+
+  r.post('/endorsers/:name/publish', mayAct, form, async (req, res) => {
+    const name = endorser(req);
+    const days = integerField(formFields(req), 'expiresInDays', {
+      min: 1,
+      max: 366,
+      label: 'Expiry in days',
+    });
+    const version = await publishCatalog(inst, {
+      endorser: name,
+      actor: actorOf(req),
+      expiresInSeconds: days * DAY_SECONDS,
+    });
+    res.redirect(303, `/endorsers/${name}?published=${version.sequence}`);
+  });
+
+  return r;
+}

@@ -1,0 +1,31 @@
+import { Router } from 'express';
+import type { Instance } from '../../../catalog/index.ts';
+import { listMigrations } from '../../../catalog/migration/records.ts';
+import { siteReader } from '../../api/site-access.ts';
+import { render } from './render.ts';
+
+const STAGES = ['export', 'transfer', 'import'] as const;
+
+/** Migrations with their stage progress (issue 5 item 4); read-only, for site readers. */
+export function migrationPages(inst: Instance): Router {
+  const r = Router();
+  r.get('/site/migrations', siteReader, async (req, res) => {
+    const migrations = (await listMigrations(inst)).map((m) => ({
+      ...m,
+      // Outgoing migrations run Export and Transfer here; the receiver runs Import.
+      steps: STAGES.filter((s) =>
+        m.direction === 'outgoing' ? s !== 'import' : s === 'import',
+      ).map((stage) => {
+        const done = m.stages.filter((s) => s.stage === stage).at(-1);
+        return {
+          stage,
+          state: done?.state ?? 'pending',
+          seconds: done?.seconds,
+          reasonCode: done?.reasonCode,
+        };
+      }),
+    }));
+    render(req, res, 'site-migrations.njk', { title: 'Migrations', migrations });
+  });
+  return r;
+}

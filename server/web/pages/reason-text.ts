@@ -1,0 +1,58 @@
+import type { ReasonCode } from '../../../pki/errors.ts';
+
+/**
+ * Every reason code of DESIGN.md §6 (import), §7 (deploy gate) and §8 (migration) in plain words, for
+ * people who do not read the design document. Typed as a total record so that a code
+ * added to the contract cannot reach the pages without an explanation.
+ */
+export const REASON_TEXT: Record<ReasonCode, string> = {
+  FETCH_FAILED:
+    'The catalog could not be downloaded (the feed did not answer, or answered with an error).',
+  TOO_LARGE: 'The download was larger than the configured size limit, so it was abandoned.',
+  MALFORMED:
+    'The file is not a well-formed signed catalog (bad CMS structure, not exactly one signer, or an invalid RDF graph).',
+  SIGNATURE_INVALID:
+    'The signature does not match the catalog content: it was altered or signed with another key.',
+  WEAK_ALGORITHM:
+    'The signature or certificate chain uses a weak algorithm (such as SHA-1 or MD5), which is refused.',
+  CHAIN_UNTRUSTED:
+    "The signer's certificate does not lead to a trust anchor in this site's trust store.",
+  CERT_EXPIRED: "A certificate in the signer's chain had expired at the time of the check.",
+  CERT_NOT_YET_VALID:
+    "A certificate in the signer's chain was not yet valid at the time of the check.",
+  KEY_USAGE:
+    'A certificate is not allowed to be used this way (its key usage or CA flag does not permit it).',
+  CERT_REVOKED: "A certificate in the signer's chain has been revoked by its issuer.",
+  CRL_STALE:
+    'The revocation list is out of date (past its next update), so revocation cannot be checked.',
+  SUBJECT_MISMATCH:
+    'The catalog was signed by someone other than the endorser this subscription is pinned to.',
+  NOT_CANONICAL:
+    'The signed content is not in the canonical N-Quads form that every verifier can reproduce.',
+  CATALOG_EXPIRED: 'The catalog has passed its expiry date; the endorser must publish a fresh one.',
+  EQUIVOCATION: 'The endorser published two different catalogs with the same sequence number.',
+  ROLLBACK:
+    'The catalog is older than one already imported (a lower sequence number): a replay of old data.',
+  UNKNOWN_IMAGE: 'No imported catalog lists this image.',
+  NOT_ENDORSED:
+    'The image is not in the latest verified catalog (it was withdrawn, or these are old bytes).',
+  SUBSCRIPTION_DISABLED: 'The subscription this image comes from is disabled.',
+  NOT_APPROVED: 'Nobody at this site has approved this image version or its endorser.',
+  NOT_FETCHED: 'The image bytes have not been downloaded and verified into the site cache yet.',
+  HASH_MISMATCH:
+    'The downloaded bytes did not match the signed SHA-256 and are held in quarantine.',
+  SIGNER_REVOKED:
+    "The catalog signer's certificate has been revoked since the catalog was imported.",
+  UNKNOWN_PEER: 'The migration came from a site that is not on the list of peer sites.',
+  WRONG_RECIPIENT: 'The migration manifest is addressed to another site.',
+  REPLAY: 'This migration manifest was already received once: a replay is refused.',
+  KEY_UNWRAP_FAILED: "The migration's data key could not be unwrapped with this site's key.",
+  CIPHERTEXT_INVALID:
+    'The migrated image failed decryption: its ciphertext was altered or damaged.',
+};
+
+export function reasonText(code: string): string {
+  return Object.hasOwn(REASON_TEXT, code)
+    ? REASON_TEXT[code as ReasonCode]
+    : `The operation failed (${code}).`;
+}

@@ -1,0 +1,222 @@
+import { Router, type Request } from 'express';
+import type { Instance } from '../../../catalog/index.ts';
+import { addTrustMaterial, listTrust } from '../../../catalog/site/trust-store.ts';
+import {
+  getSubscription,
+  listSubscriptions,
+  setSubscriptionEnabled,
+  subscribe,
+} from '../../../catalog/site/subscriptions.ts';
+import { runImport } from '../../../catalog/site/import-run.ts';
+import { fetchImages } from '../../../catalog/site/fetch-images.ts';
+import {
+  approveEndorser,
+  approveImage,
+  listApprovals,
+  unapproveEndorser,
+  unapproveImage,
+} from '../../../catalog/site/approvals.ts';
+import { listSiteImages } from '../../../catalog/site/site-images.ts';
+import { decideDeployment } from '../../../catalog/site/gate.ts';
+import { VmicError } from '../../../pki/errors.ts';
+import { actorOf } from '../../auth.ts';
+import { siteAdmin, siteApprover, siteReader, subscriptionParam } from '../../api/site-access.ts';
+import { TRUST_BODY_BYTES } from '../../api/site-trust.ts';
+import { formBody, formFields, requiredField, textField } from './form-body.ts';
+import { reasonText } from './reason-text.ts';
+import { render } from './render.ts';
+
+/** A CRL this close to its nextUpdate gets a warning: imports will soon fail CRL_STALE. */
+export const CRL_WARNING_MS = 2 * 86400_000;
+
+/** The badges of one imported image, from the gate's own decision (the same rules as `vmic check`). */
+function badgesOf(codes: readonly string[]) {
+  const has = (c: string) => codes.includes(c);
+  return {
+    endorsed: !has('NOT_ENDORSED') && !has('CATALOG_EXPIRED'),
+    approved: !has('NOT_APPROVED'),
+    fetched: !has('NOT_FETCHED') && !has('HASH_MISMATCH'),
+  };
+}
+
+function explained(reasons: readonly { code: string; message: string }[]) {
+  return reasons.map((r) => ({ ...r, text: reasonText(r.code) }));
+}
+
+/** `?k=v` notices after a redirect; only known keys, rendered as text. */
+function notice(req: Request, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = req.query[k];
+    if (typeof v === 'string' && v.length <= 200) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Site pages (issue 4 item 4). Reading needs admin, site-approver or auditor; approving
+ * needs admin or site-approver; trust, subscriptions, import and fetch need admin. The
+ * role guards are the JSON API's own (server/api/site-access.ts).
+ */
+export function sitePages(inst: Instance): Router {
+  const r = Router();
+  const db = inst.store.db;
+  const form = formBody(inst.config.limits.jsonBodyBytes);
+  const trustForm = formBody(TRUST_BODY_BYTES * 4);
+
+  r.get('/site', siteReader, (_req, res) => res.redirect(303, '/site/images'));
+
+  r.get('/site/trust', siteReader, async (req, res) => {
+    const trust = await listTrust(db);
+    const now = inst.now().getTime();
+    const crls = trust.crls.map((c) => {
+      const next = c.nextUpdate ? Date.parse(c.nextUpdate) : undefined;
+      return {
+        ...c,
+        stale: next !== undefined && next <= now,
+        nearing: next !== undefined && next > now && next - now < CRL_WARNING_MS,
+      };
+    });
+    render(req, res, 'site-trust.njk', {
+      title: 'Trust store',
+      certificates: trust.certificates,
+      crls,
+      notice: notice(req, ['anchors', 'intermediates', 'crls', 'unchanged']),
+    });
+  });
+
+  r.post('/site/trust', siteAdmin, trustForm, async (req, res) => {
+    const pem = requiredField(formFields(req), 'pem', 'PEM text');
+    const added = await addTrustMaterial(inst, pem, actorOf(req));
+    const q = new URLSearchParams({
+      anchors: String(added.anchors.length),
+      intermediates: String(added.intermediates.length),
+      crls: String(added.crls.length),
+      unchanged: String(added.unchanged),
+    });
+    res.redirect(303, `/site/trust?${q}`);
+  });
+
+  r.get('/site/subscriptions', siteReader, async (req, res) => {
+    const approvals = await listApprovals(db);
+    const subscriptions = (await listSubscriptions(db)).map((s) => ({
+      ...s,
+      lastErrorText: s.lastError ? reasonText(s.lastError.code) : undefined,
+      endorserApproved: approvals.some((a) => a.kind === 'endorser' && a.subscription === s.name),
+    }));
+    render(req, res, 'site-subscriptions.njk', {
+      title: 'Subscriptions',
+      subscriptions,
+      notice: notice(req, ['imported', 'status', 'code']),
+      noticeText: typeof req.query.code === 'string' ? reasonText(req.query.code) : undefined,
+    });
+  });
+
+  r.post('/site/subscriptions', siteAdmin, form, async (req, res) => {
+    const f = formFields(req);
+    await subscribe(inst, {
+      url: requiredField(f, 'url', 'Feed URL'),
+      expectSubject: requiredField(f, 'expectSubject', 'Pinned subject DN'),
+      expectIssuer: textField(f, 'expectIssuer'),
+      name: textField(f, 'name'),
+      actor: actorOf(req),
+    });
+    res.redirect(303, '/site/subscriptions');
+  });
+
+  for (const [action, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    r.post(`/site/subscriptions/:name/${action}`, siteAdmin, form, async (req, res) => {
+      await setSubscriptionEnabled(inst, subscriptionParam(req.params.name), enabled, actorOf(req));
+      res.redirect(303, '/site/subscriptions');
+    });
+  }
+
+  // Import now: a refused catalog is a completed run whose reason the page explains.
+  r.post('/site/subscriptions/:name/import', siteAdmin, form, async (req, res) => {
+    const name = subscriptionParam(req.params.name);
+    const [outcome] = await runImport(inst, { subscription: name, actor: actorOf(req) });
+    const q = new URLSearchParams({ imported: name, status: outcome?.status ?? 'failed' });
+    if (outcome?.code) q.set('code', outcome.code);
+    res.redirect(303, `/site/subscriptions?${q}`);
+  });
+
+  r.get('/site/images', siteReader, async (req, res) => {
+    const images = [];
+    for (const row of await listSiteImages(db)) {
+      // A foreign identifier could itself read as `sha256:...`; the hash names it unambiguously.
+      const ref = row.identifier.startsWith('sha256:') ? `sha256:${row.sha256}` : row.identifier;
+      const d = await decideDeployment(inst, ref, { subscription: row.subscription });
+      images.push({
+        row,
+        ref,
+        deployable: d.deployable,
+        ...badgesOf(d.reasons.map((x) => x.code)),
+        imageApproved: d.approval?.kind === 'image',
+        reasons: explained(d.reasons),
+      });
+    }
+    render(req, res, 'site-images.njk', {
+      title: 'Site images',
+      images,
+      notice: notice(req, ['fetched', 'failed', 'quarantined']),
+    });
+  });
+
+  r.post('/site/fetch', siteAdmin, form, async (req, res) => {
+    const summary = await fetchImages(inst, { actor: actorOf(req) });
+    const t = summary.totals;
+    const q = new URLSearchParams({
+      fetched: String(t.fetched + t.resumed + t.cached),
+      failed: String(t.failed),
+      quarantined: String(t.quarantined),
+    });
+    res.redirect(303, `/site/images?${q}`);
+  });
+
+  // Approve or unapprove one image version (by identifier or sha256:HEX, within its
+  // subscription) or, with `endorser`, every image of a subscription.
+  for (const [path, approve] of [
+    ['/site/approvals', true],
+    ['/site/approvals/revoke', false],
+  ] as const) {
+    r.post(path, siteApprover, form, async (req, res) => {
+      const f = formFields(req);
+      const actor = actorOf(req);
+      const endorser = textField(f, 'endorser');
+      if (endorser !== undefined) {
+        const subscription = subscriptionParam(endorser);
+        await getSubscription(db, subscription);
+        if (approve) await approveEndorser(inst, { subscription, actor });
+        else await unapproveEndorser(inst, { subscription, actor });
+        res.redirect(303, '/site/subscriptions');
+        return;
+      }
+      const image = requiredField(f, 'image', 'Image');
+      const sub = textField(f, 'subscription');
+      const subscription = sub === undefined ? undefined : subscriptionParam(sub);
+      if (approve) await approveImage(inst, { image, subscription, actor });
+      else await unapproveImage(inst, { image, subscription, actor });
+      res.redirect(303, '/site/images');
+    });
+  }
+
+  r.get('/site/gate/:image', siteReader, async (req, res) => {
+    const image = String(req.params.image);
+    const q = req.query.subscription;
+    if (q !== undefined && typeof q !== 'string')
+      throw new VmicError('BAD_REQUEST', 'give subscription once');
+    const subscription = q === undefined ? undefined : subscriptionParam(q);
+    if (subscription !== undefined) await getSubscription(db, subscription);
+    const decision = await decideDeployment(inst, image, { subscription });
+    render(req, res, 'site-gate.njk', {
+      title: `Gate: ${image}`,
+      decision,
+      reasons: explained(decision.reasons),
+    });
+  });
+
+  return r;
+}
