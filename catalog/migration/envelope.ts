@@ -5,8 +5,8 @@ import { VmicError } from '../../pki/errors.ts';
 import { digestsEqual } from '../blobs/digest.ts';
 import { GCM_TAG_BYTES } from './manifest.ts';
 
-/** Network reads arrive in 16-64 KiB pieces; work in 1 MiB batches (fewer writes and calls). */
-const BATCH_BYTES = 1024 * 1024;
+/** Network reads arrive in 16-64 KiB pieces; work in 256 KiB batches (fewer writes and calls). */
+const BATCH_BYTES = 256 * 1024;
 
 async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
@@ -28,56 +28,56 @@ export interface SealedFile {
   ciphertext: { sha256: string; size: number };
 }
 
-/**
- * Export and encryption in one streaming pass over the cached image: the plaintext is
- * re-hashed (it must still match the signed SHA-256) while it is encrypted with
- * AES-256-GCM into `out`, and the ciphertext is hashed for the manifest. Memory stays
- * bounded whatever the image size.
- */
-export async function sealFile(input: {
+export interface SealInput {
   from: string;
-  to: string;
   key: Uint8Array;
   iv: Uint8Array;
   aad: string;
-  expected: { sha256: string; size: number };
-}): Promise<SealedFile> {
+}
+
+/** Reads stay small: memory is bounded by a few chunks whatever the image size. */
+const READ_BYTES = 256 * 1024;
+
+/** AES-256-GCM over the file, as a stream of ciphertext chunks ending with the 16-byte tag. */
+export async function* sealedStream(
+  input: SealInput,
+  onPlaintext?: (chunk: Buffer) => void,
+): AsyncGenerator<Buffer> {
   const cipher = crypto.createCipheriv('aes-256-gcm', input.key, input.iv);
   cipher.setAAD(Buffer.from(input.aad, 'utf8'));
+  for await (const chunk of fs.createReadStream(input.from, { highWaterMark: READ_BYTES })) {
+    onPlaintext?.(chunk as Buffer);
+    yield cipher.update(chunk as Buffer);
+  }
+  yield Buffer.concat([cipher.final(), cipher.getAuthTag()]);
+}
+
+/**
+ * Export: the cached bytes must still hash to the signed SHA-256; in the same read they
+ * are encrypted once to learn the ciphertext's size and SHA-256 for the manifest, which
+ * is signed before any byte is sent. Transfer then encrypts again with the same key and
+ * IV into the wire (same plaintext, same ciphertext; no second message under that IV),
+ * so no ciphertext is ever written to the sender's disk.
+ */
+export async function measureSealed(
+  input: SealInput & { expected: { sha256: string; size: number } },
+): Promise<SealedFile> {
   const plainHash = crypto.createHash('sha256');
   const cipherHash = crypto.createHash('sha256');
   let plainSize = 0;
   let cipherSize = 0;
-  async function* encrypt(source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      plainHash.update(chunk);
-      plainSize += chunk.length;
-      const out = cipher.update(chunk);
-      cipherHash.update(out);
-      cipherSize += out.length;
-      yield out;
-    }
-    const last = Buffer.concat([cipher.final(), cipher.getAuthTag()]);
-    cipherHash.update(last);
-    cipherSize += last.length;
-    yield last;
-  }
-  try {
-    await pipeline(
-      fs.createReadStream(input.from, { highWaterMark: 1024 * 1024 }),
-      encrypt,
-      fs.createWriteStream(input.to, { mode: 0o600 }),
-    );
-  } catch (e) {
-    fs.rmSync(input.to, { force: true });
-    throw e;
+  for await (const out of sealedStream(input, (chunk) => {
+    plainHash.update(chunk);
+    plainSize += chunk.length;
+  })) {
+    cipherHash.update(out);
+    cipherSize += out.length;
   }
   const plaintext = { sha256: plainHash.digest('hex'), size: plainSize };
   if (
     plaintext.size !== input.expected.size ||
     !digestsEqual(plaintext.sha256, input.expected.sha256)
   ) {
-    fs.rmSync(input.to, { force: true });
     throw new VmicError(
       'HASH_MISMATCH',
       `cached bytes hash to ${plaintext.sha256} (${plaintext.size} bytes), not the signed ${input.expected.sha256}`,

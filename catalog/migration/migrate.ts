@@ -14,7 +14,7 @@ import { decideDeployment, type GateReason } from '../site/gate.ts';
 import { ImageCache } from '../site/image-cache.ts';
 import { getSubscription } from '../site/subscriptions.ts';
 import { bundleHeader } from './bundle-format.ts';
-import { sealFile } from './envelope.ts';
+import { measureSealed, sealedStream, type SealInput } from './envelope.ts';
 import { wrapDataKey } from './key-wrap.ts';
 import { encodeManifest, type TransferManifest } from './manifest.ts';
 import { getPeer } from './peers.ts';
@@ -92,23 +92,13 @@ export async function migrateImage(
     byteSize: size,
   });
 
-  const workDir = path.join(inst.config.dataDir, 'migrations');
-  fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
-  const sealed = path.join(workDir, `${id}.ct`);
   const key = crypto.randomBytes(32);
   const iv = crypto.randomBytes(12);
+  const seal = { from: ImageCache.of(inst).pathOf(sha256), key, iv, aad: id };
   try {
     // Export: the cached bytes must still hash to the signed SHA-256; encrypted in the same pass.
     const envelope = await log.stage('export', async () => {
-      const cached = ImageCache.of(inst).pathOf(sha256);
-      const result = await sealFile({
-        from: cached,
-        to: sealed,
-        key,
-        iv,
-        aad: id,
-        expected: { sha256, size },
-      });
+      const result = await measureSealed({ ...seal, expected: { sha256, size } });
       return { result, detail: { sha256, bytes: size } };
     });
     const result = await log.stage<MigrationResult>('transfer', async () => {
@@ -142,7 +132,7 @@ export async function migrateImage(
         fs.mkdirSync(input.dir, { recursive: true });
         const bundle = path.join(input.dir, `${id}.vmic-transfer`);
         await pipeline(
-          Readable.from(body(header, sealed)),
+          Readable.from(body(header, seal)),
           fs.createWriteStream(bundle, { mode: 0o600 }),
         );
         return {
@@ -153,7 +143,7 @@ export async function migrateImage(
       const receiver = await send(
         `${peer.url}/api/v1/transfers`,
         header,
-        sealed,
+        seal,
         header.length + envelope.ciphertext.size,
       );
       return {
@@ -175,18 +165,16 @@ export async function migrateImage(
     throw e;
   } finally {
     key.fill(0);
-    fs.rmSync(sealed, { force: true });
   }
 }
 
-async function* body(header: Buffer, sealed: string): AsyncGenerator<Buffer> {
+async function* body(header: Buffer, seal: SealInput): AsyncGenerator<Buffer> {
   yield header;
-  for await (const chunk of fs.createReadStream(sealed, { highWaterMark: 1024 * 1024 }))
-    yield chunk as Buffer;
+  yield* sealedStream(seal);
 }
 
 /** Streams the bundle to the receiver; its refusal (problem+json) comes back with its code. */
-function send(url: string, header: Buffer, sealed: string, length: number): Promise<unknown> {
+function send(url: string, header: Buffer, seal: SealInput, length: number): Promise<unknown> {
   const u = new URL(url);
   const lib = u.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -221,7 +209,7 @@ function send(url: string, header: Buffer, sealed: string, length: number): Prom
     req.on('error', (e) =>
       reject(new VmicError('FETCH_FAILED', `${url}: ${e.message}`, { cause: e })),
     );
-    pipeline(Readable.from(body(header, sealed)), req).catch((e: unknown) =>
+    pipeline(Readable.from(body(header, seal)), req).catch((e: unknown) =>
       reject(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
     );
   });

@@ -217,6 +217,15 @@ export async function migrationBench(
       ),
     ) as { seconds: number; maxRssBytes: number; byteSize: number };
     const receiverRss = peakRss(serverB.child.pid!);
+    const stages = (data: string) =>
+      (
+        JSON.parse(vmic('migrations', '--data', data, '--json')) as {
+          stages: { stage: string; seconds?: number }[];
+        }[]
+      )
+        .flatMap((m) => m.stages)
+        .map((st) => `${st.stage} ${st.seconds?.toFixed(2)} s`)
+        .join(', ');
     const mib = out.byteSize / 1024 ** 2;
     console.log(
       `(d) migration A -> B (Export re-hash + encrypt, Transfer over loopback HTTP, Import decrypt + verify + store), ${(out.byteSize / 1024 ** 3).toFixed(2)} GiB:`,
@@ -224,6 +233,7 @@ export async function migrationBench(
     console.log(
       `    end to end ${out.seconds.toFixed(2)} s  ${(mib / out.seconds).toFixed(0)} MiB/s; openssl dgst -sha256 ${(mib / opensslSeconds).toFixed(0)} MiB/s`,
     );
+    console.log(`    stages: sender ${stages(a)}; receiver ${stages(b)}`);
     console.log(
       `    throughput ratio migration/openssl-sha256 = ${(opensslSeconds / out.seconds).toFixed(3)} (goal >= 0.4)`,
     );
