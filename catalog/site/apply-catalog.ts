@@ -2,12 +2,9 @@ import { derToPem } from '../../pki/index.ts';
 import type { Tx } from '../store/write-transaction.ts';
 import type { CatalogImage } from '../rdf/index.ts';
 import type { VerifiedCatalog } from './verify-catalog.ts';
+import { syncSiteImages, type ApplyCounts } from './sync-site-images.ts';
 
-export interface ApplyCounts {
-  added: number;
-  changed: number;
-  withdrawn: number;
-}
+export type { ApplyCounts };
 
 /**
  * DESIGN.md §6 step 10, inside the caller's transaction: record the verified version and
@@ -40,61 +37,13 @@ export async function applyCatalog(
     })
     .execute();
 
-  const existing = new Map(
-    (
-      await tx
-        .selectFrom('site_images')
-        .selectAll()
-        .where('subscription_id', '=', subscriptionId)
-        .execute()
-    ).map((r) => [r.identifier, r]),
+  return syncSiteImages(
+    tx,
+    subscriptionId,
+    doc.sequence,
+    doc.images.map((img) => ({ identifier: img.identifier, valuesOf: () => rowValues(img) })),
+    at,
   );
-  const counts: ApplyCounts = { added: 0, changed: 0, withdrawn: 0 };
-  for (const img of doc.images) {
-    const values = rowValues(img);
-    const old = existing.get(img.identifier);
-    existing.delete(img.identifier);
-    if (!old) {
-      await tx
-        .insertInto('site_images')
-        .values({
-          ...values,
-          subscription_id: subscriptionId,
-          identifier: img.identifier,
-          status: 'endorsed',
-          first_sequence: doc.sequence,
-          last_sequence: doc.sequence,
-          updated_at: now,
-        })
-        .execute();
-      counts.added++;
-      continue;
-    }
-    const differs =
-      old.status !== 'endorsed' ||
-      (Object.keys(values) as (keyof typeof values)[]).some((k) => old[k] !== values[k]);
-    if (differs) counts.changed++;
-    await tx
-      .updateTable('site_images')
-      .set({
-        ...values,
-        status: 'endorsed',
-        last_sequence: doc.sequence,
-        ...(differs ? { updated_at: now } : {}),
-      })
-      .where('id', '=', old.id)
-      .execute();
-  }
-  for (const gone of existing.values()) {
-    if (gone.status === 'withdrawn') continue;
-    await tx
-      .updateTable('site_images')
-      .set({ status: 'withdrawn', updated_at: now })
-      .where('id', '=', gone.id)
-      .execute();
-    counts.withdrawn++;
-  }
-  return counts;
 }
 
 function rowValues(img: CatalogImage) {

@@ -1,7 +1,7 @@
 import { derToPem } from '../../pki/index.ts';
 import type { ListedImage } from '../hepix/index.ts';
 import type { Tx } from '../store/write-transaction.ts';
-import type { ApplyCounts } from './apply-catalog.ts';
+import { syncSiteImages, type ApplyCounts } from './sync-site-images.ts';
 import type { VerifiedImageList } from './verify-hepix.ts';
 
 /**
@@ -52,65 +52,20 @@ export async function applyImageList(
     })
     .execute();
 
-  const existing = new Map(
-    (
-      await tx
-        .selectFrom('site_images')
-        .selectAll()
-        .where('subscription_id', '=', subscriptionId)
-        .execute()
-    ).map((r) => [r.identifier, r]),
-  );
-  const counts: ApplyCounts = { added: 0, changed: 0, withdrawn: 0 };
   const current = list.images.filter((img) => !img.expires || img.expires.getTime() > at.getTime());
-  for (const img of current) {
-    const old = existing.get(img.identifier);
-    existing.delete(img.identifier);
-    const sameBytes = old?.sha512 === img.sha512 && old.byte_size === img.size;
-    const values = {
-      ...rowValues(img),
-      sha256: img.sha256 ?? (sameBytes ? old.sha256 : ''),
-    };
-    if (!old) {
-      await tx
-        .insertInto('site_images')
-        .values({
-          ...values,
-          subscription_id: subscriptionId,
-          identifier: img.identifier,
-          status: 'endorsed',
-          first_sequence: sequence,
-          last_sequence: sequence,
-          updated_at: now,
-        })
-        .execute();
-      counts.added++;
-      continue;
-    }
-    const differs =
-      old.status !== 'endorsed' ||
-      (Object.keys(values) as (keyof typeof values)[]).some((k) => old[k] !== values[k]);
-    if (differs) counts.changed++;
-    await tx
-      .updateTable('site_images')
-      .set({
-        ...values,
-        status: 'endorsed',
-        last_sequence: sequence,
-        ...(differs ? { updated_at: now } : {}),
-      })
-      .where('id', '=', old.id)
-      .execute();
-  }
-  for (const gone of existing.values()) {
-    if (gone.status === 'withdrawn') continue;
-    await tx
-      .updateTable('site_images')
-      .set({ status: 'withdrawn', updated_at: now })
-      .where('id', '=', gone.id)
-      .execute();
-    counts.withdrawn++;
-  }
+  const counts = await syncSiteImages(
+    tx,
+    subscriptionId,
+    sequence,
+    current.map((img) => ({
+      identifier: img.identifier,
+      valuesOf: (old) => {
+        const sameBytes = old?.sha512 === img.sha512 && old.byte_size === img.size;
+        return { ...rowValues(img), sha256: img.sha256 ?? (sameBytes ? old.sha256 : '') };
+      },
+    })),
+    at,
+  );
   return { ...counts, sequence };
 }
 

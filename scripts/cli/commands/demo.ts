@@ -31,6 +31,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
           `  ${base}/feeds/${n}/catalog.ttl`,
         ]),
         `  ${base}/api/v1/openapi.json`,
+        `  ${base}/admin   (web admin; in the demo, sign in locally with any role)`,
         '',
         'Verify a signed catalog with stock OpenSSL:',
         `  curl -s ${base}/feeds/${DEMO_ENDORSERS[0]}/catalog.p7m -o catalog.p7m`,
