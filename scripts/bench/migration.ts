@@ -215,7 +215,7 @@ export async function migrationBench(
         ['--import', 'tsx', path.join(here, 'migrate-worker.ts'), a, 'big', 'site-b'],
         { encoding: 'utf8' },
       ),
-    ) as { seconds: number; maxRssBytes: number; byteSize: number };
+    ) as { seconds: number; maxRssBytes: number; baselineRssBytes: number; byteSize: number };
     const receiverRss = peakRss(serverB.child.pid!);
     const stages = (data: string) =>
       (
@@ -238,7 +238,7 @@ export async function migrationBench(
       `    throughput ratio migration/openssl-sha256 = ${(opensslSeconds / out.seconds).toFixed(3)} (goal >= 0.4)`,
     );
     console.log(
-      `    peak RSS: sender ${(out.maxRssBytes / 1024 ** 2).toFixed(0)} MiB, receiving server ${(receiverRss / 1024 ** 2).toFixed(0)} MiB (goal < 200 MB each)`,
+      `    peak RSS: sender ${(out.maxRssBytes / 1024 ** 2).toFixed(0)} MiB (${(out.baselineRssBytes / 1024 ** 2).toFixed(0)} MiB before it started), receiving server ${(receiverRss / 1024 ** 2).toFixed(0)} MiB (goal < 200 MB each)`,
     );
   } finally {
     serverA.kill('SIGTERM');
