@@ -206,11 +206,16 @@ function send(url: string, header: Buffer, seal: SealInput, length: number): Pro
         res.on('error', reject);
       },
     );
-    req.on('error', (e) =>
-      reject(new VmicError('FETCH_FAILED', `${url}: ${e.message}`, { cause: e })),
-    );
-    pipeline(Readable.from(body(header, seal)), req).catch((e: unknown) =>
-      reject(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
-    );
+    // A receiver that refuses the manifest answers before the body is sent and closes the
+    // connection; the write then fails. Its answer (with the reason code) is what counts,
+    // so a write error waits briefly for it before reporting a network failure.
+    const failed = (e: unknown) =>
+      setTimeout(
+        () =>
+          reject(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
+        2000,
+      );
+    req.on('error', failed);
+    pipeline(Readable.from(body(header, seal)), req).catch(failed);
   });
 }

@@ -188,6 +188,22 @@ test('a manifest signed by a site that is not a peer is refused with UNKNOWN_PEE
   }
 });
 
+test("over HTTP, the receiver's refusal comes back to the sender with its code", async () => {
+  await forgetImageAtB();
+  await removePeer(b.inst, 'site-a', 'test');
+  try {
+    await assert.rejects(migrateImage(a.inst, { image: 'alma9', to: 'site-b', actor: 'test' }), {
+      code: 'UNKNOWN_PEER',
+    });
+    noImageAtB();
+    const [failed] = (await listMigrations(a.inst)).filter((m) => m.state === 'failed');
+    assert.equal(failed?.reason?.code, 'UNKNOWN_PEER');
+  } finally {
+    const { addPeer } = await import('../../../catalog/migration/peers.ts');
+    await addPeer(b.inst, { name: 'site-a', url: a.url, expectSubject: SUBJECTS.a, actor: 'test' });
+  }
+});
+
 test('a manifest addressed to another site is refused with WRONG_RECIPIENT', async () => {
   await forgetImageAtB();
   await expectRefusal(await bundleTo('site-c'), 'WRONG_RECIPIENT');
