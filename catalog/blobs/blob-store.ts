@@ -4,7 +4,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { VmicError } from '../../pki/errors.ts';
-import { DigestingStream, SHA256_HEX, digestsEqual, type Digest } from './digest.ts';
+import {
+  DigestingStream,
+  SHA256_HEX,
+  WRITE_BUFFER_BYTES,
+  digestsEqual,
+  type Digest,
+} from './digest.ts';
 
 export interface IngestOptions {
   maxBytes: number;
@@ -43,7 +49,11 @@ export class BlobStore {
     // SHA-512 alongside: the HEPiX image list export signs it (issue 6).
     const digesting = new DigestingStream(opts.maxBytes, opts.onProgress, { sha512: true });
     try {
-      await pipeline(source, digesting, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640 }));
+      await pipeline(
+        source,
+        digesting,
+        fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640, highWaterMark: WRITE_BUFFER_BYTES }),
+      );
       const digest = digesting.digest();
       if (opts.expected) checkExpected(digest, opts.expected);
       const final = this.pathOf(digest.sha256);

@@ -4,6 +4,13 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { VmicError } from '../../pki/errors.ts';
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Write buffer for image files. With the default 16 KiB, every large chunk waits for its
+ * own write to finish before the next is accepted; a few MiB lets the disk and the
+ * hashing overlap while memory stays bounded.
+ */
+export const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 export const SHA512_HEX = /^[0-9a-f]{128}$/;
 
 export interface Digest {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { VmicError } from '../../pki/errors.ts';
-import { digestsEqual } from '../blobs/digest.ts';
+import { WRITE_BUFFER_BYTES, digestsEqual } from '../blobs/digest.ts';
 import { GCM_TAG_BYTES } from './manifest.ts';
 
 /** Network reads arrive in 16-64 KiB pieces; work in 256 KiB batches (fewer writes and calls). */
@@ -163,7 +163,10 @@ export async function openStream(input: {
     plainSize += last.length;
     yield last;
   }
-  await pipeline(decrypt, fs.createWriteStream(input.to, { mode: 0o640 }));
+  await pipeline(
+    decrypt,
+    fs.createWriteStream(input.to, { mode: 0o640, highWaterMark: WRITE_BUFFER_BYTES }),
+  );
   if (
     plainSize !== input.plaintext.size ||
     !digestsEqual(plainHash.digest('hex'), input.plaintext.sha256)

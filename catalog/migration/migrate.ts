@@ -10,6 +10,7 @@ import { cmsSign } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
+import { WRITE_BUFFER_BYTES } from '../blobs/digest.ts';
 import { decideDeployment, type GateReason } from '../site/gate.ts';
 import { ImageCache } from '../site/image-cache.ts';
 import { getSubscription } from '../site/subscriptions.ts';
@@ -133,7 +134,7 @@ export async function migrateImage(
         const bundle = path.join(input.dir, `${id}.vmic-transfer`);
         await pipeline(
           Readable.from(body(header, seal)),
-          fs.createWriteStream(bundle, { mode: 0o600 }),
+          fs.createWriteStream(bundle, { mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }),
         );
         return {
           result: { migrationId: id, target, sha256, byteSize: size, bundle },

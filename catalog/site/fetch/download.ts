@@ -6,7 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import { VmicError } from '../../../pki/errors.ts';
-import type { Digest } from '../../blobs/digest.ts';
+import { WRITE_BUFFER_BYTES, type Digest } from '../../blobs/digest.ts';
 
 export interface DownloadTarget {
   url: string;
@@ -100,7 +100,11 @@ async function download(
     res.touch();
     opts.onProgress?.(bytes);
   });
-  const sink = fs.createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o640 });
+  const sink = fs.createWriteStream(partial, {
+    flags: offset > 0 ? 'a' : 'w',
+    mode: 0o640,
+    highWaterMark: WRITE_BUFFER_BYTES,
+  });
   try {
     await pipeline(res.response, counter, sink);
   } catch (e) {
