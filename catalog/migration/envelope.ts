@@ -5,24 +5,6 @@ import { VmicError } from '../../pki/errors.ts';
 import { WRITE_BUFFER_BYTES, digestsEqual } from '../blobs/digest.ts';
 import { GCM_TAG_BYTES } from './manifest.ts';
 
-/** Network reads arrive in 16-64 KiB pieces; work in 256 KiB batches (fewer writes and calls). */
-const BATCH_BYTES = 256 * 1024;
-
-async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    bytes += chunk.length;
-    if (bytes >= size) {
-      yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
-      parts = [];
-      bytes = 0;
-    }
-  }
-  if (bytes > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
-}
-
 export interface SealedFile {
   plaintext: { sha256: string; size: number };
   ciphertext: { sha256: string; size: number };
@@ -109,7 +91,7 @@ export async function openStream(input: {
   let plainSize = 0;
   let held = Buffer.alloc(0);
   async function* decrypt() {
-    for await (const chunk of coalesce(input.source, BATCH_BYTES)) {
+    for await (const chunk of input.source) {
       received += chunk.length;
       if (received > input.ciphertext.size)
         throw new VmicError('CIPHERTEXT_INVALID', 'more ciphertext than the manifest names', {

@@ -56,7 +56,8 @@ function measured(args: string[]): Promise<{ stdout: string; seconds: number; pe
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setInterval(() => {
     try {
-      peak = Math.max(peak, peakRss(child.pid!));
+      const now = peakRss(child.pid!);
+      if (Number.isFinite(now)) peak = Math.max(peak, now);
     } catch {
       // exited between samples
     }
