@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opensslSiteCertificate } from '../demo/openssl-site-certificate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VMIC = path.join(here, '..', 'vmic.js');
@@ -78,54 +79,6 @@ function peakRss(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-/** A second site certificate from the demo intermediate, made with stock openssl. */
-function siteB(pki: string): void {
-  const ext = path.join(pki, 'site-b.ext');
-  fs.writeFileSync(
-    ext,
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
-  );
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/C=DE/O=vmic bench/CN=Site B',
-      '-keyout',
-      path.join(pki, 'site-b.key'),
-      '-out',
-      path.join(pki, 'site-b.csr'),
-    ],
-    { stdio: 'pipe' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      path.join(pki, 'site-b.csr'),
-      '-CA',
-      path.join(pki, 'intermediate-ca.pem'),
-      '-CAkey',
-      path.join(pki, 'intermediate-ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-sha256',
-      '-extfile',
-      ext,
-      '-out',
-      path.join(pki, 'site-b.pem'),
-    ],
-    { stdio: 'pipe' },
-  );
-}
-
 export async function migrationBench(
   work: string,
   file: string,
@@ -135,7 +88,7 @@ export async function migrationBench(
   const a = path.join(work, 'site-a');
   const b = path.join(work, 'site-b');
   vmic('pki', 'demo', '--out', pki);
-  siteB(pki);
+  const siteB = opensslSiteCertificate(pki, 'site-b', '/C=DE/O=vmic bench/CN=Site B');
   const [pa, pb] = [await freePort(), await freePort()];
   const trust = ['anchors.pem', 'intermediate-ca.pem', 'crl.pem', 'root-crl.pem'].map((f) =>
     path.join(pki, f),
@@ -208,9 +161,9 @@ export async function migrationBench(
       '--public-url',
       `http://127.0.0.1:${pb}`,
       '--cert',
-      path.join(pki, 'site-b.pem'),
+      siteB.cert,
       '--key',
-      path.join(pki, 'site-b.key'),
+      siteB.key,
       '--chain',
       path.join(pki, 'intermediate-ca.pem'),
     );

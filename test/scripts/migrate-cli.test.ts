@@ -1,12 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startVmic, vmic } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { opensslSiteCertificate } from '../../scripts/demo/openssl-site-certificate.ts';
 
 // `vmic site`, `peer`, `migrate --dir`, `transfer receive` and `migrations`, through the
 // real command line: site A (also the endorser) migrates an image to site B by bundle file.
@@ -29,49 +29,7 @@ before(async () => {
   [a, b, pki] = ['a', 'b', 'pki'].map((x) => path.join(dir, x)) as [string, string, string];
   ok(['pki', 'demo', '--out', pki]);
   // Site B's certificate from the demo intermediate, made with stock openssl.
-  fs.writeFileSync(
-    path.join(pki, 'b.ext'),
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
-  );
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/C=DE/O=vmic test/CN=Site B',
-      '-keyout',
-      path.join(pki, 'b.key'),
-      '-out',
-      path.join(pki, 'b.csr'),
-    ],
-    { stdio: 'pipe' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      path.join(pki, 'b.csr'),
-      '-CA',
-      path.join(pki, 'intermediate-ca.pem'),
-      '-CAkey',
-      path.join(pki, 'intermediate-ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-sha256',
-      '-extfile',
-      path.join(pki, 'b.ext'),
-      '-out',
-      path.join(pki, 'b.pem'),
-    ],
-    { stdio: 'pipe' },
-  );
+  const siteB = opensslSiteCertificate(pki, 'b', '/C=DE/O=vmic test/CN=Site B');
 
   const port = await freePort();
   ok([
@@ -140,23 +98,13 @@ before(async () => {
     '--data',
     b,
     '--cert',
-    path.join(pki, 'b.pem'),
+    siteB.cert,
     '--key',
-    path.join(pki, 'b.key'),
+    siteB.key,
     '--chain',
     path.join(pki, 'intermediate-ca.pem'),
   ]);
-  ok([
-    'peer',
-    'add',
-    'site-b',
-    '--data',
-    a,
-    '--cert',
-    path.join(pki, 'b.pem'),
-    '--expect-subject',
-    SITE_B,
-  ]);
+  ok(['peer', 'add', 'site-b', '--data', a, '--cert', siteB.cert, '--expect-subject', SITE_B]);
   const siteA = JSON.parse(ok(['site', 'identity', 'show', '--data', a, '--json']).stdout) as {
     subject: string;
   };
