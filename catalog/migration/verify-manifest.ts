@@ -1,11 +1,7 @@
 import { VmicError } from '../../pki/errors.ts';
-import {
-  cmsVerifySignature,
-  dnEquals,
-  validatePath,
-  type RevocationPolicy,
-} from '../../pki/index.ts';
+import { cmsVerifySignature, dnEquals, type RevocationPolicy } from '../../pki/index.ts';
 import type { TrustMaterial } from '../site/trust-store.ts';
+import { trustedSignerChain } from '../site/signer-checks.ts';
 import { parseManifest, type TransferManifest } from './manifest.ts';
 
 /** How far a manifest's time may be from the receiver's clock (threat: replay of an old bundle). */
@@ -33,18 +29,7 @@ export async function verifyManifest(
   c: ManifestCheck,
 ): Promise<{ manifest: TransferManifest; peer: string }> {
   const signed = await cmsVerifySignature({ cms: c.signedManifest });
-  await validatePath({
-    leaf: signed.signer.der,
-    intermediates: [
-      ...signed.certificates.filter((d) => !Buffer.from(d).equals(Buffer.from(signed.signer.der))),
-      ...c.trust.intermediates,
-    ],
-    anchors: c.trust.anchors,
-    crls: c.trust.crls,
-    time: c.time,
-    revocation: c.revocation,
-    leafKeyUsage: 'digitalSignature',
-  });
+  await trustedSignerChain(signed, c.trust, c.time, c.revocation);
   const peer = c.peers.find((p) => dnEquals(p.subject, signed.signer.subject));
   if (!peer)
     throw new VmicError('UNKNOWN_PEER', `${signed.signer.subject} is not a peer of this site`, {

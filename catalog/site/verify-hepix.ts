@@ -3,7 +3,6 @@ import { VmicError } from '../../pki/errors.ts';
 import {
   cmsVerifySignature,
   dnEquals,
-  validatePath,
   type CertificateInfo,
   type RevocationPolicy,
 } from '../../pki/index.ts';
@@ -15,7 +14,7 @@ import {
   type ImageList,
 } from '../hepix/index.ts';
 import type { TrustMaterial } from './trust-store.ts';
-import { ISSUED_CLOCK_SKEW_MS } from './verify-catalog.ts';
+import { checkFreshness, checkPinnedSigner, trustedSignerChain } from './signer-checks.ts';
 
 export interface ImageListVerificationInput {
   /** The fetched S/MIME message: untrusted. */
@@ -58,38 +57,12 @@ export async function verifyImageList(
     detachedContent: mime.signedContent,
   });
 
-  // Steps 4–5: path to one of our anchors at the reference time, then revocation. The
-  // certificates in the signature are only path candidates.
-  const { chain } = await validatePath({
-    leaf: signed.signer.der,
-    intermediates: [
-      ...signed.certificates.filter(
-        (der) => !Buffer.from(der).equals(Buffer.from(signed.signer.der)),
-      ),
-      ...input.trust.intermediates,
-    ],
-    anchors: input.trust.anchors,
-    crls: input.trust.crls,
-    time: input.time,
-    revocation: input.revocation,
-    leafKeyUsage: 'digitalSignature',
-  });
+  // Steps 4–5: chain to our anchors, then revocation.
+  const chain = await trustedSignerChain(signed, input.trust, input.time, input.revocation);
   const signer = signed.signer;
 
-  // Step 6: the signer is the endorser subscribed to (threat: another endorser's valid
-  // certificate under the same CA publishing in its name).
-  if (!dnEquals(signer.subject, input.pin.subject))
-    throw new VmicError(
-      'SUBJECT_MISMATCH',
-      `signed by ${signer.subject}, expected ${input.pin.subject}`,
-      { rule: 'pin.subject' },
-    );
-  if (input.pin.issuer !== undefined && !dnEquals(signer.issuer, input.pin.issuer))
-    throw new VmicError(
-      'SUBJECT_MISMATCH',
-      `signer issued by ${signer.issuer}, expected ${input.pin.issuer}`,
-      { rule: 'pin.issuer' },
-    );
+  // Step 6: the signer is the endorser subscribed to.
+  checkPinnedSigner(signer, input.pin);
 
   // Step 7: a well-formed list (every required key) that names its own signer. The slash
   // form of hv:dn / hv:ca is compared as a name, not as a string.
@@ -106,27 +79,12 @@ export async function verifyImageList(
       `list names hv:ca ${list.endorser.ca} but the signer's issuer is ${signer.issuer}`,
       { rule: 'hv:ca' },
     );
-  if (list.created.getTime() > input.time.getTime() + ISSUED_CLOCK_SKEW_MS)
-    throw new VmicError(
-      'MALFORMED',
-      `list claims to be created in the future (${list.created.toISOString()})`,
-      { rule: 'dc:date:created' },
-    );
-
-  // Step 8: freshness (threat: a frozen mirror replaying a valid but stale list).
-  if (list.expires.getTime() <= input.time.getTime())
-    throw new VmicError('CATALOG_EXPIRED', `list expired at ${list.expires.toISOString()}`, {
-      rule: 'dc:date:expires',
-    });
-  if (
-    input.maxCatalogAgeSeconds !== undefined &&
-    input.time.getTime() - list.created.getTime() > input.maxCatalogAgeSeconds * 1000
-  )
-    throw new VmicError(
-      'CATALOG_EXPIRED',
-      `list created ${list.created.toISOString()} is older than the site allows (${input.maxCatalogAgeSeconds} s)`,
-      { rule: 'max-catalog-age' },
-    );
+  // Step 8 (with the creation date's sanity): freshness.
+  checkFreshness(
+    { issued: list.created, expires: list.expires },
+    { time: input.time, maxAgeSeconds: input.maxCatalogAgeSeconds },
+    { what: 'list', issued: 'dc:date:created', expires: 'dc:date:expires' },
+  );
 
   // Step 9: the same list as before (threat: another list of the same endorser swapped
   // in), not older (rollback), and one content per version (equivocation).
