@@ -15,6 +15,9 @@ export const REASON_CODES = [
   'KEY_USAGE',
   'CERT_REVOKED',
   'CRL_STALE',
+  // a CRL held for an issuer in the path that cannot be used (bad signature, issuer lacks
+  // cRLSign, unknown critical extension, not yet valid): fails closed under every policy
+  'CRL_INVALID',
   'SUBJECT_MISMATCH',
   'NOT_CANONICAL',
   'CATALOG_EXPIRED',
@@ -34,6 +37,10 @@ export const REASON_CODES = [
   'REPLAY',
   'KEY_UNWRAP_FAILED',
   'CIPHERTEXT_INVALID',
+  // a download that ended by its deadline or throughput floor (threat: a trickling host)
+  'TOO_SLOW',
+  // a record left running by a process that is gone (kill -9, power loss)
+  'INTERRUPTED',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -1,5 +1,8 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { up0004 } from './migration-0004.ts';
+import { up0006 } from './migration-0006.ts';
+import { up0007 } from './migration-0007.ts';
+import { up0008 } from './migration-0008.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -296,4 +299,10 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Site freshness: a feed answering 304 records when it was last checked unchanged.
+  '0006-site-freshness': { up: up0006 },
+  // Issuer pins learned on first use, for subscriptions.
+  '0007-issuer-pins': { up: up0007 },
+  // Crash safety and refused transfers for migrations.
+  '0008-migration-safety': { up: up0008 },
 };

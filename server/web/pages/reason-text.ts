@@ -25,6 +25,8 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   CERT_REVOKED: "A certificate in the signer's chain has been revoked by its issuer.",
   CRL_STALE:
     'The revocation list is out of date (past its next update), so revocation cannot be checked.',
+  CRL_INVALID:
+    "A revocation list held for an issuer in the signer's chain cannot be used (bad signature, issuer may not sign CRLs, unknown critical extension, or not valid yet), so the chain is refused.",
   SUBJECT_MISMATCH:
     'The catalog was signed by someone other than the endorser this subscription is pinned to.',
   NOT_CANONICAL:
@@ -49,6 +51,10 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   KEY_UNWRAP_FAILED: "The migration's data key could not be unwrapped with this site's key.",
   CIPHERTEXT_INVALID:
     'The migrated image failed decryption: its ciphertext was altered or damaged.',
+  TOO_SLOW:
+    'The download took longer than the site allows (overall deadline or minimum throughput), so it was abandoned.',
+  INTERRUPTED:
+    'The process doing this work stopped (crash, kill or power loss) before it finished; nothing was half-applied.',
 };
 
 export function reasonText(code: string): string {
