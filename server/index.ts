@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Instance } from '../catalog/index.ts';
 import { createApp, type AppOptions } from './app.ts';
+import { answerParserErrors } from './client-errors.ts';
 
 export { createApp, type AppOptions } from './app.ts';
 export type { PrincipalResolver } from './auth.ts';
@@ -29,6 +30,7 @@ export async function startServer(
   // Image uploads take as long as the bytes take: no whole-request deadline, but a socket
   // that stops sending is closed.
   server.requestTimeout = 0;
+  answerParserErrors(server);
   server.setTimeout(SOCKET_IDLE_MS);
   const { port } = server.address() as AddressInfo;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;

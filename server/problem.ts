@@ -4,7 +4,14 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { REASON_CODES, VmicError, type ErrorCode } from '../pki/errors.ts';
 
 /** Codes the HTTP layer adds to the domain's own (negotiation and ranges have no domain meaning). */
-export type ProblemCode = ErrorCode | 'NOT_ACCEPTABLE' | 'RANGE_NOT_SATISFIABLE';
+export type ProblemCode =
+  | ErrorCode
+  | 'NOT_ACCEPTABLE'
+  | 'RANGE_NOT_SATISFIABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'HEADERS_TOO_LARGE'
+  | 'TOO_MANY_REQUESTS';
 
 const STATUS: Partial<Record<ProblemCode, number>> = {
   BAD_REQUEST: 400,
@@ -13,8 +20,15 @@ const STATUS: Partial<Record<ProblemCode, number>> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   NOT_ACCEPTABLE: 406,
   CONFLICT: 409,
+  // The instance lacks the configuration a request needs (e.g. no site identity to receive
+  // a transfer): the caller's request cannot succeed here, which is not a server bug.
+  CONFIG: 409,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
+  HEADERS_TOO_LARGE: 431,
   RANGE_NOT_SATISFIABLE: 416,
   EQUIVOCATION: 409,
   TOO_LARGE: 413,
@@ -65,8 +79,19 @@ export function sendProblem(
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="vmic"');
   // A problem is never cacheable: a 404 for a feed must not outlive its first publish.
   res.setHeader('Cache-Control', 'no-store');
+  closeIfBodyUnread(res);
   res.removeHeader('ETag');
   res.status(status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/**
+ * A refusal that leaves request bytes unread (a 413 for a body that declares 10 GB, a 401
+ * before an upload) closes the connection once answered. Otherwise Node reads and
+ * discards the rest of the body to keep the connection alive, so the client waits for
+ * its answer as long as the bytes take (threat: a refused body still costs its size).
+ */
+export function closeIfBodyUnread(res: Response): void {
+  if (!res.req.complete) res.setHeader('Connection', 'close');
 }
 
 export const notFound: RequestHandler = (req, res) => {
@@ -74,6 +99,45 @@ export const notFound: RequestHandler = (req, res) => {
 };
 
 export type ErrorLog = (line: string) => void;
+
+/** Statuses the framework and its parsers raise for bad input, as stable problem codes. */
+const CLIENT_STATUS_CODES: Record<number, ProblemCode> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  413: 'TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/**
+ * A 4xx raised by Express, its router or a body parser (`http-errors` style: `status`
+ * and `expose`), e.g. a malformed percent-encoding in a path parameter. These are the
+ * client's mistakes: they keep their status as problem+json, never a 500.
+ */
+export function clientErrorOf(err: unknown): { code: ProblemCode; detail: string } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const code = CLIENT_STATUS_CODES[status] ?? 'BAD_REQUEST';
+  const detail =
+    err instanceof URIError
+      ? 'the request path is not valid percent-encoded UTF-8'
+      : e.expose === true && typeof e.message === 'string'
+        ? e.message
+        : (http.STATUS_CODES[status] ?? 'bad request');
+  return { code, detail };
+}
+
+/** One log line (threat: log injection and unreadable multi-line traces per request). */
+function oneLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err).replace(/\s+/g, ' ');
+  const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at '));
+  return `${err.name}: ${err.message}${frame ? ` ${frame.trim()}` : ''}`.replace(/\s+/g, ' ');
+}
 
 /**
  * Last error handler. Domain errors keep their code and message; anything else becomes a
@@ -90,10 +154,13 @@ export function problemHandler(log: ErrorLog): ErrorRequestHandler {
       sendProblem(res, err.code, err.message, { rule: err.rule });
       return;
     }
+    const client = clientErrorOf(err);
+    if (client) {
+      sendProblem(res, client.code, client.detail);
+      return;
+    }
     const id = String(res.locals.requestId ?? '');
-    log(
-      `vmic: request ${id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    log(`vmic: request ${id} failed: ${oneLine(err)}`);
     sendProblem(res, 'INTERNAL', `internal error (request id ${id})`);
   };
 }

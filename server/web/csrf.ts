@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
-import express, { type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import { boundedBody } from '../bounded-body.ts';
 import { VmicError } from '../../pki/errors.ts';
 
 const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Form bodies of the web admin are small; image bytes come as multipart, not this. */
-const FORM_BODY_LIMIT = '64kb';
+const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
  * Where a request may carry the CSRF token, in this order: the `x-csrf-token` header
@@ -46,22 +47,12 @@ function csrfFailure(req: Request): VmicError | undefined {
   return undefined;
 }
 
-/** Parses an urlencoded form body (once: later parsers see it parsed), mapping its errors to codes. */
-export const parseForm: RequestHandler = (req, res, next) => {
-  urlencoded(req, res, (err?: unknown) => next(err === undefined ? undefined : formError(err)));
-};
-
-function formError(err: unknown): VmicError {
-  const status = (err as { status?: number }).status;
-  return status === 413
-    ? new VmicError('TOO_LARGE', `form body larger than ${FORM_BODY_LIMIT}`)
-    : new VmicError('BAD_REQUEST', 'malformed form body', { cause: err });
-}
-
-const urlencoded = express.urlencoded({
-  extended: false,
-  limit: FORM_BODY_LIMIT,
-  parameterLimit: 100,
+/** Parses an urlencoded form body (once: later parsers see it parsed), bounded. */
+export const parseForm: RequestHandler = boundedBody({
+  limitBytes: FORM_BODY_LIMIT,
+  type: 'form',
+  maxFields: 100,
+  what: 'form body',
 });
 
 /**

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
+import { boundedBody } from '../bounded-body.ts';
 import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/passport-saml';
 import type { Instance } from '../../catalog/index.ts';
 import { attributeValues, mapRoles } from './roles.ts';
@@ -11,7 +12,7 @@ import { safeReturnPath } from './return-path.ts';
 /** Time allowed between the redirect to the IdP and its response (the InResponseTo cache). */
 const REQUEST_TTL_MS = 10 * 60 * 1000;
 /** SAML responses are a few kB; bound them (threat: endless data into the XML parser). */
-const ACS_BODY_LIMIT = '256kb';
+const ACS_BODY_LIMIT = 256 * 1024;
 const STATE_COOKIE = 'vmic_saml_state';
 
 /**
@@ -74,7 +75,7 @@ export function samlRoutes(inst: Instance, config: WebConfig, s: SamlSettings): 
 
   r.post(
     '/saml/acs',
-    express.urlencoded({ extended: false, limit: ACS_BODY_LIMIT, parameterLimit: 10 }),
+    boundedBody({ limitBytes: ACS_BODY_LIMIT, type: 'form', maxFields: 10, what: 'SAML response' }),
     async (req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       const body = (req.body ?? {}) as Record<string, unknown>;

@@ -1,4 +1,5 @@
-import express, { type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import { boundedBody } from '../../bounded-body.ts';
 import { VmicError } from '../../../pki/errors.ts';
 
 /**
@@ -7,18 +8,7 @@ import { VmicError } from '../../../pki/errors.ts';
  * nothing. A body the sign-in layer already parsed (for its CSRF check) is left as is.
  */
 export function formBody(limitBytes: number): RequestHandler {
-  const parse = express.urlencoded({ extended: false, limit: limitBytes, parameterLimit: 64 });
-  return (req, res, next) => {
-    parse(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const e = err as { type?: string; status?: number };
-      if (e.type === 'entity.too.large')
-        return next(new VmicError('TOO_LARGE', `form is larger than ${limitBytes} bytes`));
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
-        return next(new VmicError('BAD_REQUEST', 'form body cannot be read', { cause: err }));
-      return next(err);
-    });
-  };
+  return boundedBody({ limitBytes, type: 'form', maxFields: 64, what: 'form' });
 }
 
 /** The form's fields as plain data; `_csrf` belongs to the sign-in layer and is dropped. */

@@ -4,7 +4,7 @@ import nunjucks from 'nunjucks';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { VmicError } from '../../../pki/errors.ts';
 import type { Principal, Role } from '../../../catalog/index.ts';
-import { sendProblem, statusOf } from '../../problem.ts';
+import { closeIfBodyUnread, sendProblem, statusOf } from '../../problem.ts';
 import { htmlContentSecurityPolicy } from '../../security-headers.ts';
 
 /** `views/` at the top of the project: templates, and `static/` for CSS and JS files. */
@@ -105,5 +105,6 @@ export const pageErrors: ErrorRequestHandler = (err: unknown, req, res, next) =>
     return;
   }
   const status = statusOf(err.code);
+  closeIfBodyUnread(res);
   render(req, res, 'error.njk', { status, code: err.code, message: err.message }, status);
 };
