@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider, type Migration } from 'kysely';
+import { Kysely, Migrator, type MigrationProvider, type Migration } from 'kysely';
+import { NonBlockingSqliteDialect, waitForLock } from './sqlite-busy.ts';
 import { VmicError } from '../../pki/errors.ts';
 import type { Database } from './schema.ts';
 import { migrations } from './migrations.ts';
@@ -25,13 +26,15 @@ const provider: MigrationProvider = {
 export async function openSqliteStore(file: string): Promise<Store> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
-  // WAL lets the web server read while the import cron job writes; a busy timeout makes
-  // concurrent writers queue instead of failing at once.
-  sqlite.pragma('journal_mode = WAL');
+  // WAL lets the web server read while the import cron job writes. Concurrent writers
+  // queue on timers in NonBlockingSqliteDialect, not in SQLite's synchronous busy wait,
+  // which would freeze the event loop; the pragma is set before the WAL switch so that
+  // even that first statement waits its turn asynchronously.
+  sqlite.pragma('busy_timeout = 0');
+  await waitForLock(() => sqlite.pragma('journal_mode = WAL'));
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new NonBlockingSqliteDialect(sqlite) });
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     await db.destroy();
