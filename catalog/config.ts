@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { VmicError } from '../pki/errors.ts';
 
-/** Typed instance configuration, validated once at start-up (DESIGN.md §5). */
+/** Typed instance configuration, validated once at start-up (docs/design.md §5). */
 export interface InstanceConfig {
   /** Instance directory: database, blob store, master key file. */
   readonly dataDir: string;

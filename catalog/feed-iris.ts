@@ -1,4 +1,4 @@
-/** IRIs and feed paths of an endorser on this instance (DESIGN.md §2, §4). */
+/** IRIs and feed paths of an endorser on this instance (docs/design.md §2, §4). */
 export function feedBase(publicUrl: string, endorser: string): string {
   return `${publicUrl}/feeds/${endorser}`;
 }

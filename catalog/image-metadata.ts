@@ -1,6 +1,6 @@
 import { VmicError } from '../pki/errors.ts';
 
-/** Descriptive fields of an image, as signed into the catalog (DESIGN.md §2). */
+/** Descriptive fields of an image, as signed into the catalog (docs/design.md §2). */
 export interface ImageMetadata {
   title: string;
   description?: string | undefined;

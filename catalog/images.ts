@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Selectable } from 'kysely';
 import { VmicError } from '../pki/errors.ts';
+import { IMPORT_LIMITS } from './rdf/import-limits.ts';
 import type { Instance } from './instance.ts';
 import { checkImageIdentifier } from './names.ts';
 import { checkMetadata, type ImageMetadata } from './image-metadata.ts';
@@ -128,14 +129,26 @@ export async function registerImageByUrl(
   input: ImageInput & { url: string; sha256: string; size: number },
 ): Promise<Image> {
   const metadata = checkMetadata(input.metadata, inst.config.limits.metadataChars) as ImageMetadata;
+  // The bound an importing site applies to IRIs (IMPORT_LIMITS.iriChars), checked before
+  // parsing and again on the normalised form, which can only grow by escaping.
+  if (input.url.length > IMPORT_LIMITS.iriChars)
+    throw new VmicError(
+      'TOO_LARGE',
+      `download URL is longer than ${IMPORT_LIMITS.iriChars} characters`,
+    );
   let url: URL;
   try {
     url = new URL(input.url);
   } catch {
-    throw new VmicError('BAD_REQUEST', `not a URL: ${input.url}`);
+    throw new VmicError('BAD_REQUEST', `not a URL: ${input.url.slice(0, 200)}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new VmicError('BAD_REQUEST', 'download URL must be http or https');
+  if (url.toString().length > IMPORT_LIMITS.iriChars)
+    throw new VmicError(
+      'TOO_LARGE',
+      `download URL is longer than ${IMPORT_LIMITS.iriChars} characters`,
+    );
   const sha256 = input.sha256.toLowerCase();
   if (!SHA256_HEX.test(sha256)) throw new VmicError('BAD_REQUEST', 'sha256 must be 64 hex digits');
   if (!Number.isSafeInteger(input.size) || input.size < 0)
@@ -319,7 +332,7 @@ export async function getImage(
   return toImage(inst, row);
 }
 
-/** IMAGE as in DESIGN.md §5: an identifier or `sha256:HEX`; ambiguous matches are refused. */
+/** IMAGE as in docs/design.md §5: an identifier or `sha256:HEX`; ambiguous matches are refused. */
 export async function findImage(
   inst: Instance,
   ref: string,

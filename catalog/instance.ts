@@ -3,6 +3,7 @@ import type { InstanceConfig } from './config.ts';
 import { openSqliteStore, type Store } from './store/database.ts';
 import { BlobStore } from './blobs/blob-store.ts';
 import { deriveKey, loadMasterKey } from './secrets/master-key.ts';
+import { cleanUpAfterCrashes } from './cleanup/startup-cleanup.ts';
 
 /**
  * Everything a use case needs, passed explicitly: configuration, store, blob store, the
@@ -25,14 +26,31 @@ export async function openInstance(
 ): Promise<Instance> {
   const master = loadMasterKey(config.dataDir, opts.env);
   const store = await openSqliteStore(path.join(config.dataDir, DATABASE_FILE));
-  return {
+  const now = opts.now ?? (() => new Date());
+  const inst: Instance = {
     config: await rememberPublicUrl(store, config),
     store,
     blobs: new BlobStore(path.join(config.dataDir, 'blobs')),
     keys: { sealing: deriveKey(master, 'key sealing'), tokens: deriveKey(master, 'api tokens') },
-    now: opts.now ?? (() => new Date()),
+    now,
     close: () => store.close(),
   };
+  await cleanUp(inst);
+  return inst;
+}
+
+/**
+ * Every opening of the instance (`serve`, each command) first removes what crashed
+ * processes left behind and marks their running records INTERRUPTED (catalog/cleanup).
+ * A failure here is reported and does not keep the instance from opening: the leftovers
+ * are not used by anything, and the next opening tries again.
+ */
+async function cleanUp(inst: Instance): Promise<void> {
+  try {
+    await cleanUpAfterCrashes(inst.config.dataDir, inst.store, inst.now());
+  } catch (e) {
+    process.stderr.write(`vmic: start-up cleanup failed: ${(e as Error).message}\n`);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { checkEndorserName } from './names.ts';
 import { writeTransaction } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 
-/** Roles of DESIGN.md §10; an endorser role is scoped to one endorser: `endorser:NAME`. */
+/** Roles of docs/design.md §10; an endorser role is scoped to one endorser: `endorser:NAME`. */
 export type Role = 'admin' | 'site-approver' | 'auditor' | `endorser:${string}`;
 
 export function parseRole(text: string): Role {

@@ -4,7 +4,7 @@ import type { HashName, PublicKeyDescription } from './keys.ts';
 /**
  * Allow-list of signature algorithms (RFC 4055 / RFC 5758 OIDs). Anything else, and
  * in particular SHA-1 and MD5 (collision attacks: SHAttered, Flame), is rejected
- * everywhere: certificates, CRLs and CMS (DESIGN §3).
+ * everywhere: certificates, CRLs and CMS (docs/design.md §3).
  */
 const SIGNATURE_ALGORITHMS: Record<string, { key: 'RSA' | 'EC'; hash: HashName }> = {
   '1.2.840.113549.1.1.11': { key: 'RSA', hash: 'SHA-256' },

@@ -4,6 +4,7 @@ import type { CryptoKey, CryptoKeyPair, RsaHashedKeyAlgorithm } from './crypto-p
 import { attributeTypeOid, formatDn, parseDn } from './dn.ts';
 import type { DistinguishedName } from './dn.ts';
 import { VmicError } from './errors.ts';
+import { ekuOid } from './extended-key-usage.ts';
 import { describeSpki, exportPrivateKeyPkcs8, signingAlgorithm } from './keys.ts';
 import type { HashName } from './keys.ts';
 
@@ -36,15 +37,6 @@ const KEY_USAGE_FLAGS: Record<string, number> = {
   cRLSign: x509.KeyUsageFlags.cRLSign,
   encipherOnly: x509.KeyUsageFlags.encipherOnly,
   decipherOnly: x509.KeyUsageFlags.decipherOnly,
-};
-
-const EKU_NAMES: Record<string, string> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-  OCSPSigning: '1.3.6.1.5.5.7.3.9',
 };
 
 export function normaliseSerial(hex: string): string {
@@ -189,7 +181,7 @@ export async function issueCertificate(opts: IssueCertificateOptions): Promise<U
         ),
   );
   if (opts.extKeyUsage !== undefined && opts.extKeyUsage.length > 0) {
-    const ekus = opts.extKeyUsage.map((e) => EKU_NAMES[e] ?? e);
+    const ekus = opts.extKeyUsage.map(ekuOid);
     extensions.push(new x509.ExtendedKeyUsageExtension(ekus, false));
   }
   const cert = await x509.X509CertificateGenerator.create({

@@ -66,7 +66,10 @@ function coveredContent(sd: pkijs.SignedData, detached: Uint8Array | undefined):
   if (e !== undefined && detached !== undefined) {
     throw malformed('detached content given for an attached signature', 'content');
   }
-  if (e !== undefined) return new Uint8Array(e.getValue());
+  // A primitive OCTET STRING is read in place (a view of the CMS bytes, not a copy: the
+  // content of a large feed is held once); a constructed one is joined by asn1js.
+  if (e !== undefined)
+    return e.idBlock.isConstructed ? new Uint8Array(e.getValue()) : e.valueBlock.valueHexView;
   if (detached === undefined) throw malformed('detached signature without content', 'content');
   return new Uint8Array(detached);
 }
@@ -151,7 +154,7 @@ function signerHash(si: pkijs.SignerInfo, keyKind: string): HashName {
 }
 
 /**
- * DESIGN §6 steps 2–3: parse, exactly one signer, signature over the content. Chain
+ * docs/design.md §6 steps 2–3: parse, exactly one signer, signature over the content. Chain
  * trust is not checked here (see verifySignedData). Returns the covered bytes only,
  * so callers never act on content the signature did not protect.
  */

@@ -1,10 +1,8 @@
 import * as asn1js from 'asn1js';
 import { nameToDn } from './certificates.ts';
 import { formatDn } from './dn.ts';
-import { crypto, x509 } from './crypto-provider.ts';
-import { toCrlNode } from './revocation.ts';
-import { signatureAlgorithm } from './algorithms.ts';
-import { VmicError } from './errors.ts';
+import { crypto } from './crypto-provider.ts';
+import { toCrlNode } from './crl-node.ts';
 
 export interface CrlInfo {
   der: Uint8Array;
@@ -37,24 +35,4 @@ export async function describeCrl(der: Uint8Array): Promise<CrlInfo> {
     revokedSerials: crl.entries.map((e) => e.serialNumber.toLowerCase()),
     fingerprintSha256: Buffer.from(digest).toString('hex'),
   };
-}
-
-/**
- * True when `issuerDer`'s key signed the CRL with an allowed algorithm. Threat: a CRL that
- * anyone could have written (e.g. an empty one) replacing the issuer's real list.
- */
-export async function crlSignedBy(crlDer: Uint8Array, issuerDer: Uint8Array): Promise<boolean> {
-  const node = toCrlNode(crlDer);
-  const issuer = new x509.X509Certificate(issuerDer);
-  try {
-    signatureAlgorithm(node.signatureOid, 'CRL');
-  } catch (e) {
-    if (e instanceof VmicError) return false;
-    throw e;
-  }
-  try {
-    return await node.crl.verify({ publicKey: issuer.publicKey });
-  } catch {
-    return false;
-  }
 }

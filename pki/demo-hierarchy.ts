@@ -88,7 +88,7 @@ export async function buildDemoHierarchy(opts: {
   const endorser = await leaf(opts.endorserSubject ?? 'CN=vmic Demo Endorser,O=vmic demo,C=CH', [
     'digitalSignature',
   ]);
-  // The site leaf also receives wrapped data keys during migrations (DESIGN §10).
+  // The site leaf also receives wrapped data keys during migrations (docs/design.md §10).
   const wrapUsage = opts.keyAlgorithm.startsWith('RSA') ? 'keyEncipherment' : 'keyAgreement';
   const site = await leaf(opts.siteSubject ?? 'CN=vmic Demo Site,O=vmic demo,C=CH', [
     'digitalSignature',

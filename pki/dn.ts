@@ -68,8 +68,26 @@ function splitUnescaped(s: string, seps: string): string[] {
   return parts;
 }
 
+/**
+ * Spaces around a value in the string form are not part of it, but an escaped one is
+ * (RFC 4514 §2.4, §3): `CN=foo\ ` is "foo " while `CN=foo\\` is "foo\". Only unescaped
+ * spaces are dropped, before escapes are decoded. (Unescaping first and trimming after
+ * would make both "foo\": two different names equal. Threat: a pin or a CRL issuer
+ * matching a name it does not name.) A trailing space is escaped when an odd number of
+ * backslashes precedes it.
+ */
+function trimUnescaped(raw: string): string {
+  let v = raw.replace(/^\s+/, '');
+  while (v.length > 0 && /\s$/.test(v)) {
+    const slashes = /\\*$/.exec(v.slice(0, -1))?.[0].length ?? 0;
+    if (slashes % 2 === 1) break;
+    v = v.slice(0, -1);
+  }
+  return v;
+}
+
 function unescapeValue(raw: string): string {
-  let v = raw.trim();
+  let v = trimUnescaped(raw);
   if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1);
   const bytes: number[] = [];
   const enc = new TextEncoder();
@@ -80,6 +98,8 @@ function unescapeValue(raw: string): string {
       i += 2;
     } else if (ch === '\\' && i + 1 < v.length) {
       bytes.push(...enc.encode(v[++i] as string));
+    } else if (ch === '\\') {
+      throw new VmicError('MALFORMED', `DN value ends in a lone backslash: ${raw}`);
     } else {
       bytes.push(...enc.encode(ch));
     }
@@ -98,7 +118,7 @@ function parseAttribute(text: string): DnAttribute {
  * (`/C=z/O=y/CN=x`, most significant first) into ASN.1 order.
  */
 export function parseDn(dn: string): DistinguishedName {
-  const text = dn.trim();
+  const text = trimUnescaped(dn);
   if (text === '') return [];
   if (text.startsWith('/')) {
     return splitUnescaped(text.slice(1), '/')
@@ -125,7 +145,12 @@ export function formatDn(dn: DistinguishedName): string {
     .join(',');
 }
 
-/** RFC 4518-style normalisation, simplified: NFKC, case fold, collapse whitespace. */
+/**
+ * RFC 4518-style normalisation of a decoded value, simplified: NFKC, case fold, and
+ * insignificant space handling (§2.6.1: leading and trailing spaces dropped, inner runs
+ * collapsed), as caseIgnoreMatch and OpenSSL's X509_NAME_cmp do. So "foo " (escaped in
+ * the string form) matches "foo", and never "foo\".
+ */
 function normaliseValue(v: string): string {
   return v.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }

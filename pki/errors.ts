@@ -1,5 +1,5 @@
 /**
- * Reason codes of the external contract (DESIGN.md §6, §7 and §8). Callers and tests branch
+ * Reason codes of the external contract (docs/design.md §6, §7 and §8). Callers and tests branch
  * on the code, never on the message, so these strings are stable.
  */
 export const REASON_CODES = [

@@ -28,7 +28,7 @@ import type { PathFailure } from './path-failure.ts';
  * rfc822Name (SANs and legacy emailAddress attributes). vmic identifies endorsers by
  * subject DN, which only directoryName constraints bind; a leaf without SANs under a
  * DNS-only constrained CA passes, as RFC 5280 says (a DNS constraint says nothing about
- * names of other forms), and the subscription's pinned subject (DESIGN §6 step 6) is
+ * names of other forms), and the subscription's pinned subject (docs/design.md §6 step 6) is
  * what binds the identity. Other name forms (URI, otherName, ...) are not matched: a
  * critical constraint on such a form rejects any certificate below that carries a name
  * of that form, as §4.2.1.10 requires of software that cannot process it.

@@ -3,7 +3,7 @@ import { describeParsed, nameToDn, parseCertificate } from './certificates.ts';
 import type { CertificateInfo } from './certificates.ts';
 import { dnEquals } from './dn.ts';
 import { VmicError } from './errors.ts';
-import { signatureAlgorithm } from './algorithms.ts';
+import { checkPublicKeyStrength, signatureAlgorithm } from './algorithms.ts';
 import { describeSpki } from './keys.ts';
 import type { PublicKeyDescription } from './keys.ts';
 
@@ -96,6 +96,44 @@ const MAX_PATHS = 16;
 const MAX_CANDIDATES_EXAMINED = 2048;
 const MAX_PATH_CERTIFICATES = 32;
 
+/**
+ * Public-key operations one trust decision may spend (certificate links and CRL
+ * signatures together), before anything in it is authenticated. An honest decision needs
+ * a handful: a 3-certificate path with a CRL per issuer is 4. Threat: a signed catalog or
+ * transfer manifest carrying hundreds of certificates with the issuer's name (and its
+ * key identifier), each costing a verification. Past the cap the decision fails with
+ * CHAIN_UNTRUSTED rule `pathBuilding`.
+ */
+export const MAX_SIGNATURE_VERIFICATIONS = 64;
+
+/** The verification allowance of one decision, shared by path building and revocation. */
+export class SignatureBudget {
+  private used = 0;
+  exhausted = false;
+
+  constructor(private readonly limit = MAX_SIGNATURE_VERIFICATIONS) {}
+
+  /** Takes one verification; false (and exhausted from then on) when none is left. */
+  take(): boolean {
+    if (this.used >= this.limit) {
+      this.exhausted = true;
+      return false;
+    }
+    this.used++;
+    return true;
+  }
+}
+
+/** True when `node`'s key is on the allow-list (algorithms.ts); never costs a verification. */
+export function hasAllowedKey(node: CertNode): boolean {
+  try {
+    checkPublicKeyStrength(node.key, 'certificate');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface PathSearchResult {
   /** each `[leaf, ..., anchor]`, every link's signature verified */
   paths: CertNode[][];
@@ -105,6 +143,11 @@ export interface PathSearchResult {
   longestPartial: CertNode[];
   /** certificates whose named issuer exists but whose signature did not verify */
   badSignatures: CertNode[];
+  /**
+   * certificates with a key below the allow-list met while building (the leaf, or a
+   * candidate issuer): never used to verify anything, never followed
+   */
+  weakKeys: CertNode[];
 }
 
 /**
@@ -146,6 +189,7 @@ export async function findPaths(
   pool: CertNode[],
   anchors: CertNode[],
   maxDepth: number,
+  budget: SignatureBudget = new SignatureBudget(),
 ): Promise<PathSearchResult> {
   const candidates = dedupe([...anchors, ...pool.filter((n) => !isAnchor(n, anchors))]);
   const result: PathSearchResult = {
@@ -154,7 +198,13 @@ export async function findPaths(
     budgetExceeded: false,
     longestPartial: [leaf],
     badSignatures: [],
+    weakKeys: [],
   };
+  // A leaf with a key we refuse fails whatever its path: stop before any verification.
+  if (!hasAllowedKey(leaf)) {
+    result.weakKeys.push(leaf);
+    return result;
+  }
   const verified = new Map<string, boolean>();
   let examined = 0;
   const walk = async (path: CertNode[]): Promise<void> => {
@@ -181,9 +231,22 @@ export async function findPaths(
         result.depthExceeded = true;
         continue;
       }
+      // Weak issuer keys are never used: the path would fail on them anyway, and an
+      // oversized or odd key is the cheapest way to make a verification expensive.
+      if (!hasAllowedKey(next)) {
+        if (!result.weakKeys.includes(next)) result.weakKeys.push(next);
+        continue;
+      }
       const key = `${current.info.fingerprintSha256}/${next.info.fingerprintSha256}`;
-      const ok = verified.get(key) ?? (await signedBy(current, next));
-      verified.set(key, ok);
+      let ok = verified.get(key);
+      if (ok === undefined) {
+        if (!budget.take()) {
+          result.budgetExceeded = true;
+          return;
+        }
+        ok = await signedBy(current, next);
+        verified.set(key, ok);
+      }
       if (!ok) {
         if (!result.badSignatures.includes(current)) result.badSignatures.push(current);
         continue;

@@ -1,6 +1,7 @@
 import { checkPublicKeyStrength, signatureAlgorithm } from './algorithms.ts';
 import { x509 } from './crypto-provider.ts';
 import { keyUsageNames } from './certificates.ts';
+import { ANY_EKU_OID } from './extended-key-usage.ts';
 import { issuedBy } from './path-building.ts';
 import type { CertNode } from './path-building.ts';
 import { failure, fromError } from './path-failure.ts';
@@ -14,7 +15,7 @@ import type { PathFailure } from './path-failure.ts';
  * (path-building.ts), so no path reaches these rules with a bad signature.
  */
 
-/** SHA-1/MD5 signatures are forgeable by collision (DESIGN §3); small RSA keys by factoring. */
+/** SHA-1/MD5 signatures are forgeable by collision (docs/design.md §3); small RSA keys by factoring. */
 export function checkAlgorithms(path: CertNode[]): PathFailure[] {
   const out: PathFailure[] = [];
   path.forEach((node, i) => {
@@ -124,8 +125,6 @@ export function checkLeafKeyUsage(
   return [failure('KEY_USAGE', `keyUsage.${required}`, `lacks ${required}`, leaf)];
 }
 
-const ANY_EKU = '2.5.29.37.0';
-
 /** An EKU extension restricts the leaf to its purposes (RFC 5280 §4.2.1.12); absent = any. */
 export function checkExtendedKeyUsage(
   leaf: CertNode,
@@ -135,10 +134,28 @@ export function checkExtendedKeyUsage(
   const eku = leaf.cert.getExtension(x509.ExtendedKeyUsageExtension);
   if (eku === null) return [];
   const have = Array.from(eku.usages, String);
-  if (have.includes(ANY_EKU)) return [];
+  if (have.includes(ANY_EKU_OID)) return [];
   const missing = required.filter((oid) => !have.includes(oid));
   if (missing.length === 0) return [];
   return [failure('KEY_USAGE', 'extKeyUsage', `lacks extKeyUsage ${missing.join(',')}`, leaf)];
+}
+
+/**
+ * For document signers (catalogs, image lists, transfer manifests): an extKeyUsage, if
+ * present, must hold anyExtendedKeyUsage or one of `accepted` (extended-key-usage.ts,
+ * SIGNER_EKU_OIDS). Threat: a TLS-only certificate of the same CA signing a catalog.
+ */
+export function checkSignerExtendedKeyUsage(
+  leaf: CertNode,
+  accepted: readonly string[] | undefined,
+): PathFailure[] {
+  if (accepted === undefined) return [];
+  const eku = leaf.cert.getExtension(x509.ExtendedKeyUsageExtension);
+  if (eku === null) return [];
+  const have = Array.from(eku.usages, String);
+  if (have.includes(ANY_EKU_OID) || have.some((oid) => accepted.includes(oid))) return [];
+  const message = `extKeyUsage ${have.join(',')} does not allow signing documents`;
+  return [failure('KEY_USAGE', 'eku', message, leaf)];
 }
 
 /**

@@ -1,134 +1,106 @@
-import { signatureAlgorithm } from './algorithms.ts';
-import * as asn1js from 'asn1js';
-import type { x509 } from './crypto-provider.ts';
-import { keyUsageNames, nameToDn, normaliseSerial } from './certificates.ts';
-import { parseCrl } from './crl.ts';
-import { dnEquals } from './dn.ts';
-import { VmicError } from './errors.ts';
+import { CRL_DEFECT_TEXT, crlDefects, crlLists, crlNamesIssuer, isCurrent } from './crl-node.ts';
+import type { CrlDefect, CrlNode } from './crl-node.ts';
+import { crlSigner } from './crl-signer.ts';
+import type { CrlSignerContext } from './crl-signer.ts';
 import type { CertNode } from './path-building.ts';
 import { failure } from './path-failure.ts';
 import type { PathFailure } from './path-failure.ts';
 
+export type { CrlNode } from './crl-node.ts';
+export { toCrlNode } from './crl-node.ts';
+
+/**
+ * What to do when no CRL at all is held for an issuer in the path: `best-effort`
+ * accepts that, `require` fails with CRL_STALE `crl.missing`. Neither policy ever
+ * ignores a CRL that is held (see checkRevocation).
+ */
 export type RevocationPolicy = 'best-effort' | 'require';
 
-export interface CrlNode {
-  crl: x509.X509Crl;
-  signatureOid: string;
-  criticalExtensions: string[];
+export interface RevocationContext extends CrlSignerContext {
+  crls: CrlNode[];
+  /** the time CRLs are judged at (thisUpdate, nextUpdate), and re-key signers' validity */
+  time: Date;
+  policy: RevocationPolicy;
 }
 
-/** CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280 §5.1). */
-function outerSignatureOid(der: Uint8Array): string {
-  const top = asn1js.fromBER(der).result as asn1js.Sequence;
-  const algId = top.valueBlock.value[1] as asn1js.Sequence;
-  const oid = algId.valueBlock.value[0];
-  if (!(oid instanceof asn1js.ObjectIdentifier)) throw new Error('no signature algorithm');
-  return oid.valueBlock.toString();
-}
-
-export function toCrlNode(der: Uint8Array): CrlNode {
-  const crl = parseCrl(der);
-  try {
-    return {
-      crl,
-      signatureOid: outerSignatureOid(der),
-      criticalExtensions: crl.extensions.filter((e) => e.critical).map((e) => e.type),
-    };
-  } catch (cause) {
-    throw new VmicError('MALFORMED', 'CRL does not decode', { cause });
-  }
-}
-
-/** cRLNumber and authorityKeyIdentifier are the only CRL extensions we understand. */
-const OID_CRL_NUMBER = '2.5.29.20';
-const PROCESSED_CRL_EXTENSIONS = new Set([OID_CRL_NUMBER, '2.5.29.35']);
-
-/**
- * Why a CRL that names `issuer` cannot be used, or `undefined` if it can. Anyone can hand
- * us a CRL, so an unverifiable one must never be read as "not revoked":
- * - the issuer's key signed it with an allowed algorithm;
- * - the issuer may sign CRLs: keyUsage, if present, has cRLSign (RFC 5280 §4.2.1.3);
- * - it carries a non-critical cRLNumber (§5.2.3: conforming issuers MUST include it,
- *   and mark it non-critical), so it is a v2 CRL whose sequence can be followed;
- * - no critical extension we do not process (issuingDistributionPoint,
- *   deltaCRLIndicator): the CRL may cover only part of the scope (§5.2, §5.2.5).
- */
-async function crlUnusableBecause(c: CrlNode, issuer: CertNode): Promise<string | undefined> {
-  const ku = keyUsageNames(issuer.cert);
-  if (ku !== undefined && !ku.includes('cRLSign')) return 'issuerKeyUsage';
-  const number = c.crl.extensions.find((e) => e.type === OID_CRL_NUMBER);
-  if (number === undefined || number.critical) return 'crlNumber';
-  if (c.criticalExtensions.some((oid) => !PROCESSED_CRL_EXTENSIONS.has(oid))) {
-    return 'criticalExtension';
-  }
-  try {
-    signatureAlgorithm(c.signatureOid, 'CRL');
-    return (await c.crl.verify({ publicKey: issuer.cert.publicKey })) ? undefined : 'signature';
-  } catch {
-    return 'signature';
-  }
-}
-
-function namesIssuer(c: CrlNode, issuer: CertNode): boolean {
-  return dnEquals(nameToDn(c.crl.issuerName), nameToDn(issuer.cert.subjectName));
-}
-
-function isRevokedBy(c: CrlNode, serial: string): boolean {
-  return c.crl.entries.some((e) => normaliseSerial(e.serialNumber) === serial);
-}
-
-function isCurrent(c: CrlNode, time: Date): boolean {
-  const next = c.crl.nextUpdate;
-  return (
-    c.crl.thisUpdate.getTime() <= time.getTime() &&
-    next !== undefined &&
-    time.getTime() <= next.getTime()
-  );
+interface JudgedCrl {
+  crl: CrlNode;
+  signer: CertNode | undefined;
 }
 
 /**
- * RFC 5280 §6.3, simplified to full CRLs from the certificate's issuer. The anchor is
- * trusted by configuration, so only certificates below it are checked. Under `require`,
- * a certificate without a usable, current CRL fails, naming why the CRLs offered for
- * its issuer were not usable.
+ * RFC 5280 §6.3 for full CRLs, made to fail closed in every corner. For each certificate
+ * below the anchor (the anchor is trusted by configuration), over the CRLs that name its
+ * issuer:
+ * 1. Revoked: a CRL that a key of the issuer signed (its own, or after a re-key another
+ *    certificate of the same CA, §6.3.3(f)) and that lists the serial means CERT_REVOKED,
+ *    whatever else is wrong with that CRL (no or critical cRLNumber, v1, stale, not yet
+ *    valid, issuer without cRLSign): the issuer's signed word that it revoked the
+ *    certificate is authoritative, and refusing is the safe side. Threat: the reported
+ *    defect, a revocation silently dropped because its CRL was "unusable".
+ * 2. Not revoked needs the issuer's newest CRL (largest thisUpdate; older ones are
+ *    superseded, their revocations still count by 1.) to be fully usable: if it is not
+ *    (bad signature, weak algorithm, signer lacks cRLSign, no or critical cRLNumber,
+ *    unknown critical extension, not yet valid) the path fails with CRL_INVALID and rule
+ *    `crl.<reason>`, under every policy. Threat: a CRL the site holds, and so believes
+ *    in, being ignored.
+ * 3. That CRL past its nextUpdate: CRL_STALE `crl.stale`, under every policy.
+ * 4. No CRL held for the issuer: accepted under `best-effort`, CRL_STALE `crl.missing`
+ *    under `require`.
+ * CRLs of another CA that shares the issuer's name (signed by a certificate that chains
+ * to a different anchor) are not this issuer's and are left out.
  */
 export async function checkRevocation(
   path: CertNode[],
-  crls: CrlNode[],
-  time: Date,
-  policy: RevocationPolicy,
+  ctx: RevocationContext,
 ): Promise<PathFailure[]> {
   const out: PathFailure[] = [];
+  const anchor = path[path.length - 1] as CertNode;
   for (let i = 0; i < path.length - 1; i++) {
-    const subject = path[i] as CertNode;
-    const issuer = path[i + 1] as CertNode;
-    const usable: CrlNode[] = [];
-    const rejected: string[] = [];
-    for (const c of crls.filter((x) => namesIssuer(x, issuer))) {
-      const why = await crlUnusableBecause(c, issuer);
-      if (why === undefined) usable.push(c);
-      else rejected.push(why);
-    }
-    if (usable.some((c) => isRevokedBy(c, subject.info.serialNumber))) {
-      out.push(failure('CERT_REVOKED', 'crl.revoked', 'is revoked', subject));
-      continue;
-    }
-    if (usable.some((c) => isCurrent(c, time))) continue;
-    const stale = usable.some((c) => (c.crl.nextUpdate?.getTime() ?? 0) < time.getTime());
-    if (stale) {
-      out.push(
-        failure(
-          'CRL_STALE',
-          'crl.stale',
-          `CRL of ${issuer.info.subject} is past nextUpdate`,
-          subject,
-        ),
-      );
-    } else if (policy === 'require') {
-      const why = rejected.length > 0 ? ` (unusable CRLs: ${rejected.join(', ')})` : '';
-      const message = `no usable current CRL from ${issuer.info.subject}${why}`;
-      out.push(failure('CRL_STALE', 'crl.missing', message, subject));
-    }
+    const f = await checkLink(path[i] as CertNode, path[i + 1] as CertNode, anchor, ctx);
+    if (f) out.push(f);
+  }
+  if (ctx.budget.exhausted) {
+    out.push(
+      failure('CHAIN_UNTRUSTED', 'pathBuilding', 'too many signatures to verify for one decision'),
+    );
   }
   return out;
+}
+
+async function checkLink(
+  subject: CertNode,
+  issuer: CertNode,
+  anchor: CertNode,
+  ctx: RevocationContext,
+): Promise<PathFailure | undefined> {
+  const judged: JudgedCrl[] = [];
+  for (const crl of ctx.crls.filter((c) => crlNamesIssuer(c, issuer))) {
+    const who = await crlSigner(crl, issuer, anchor, ctx);
+    if (who.kind === 'otherCa') continue;
+    judged.push({ crl, signer: who.kind === 'none' ? undefined : who.signer });
+  }
+  if (judged.some((j) => j.signer !== undefined && crlLists(j.crl, subject.info.serialNumber))) {
+    return failure('CERT_REVOKED', 'crl.revoked', 'is revoked', subject);
+  }
+  if (judged.length === 0) {
+    if (ctx.policy === 'best-effort') return undefined;
+    const message = `no CRL from ${issuer.info.subject} is held (revocation policy require)`;
+    return failure('CRL_STALE', 'crl.missing', message, subject);
+  }
+  const newest = Math.max(...judged.map((j) => j.crl.crl.thisUpdate.getTime()));
+  const deciding = judged.filter((j) => j.crl.crl.thisUpdate.getTime() === newest);
+  for (const j of deciding) {
+    const defects: CrlDefect[] =
+      j.signer === undefined ? ['signature'] : crlDefects(j.crl, j.signer, ctx.time);
+    const first = defects[0];
+    if (first !== undefined) {
+      const why = defects.map((d) => CRL_DEFECT_TEXT[d]).join('; ');
+      const message = `the CRL of ${issuer.info.subject} cannot be used: ${why}`;
+      return failure('CRL_INVALID', `crl.${first}`, message, subject);
+    }
+  }
+  if (deciding.some((j) => isCurrent(j.crl, ctx.time))) return undefined;
+  const message = `the newest CRL of ${issuer.info.subject} is past its nextUpdate`;
+  return failure('CRL_STALE', 'crl.stale', message, subject);
 }

@@ -14,7 +14,7 @@ export interface VerifySignedDataOptions {
 }
 
 /**
- * DESIGN §6 steps 2–5 in order: CMS structure and signature, then the signer's path to
+ * docs/design.md §6 steps 2–5 in order: CMS structure and signature, then the signer's path to
  * an anchor at the reference time, then revocation.
  */
 export async function verifySignedData(

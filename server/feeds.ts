@@ -67,7 +67,7 @@ const NEGOTIABLE: Record<string, FeedFormat> = {
 };
 
 /**
- * Public feeds (DESIGN.md §4). A published version never changes, so its own path is
+ * Public feeds (docs/design.md §4). A published version never changes, so its own path is
  * immutable; the latest path changes on publish and is revalidated after a minute so that
  * a frozen feed cannot be pinned in caches for long (threat: freeze attack).
  */

@@ -1,4 +1,4 @@
-/** The OpenAPI 3.1 description of the HTTP surface (DESIGN.md §4), served at /api/v1/openapi.json. */
+/** The OpenAPI 3.1 description of the HTTP surface (docs/design.md §4), served at /api/v1/openapi.json. */
 export function openApiDocument(publicUrl: string): Record<string, unknown> {
   const problem = { $ref: '#/components/responses/Problem' };
   const errors = (...statuses: number[]) =>
@@ -88,15 +88,17 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       ],
       get: {
         tags: ['gate'],
-        summary: 'the deploy gate: may this image be deployed here? (DESIGN.md §7)',
+        summary: 'the deploy gate: may this image be deployed here? (docs/design.md §7)',
         description:
           'Any authenticated role. Always 200 when the question could be asked: `deployable` ' +
           'is the answer and `reasons` lists every failing reason code (an unknown image is ' +
-          '`UNKNOWN_IMAGE`). Deployment systems call this.',
+          '`UNKNOWN_IMAGE`). Deployment systems call this. An identifier listed by more than ' +
+          'one subscription is ambiguous: 409 CONFLICT (rule `image.ambiguous`) whose detail ' +
+          'names every candidate; `?subscription=` picks one.',
         parameters: [subscriptionFilter],
         responses: {
           '200': { description: 'the decision', ...json(ref('DeployDecision')) },
-          ...errors(400, 401, 404),
+          ...errors(400, 401, 404, 409),
         },
       },
     },
@@ -230,7 +232,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       parameters: [subscriptionName],
       post: {
         tags: ['site'],
-        summary: "import this subscription's feed now (DESIGN.md §6)",
+        summary: "import this subscription's feed now (docs/design.md §6)",
         description:
           `${ADMIN} A refused catalog is 200 with status \`failed\` and its reason \`code\` ` +
           '(the run completed; nothing but the audit log and last error changed). A disabled ' +
@@ -323,13 +325,22 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
     '/api/v1/site/approvals/revoke': {
       post: {
         tags: ['site'],
-        summary: 'unapprove: revoke the active approvals of an image identifier, or of an endorser',
+        summary:
+          'unapprove: revoke the active approvals of an image (identifier resolved to its current SHA-256, or sha256:HEX), or of an endorser',
         description: `${APPROVE} The same body as approving.`,
         requestBody: { required: true, ...json(ref('ApprovalTarget')) },
         responses: {
           '200': {
-            description: 'how many approvals were revoked (0 if none was active)',
-            ...json({ type: 'object', properties: { revoked: { type: 'integer' } } }),
+            description:
+              'how many approvals were revoked (0 if none was active); for an image, its SHA-256 and the subscriptions whose endorser approval still covers it',
+            ...json({
+              type: 'object',
+              properties: {
+                revoked: { type: 'integer' },
+                sha256: { type: 'string' },
+                endorserApproved: { type: 'array', items: { type: 'string' } },
+              },
+            }),
           },
           ...errors(400, 401, 403, 404, 409, 413),
         },
@@ -360,6 +371,10 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
               'feed-max-bytes',
               'feed-timeout-ms',
               'fetch-concurrency',
+              'fetch-min-rate',
+              'fetch-rate-window',
+              'fetch-deadline',
+              'transfer-clock-window',
             ],
           },
         },
@@ -380,6 +395,53 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         responses: {
           '200': { description: 'the policy now', ...json(ref('SitePolicy')) },
           ...errors(400, 401, 403, 404, 413),
+        },
+      },
+    },
+    '/api/v1/transfers': {
+      post: {
+        tags: ['migrations'],
+        summary: 'receive a migration transfer from a peer site (signed manifest, then ciphertext)',
+        description:
+          'No token: the signed manifest authenticates the sender, which must be a peer before any ciphertext is read. Rate-limited per client address (burst 20, then 20 per minute). Refusals are listed by GET /api/v1/migrations as `refused`.',
+        security: [],
+        requestBody: {
+          required: true,
+          content: {
+            'application/vnd.vmic.transfer': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
+        responses: {
+          '201': { description: 'imported', ...json({ type: 'object' }) },
+          '429': {
+            description: 'too many transfers from this address (problem+json)',
+            headers: { 'Retry-After': { schema: { type: 'integer' } } },
+          },
+          ...errors(400, 409, 413, 422),
+        },
+      },
+    },
+    '/api/v1/migrations': {
+      get: {
+        tags: ['migrations'],
+        summary:
+          'migrations with their stages, newest first, and incoming transfers refused at the manifest stage (state `refused`, with the claimed sender)',
+        description: READ,
+        responses: {
+          '200': {
+            description: 'migrations',
+            ...json({ type: 'array', items: { type: 'object' } }),
+          },
+          ...errors(401, 403),
+        },
+      },
+      post: {
+        tags: ['migrations'],
+        summary: 'migrate an image to a peer (as `vmic migrate`)',
+        description: ADMIN,
+        responses: {
+          '201': { description: 'migrated', ...json({ type: 'object' }) },
+          ...errors(400, 401, 403, 404, 409, 422),
         },
       },
     },
@@ -436,7 +498,9 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         get: {
           tags: ['blobs'],
           summary: 'image bytes by SHA-256; single byte ranges supported',
-          security: [],
+          description:
+            'Public once a published catalog version lists the bytes. Before that, only a bearer token of admin or of the owning endorser reads them; anyone else gets 404, as for bytes that do not exist.',
+          security: [{}, { bearer: [] }],
           parameters: [
             { name: 'Range', in: 'header', required: false, schema: { type: 'string' } },
           ],
@@ -656,7 +720,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             detail: { type: 'string' },
             code: {
               type: 'string',
-              description: 'stable reason code (DESIGN.md §6, §7) or operational code',
+              description: 'stable reason code (docs/design.md §6, §7) or operational code',
             },
             rule: { type: 'string', description: 'the named rule that failed, when there is one' },
             requestId: { type: 'string' },
@@ -771,9 +835,16 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
               type: 'object',
               properties: {
                 sequence: { type: 'integer' },
+                issuedAt: { type: 'string', format: 'date-time' },
                 expiresAt: { type: 'string', format: 'date-time' },
+                verifiedAt: { type: 'string', format: 'date-time' },
                 signer: { type: 'string' },
               },
+            },
+            expiresAt: {
+              type: 'string',
+              format: 'date-time',
+              description: "the image's own expiry (HEPiX dc:date:expires)",
             },
             approval: ref('Approval'),
             bytes: {
@@ -805,6 +876,21 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             createdAt: { type: 'string', format: 'date-time' },
             lastCheckedAt: { type: 'string', format: 'date-time' },
             lastSuccessAt: { type: 'string', format: 'date-time' },
+            lastNotModifiedAt: {
+              type: 'string',
+              format: 'date-time',
+              description: 'when the feed last answered 304 Not Modified (verifies nothing)',
+            },
+            issuerPin: {
+              type: 'object',
+              description:
+                'the issuing CA pinned by the first verified import (trust on first use)',
+              properties: {
+                subject: { type: 'string' },
+                key: { type: 'string', description: 'sha256:HEX of its SubjectPublicKeyInfo' },
+                pinnedAt: { type: 'string', format: 'date-time' },
+              },
+            },
             lastError: {
               type: 'object',
               properties: {
@@ -819,6 +905,8 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
                 sequence: { type: 'integer' },
                 issuedAt: { type: 'string', format: 'date-time' },
                 expiresAt: { type: 'string', format: 'date-time' },
+                verifiedAt: { type: 'string', format: 'date-time' },
+                ageSeconds: { type: 'integer', description: 'seconds since issuedAt' },
                 signerSubject: { type: 'string' },
               },
             },
@@ -832,7 +920,15 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             status: { enum: ['applied', 'unchanged', 'not-modified', 'failed'] },
             sequence: { type: 'integer' },
             counts: { type: 'object', additionalProperties: { type: 'integer' } },
-            code: { type: 'string', description: 'the reason code of a refusal (DESIGN.md §6)' },
+            lastVerifiedAt: { type: 'string', format: 'date-time' },
+            issuerPinned: {
+              type: 'object',
+              properties: { subject: { type: 'string' }, key: { type: 'string' } },
+            },
+            code: {
+              type: 'string',
+              description: 'the reason code of a refusal (docs/design.md §6)',
+            },
             rule: { type: 'string' },
             message: { type: 'string' },
           },

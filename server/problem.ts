@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { REASON_CODES, VmicError, type ErrorCode } from '../pki/errors.ts';
+import { closeUnreadBodyAfterAnswer } from './lingering-close.ts';
 
 /** Codes the HTTP layer adds to the domain's own (negotiation and ranges have no domain meaning). */
 export type ProblemCode =
@@ -91,7 +92,9 @@ export function sendProblem(
  * its answer as long as the bytes take (threat: a refused body still costs its size).
  */
 export function closeIfBodyUnread(res: Response): void {
-  if (!res.req.complete) res.setHeader('Connection', 'close');
+  if (res.req.complete) return;
+  res.setHeader('Connection', 'close');
+  closeUnreadBodyAfterAnswer(res.req, res);
 }
 
 export const notFound: RequestHandler = (req, res) => {

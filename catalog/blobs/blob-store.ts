@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { VmicError } from '../../pki/errors.ts';
+import { ownedTempName, sweepOwnedTemporaries } from '../cleanup/owned-temporaries.ts';
 import {
   DigestingStream,
   SHA256_HEX,
@@ -23,7 +23,9 @@ export interface IngestOptions {
  * Content-addressed local blob store: `blobs/sha256/ab/abcdef...`. A blob's name is its
  * hash, so no caller-supplied name ever reaches the file system (threat: path traversal).
  * Bytes land in `blobs/tmp/` first and are renamed into place only once complete and
- * hashed, so an interrupted upload leaves no blob and no stray file.
+ * hashed, so an interrupted upload leaves no blob and no stray file. A temporary file's
+ * name carries its owner process, so that start-up cleanup removes what a crashed process
+ * left and never what a live one is writing.
  */
 export class BlobStore {
   private readonly tmpDir: string;
@@ -45,7 +47,7 @@ export class BlobStore {
 
   /** Streams `source` into the store; returns its digest. */
   async ingest(source: Readable, opts: IngestOptions): Promise<Digest> {
-    const tmp = path.join(this.tmpDir, `${crypto.randomUUID()}.part`);
+    const tmp = path.join(this.tmpDir, ownedTempName());
     // SHA-512 alongside: the HEPiX image list export signs it (issue 6).
     const digesting = new DigestingStream(opts.maxBytes, opts.onProgress, { sha512: true });
     try {
@@ -71,17 +73,9 @@ export class BlobStore {
     return this.ingest(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), opts);
   }
 
-  /** Removes temporary files left by a crash (not by a running upload: only older ones). */
-  sweepTemporary(olderThanMs: number, now: Date): number {
-    let removed = 0;
-    for (const name of fs.readdirSync(this.tmpDir)) {
-      const p = path.join(this.tmpDir, name);
-      if (now.getTime() - fs.statSync(p).mtimeMs > olderThanMs) {
-        fs.rmSync(p, { force: true });
-        removed++;
-      }
-    }
-    return removed;
+  /** Removes temporary files of processes that are gone (crash, kill -9); returns their names. */
+  sweepTemporary(now: Date): string[] {
+    return sweepOwnedTemporaries(this.tmpDir, { now });
   }
 
   temporaryFiles(): string[] {

@@ -147,7 +147,7 @@ export async function openStream(input: {
   }
   await pipeline(
     decrypt,
-    fs.createWriteStream(input.to, { mode: 0o640, highWaterMark: WRITE_BUFFER_BYTES }),
+    fs.createWriteStream(input.to, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }),
   );
   if (
     plainSize !== input.plaintext.size ||

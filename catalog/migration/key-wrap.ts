@@ -10,7 +10,7 @@ import { VmicError } from '../../pki/errors.ts';
 
 const ALGORITHMS = ['RSA-OAEP-256', 'ECDH-ES+A256KW'] as const;
 
-/** RSA-OAEP-256 for RSA certificates, ECDH-ES+A256KW for EC ones (DESIGN.md §8). */
+/** RSA-OAEP-256 for RSA certificates, ECDH-ES+A256KW for EC ones (docs/design.md §8). */
 export function wrapAlgorithmFor(certificatePem: string): (typeof ALGORITHMS)[number] {
   const type = new crypto.X509Certificate(certificatePem).publicKey.asymmetricKeyType;
   if (type === 'rsa') return 'RSA-OAEP-256';

@@ -2,7 +2,7 @@ import { VmicError } from '../../pki/errors.ts';
 import { SHA256_HEX } from '../blobs/digest.ts';
 
 /**
- * The signed statement that travels with every transfer (DESIGN.md §8). The sender signs
+ * The signed statement that travels with every transfer (docs/design.md §8). The sender signs
  * it (CMS, like catalogs); the receiver trusts nothing in a transfer that it does not name.
  */
 export interface TransferManifest {

@@ -5,7 +5,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { VmicError, isVmicError } from '../../pki/errors.ts';
+import { VmicError, isVmicError, type ErrorCode } from '../../pki/errors.ts';
 import { cmsSign } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
@@ -18,7 +18,8 @@ import { bundleHeader } from './bundle-format.ts';
 import { measureSealed, sealedStream, type SealInput } from './envelope.ts';
 import { wrapDataKey } from './key-wrap.ts';
 import { encodeManifest, type TransferManifest } from './manifest.ts';
-import { getPeer } from './peers.ts';
+import { checkIssuerPin } from './issuer-pin.ts';
+import { getPeer, pinPeerIssuer, type Peer } from './peers.ts';
 import { MigrationLog } from './records.ts';
 import { resolveRecipient, type Recipient } from './recipient.ts';
 import { loadSiteKey } from './site-identity.ts';
@@ -30,9 +31,11 @@ export interface MigrationResult {
   byteSize: number;
   bundle?: string;
   receiver?: unknown;
+  /** Set when the first attempt's ciphertext was refused by the receiver and this is the retry. */
+  retriedAfter?: { migrationId: string; code: string };
 }
 
-/** Refused before Export: the gate's own reasons (DESIGN.md §8: migrate only through the gate). */
+/** Refused before Export: the gate's own reasons (docs/design.md §8: migrate only through the gate). */
 export class NotDeployableError extends VmicError {
   constructor(readonly reasons: GateReason[]) {
     super(
@@ -57,7 +60,7 @@ export async function migrateImage(
     to: string;
     dir?: string | undefined;
     actor: string;
-    override?: { wrapFor?: Recipient };
+    override?: { wrapFor?: Pick<Recipient, 'certificatePem'> };
   },
 ): Promise<MigrationResult> {
   const decision = await decideDeployment(inst, input.image, { subscription: input.subscription });
@@ -78,9 +81,85 @@ export async function migrateImage(
   }
   const peer = await getPeer(inst, input.to);
   const recipient = await resolveRecipient(inst, peer);
+  await checkRecipientIssuer(inst, peer, recipient, input.actor);
   const sub = await getSubscription(inst.store.db, decision.subscription!);
-  const sha256 = decision.sha256!;
-  const size = decision.byteSize!;
+  const attempt = (retryOf?: string) =>
+    transferOnce(inst, {
+      ...input,
+      peer,
+      recipient,
+      subscription: sub,
+      decision: {
+        identifier: decision.identifier!,
+        title: decision.title ?? '',
+        sha256: decision.sha256!,
+        size: decision.byteSize!,
+      },
+      retryOf,
+    });
+  try {
+    return await attempt();
+  } catch (e) {
+    // The receiver refused ciphertext that we produced and measured ourselves: the bytes
+    // were damaged on the way. One retry, as a new migration (fresh id, key, IV and
+    // nonce: the receiver has burnt the first ones), so that a person is not needed.
+    if (!(e instanceof ReceiverRefusal) || !RETRYABLE.has(e.code)) throw e;
+    return {
+      ...(await attempt(e.migrationId)),
+      retriedAfter: { migrationId: e.migrationId, code: e.code },
+    };
+  }
+}
+
+/** Codes by which a receiver says the ciphertext it got is not what the manifest signs. */
+const RETRYABLE: ReadonlySet<string> = new Set(['CIPHERTEXT_INVALID', 'HASH_MISMATCH']);
+
+/** A refusal that the receiver sent back (problem+json), as opposed to one of ours. */
+export class ReceiverRefusal extends VmicError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly migrationId: string,
+    rule?: string | undefined,
+  ) {
+    super(code, message, rule === undefined ? {} : { rule });
+  }
+}
+
+/**
+ * The receiver's certificate's issuing CA, from the path validated in resolveRecipient,
+ * against the peer's issuer pin (configured, or learned here on first use).
+ */
+async function checkRecipientIssuer(
+  inst: Instance,
+  peer: Peer,
+  recipient: Recipient,
+  actor: string,
+): Promise<void> {
+  checkIssuerPin(peer.name, recipient.issuer, {
+    subject: peer.issuerPin.subject,
+    keyId: peer.issuerPin.keyId,
+  });
+  await pinPeerIssuer(inst, peer, recipient.issuer, actor);
+}
+
+async function transferOnce(
+  inst: Instance,
+  input: {
+    image: string;
+    to: string;
+    dir?: string | undefined;
+    actor: string;
+    override?: { wrapFor?: Pick<Recipient, 'certificatePem'> };
+    peer: Peer;
+    recipient: Recipient;
+    subscription: { name: string; expectSubject: string };
+    decision: { identifier: string; title: string; sha256: string; size: number };
+    retryOf: string | undefined;
+  },
+): Promise<MigrationResult> {
+  const { peer, recipient, subscription: sub } = input;
+  const { sha256, size } = input.decision;
   const id = crypto.randomUUID();
   const target = input.dir ? `dir:${path.resolve(input.dir)}` : peer.url!;
   const log = new MigrationLog(inst, id, input.actor);
@@ -88,7 +167,7 @@ export async function migrateImage(
     direction: 'outgoing',
     peer: peer.name,
     target,
-    image: `${sub.name}/${decision.identifier}`,
+    image: `${sub.name}/${input.decision.identifier}`,
     sha256,
     byteSize: size,
   });
@@ -108,10 +187,10 @@ export async function migrateImage(
         version: 1,
         migrationId: id,
         image: {
-          identifier: decision.identifier!,
+          identifier: input.decision.identifier,
           endorser: sub.name,
           endorserSubject: sub.expectSubject,
-          title: decision.title ?? '',
+          title: input.decision.title,
         },
         plaintext: envelope.plaintext,
         ciphertext: { ...envelope.ciphertext, enc: 'A256GCM', iv: iv.toString('base64url') },
@@ -129,16 +208,24 @@ export async function migrateImage(
         signingTime: inst.now(),
       });
       const header = bundleHeader(signed);
+      const retry = input.retryOf ? { retryOf: input.retryOf } : {};
       if (input.dir) {
         fs.mkdirSync(input.dir, { recursive: true });
         const bundle = path.join(input.dir, `${id}.vmic-transfer`);
+        // Written as `.part` and renamed when complete: a crash leaves no bundle that looks
+        // whole, and start-up cleanup removes the `.part` of a record whose process is gone.
         await pipeline(
           Readable.from(body(header, seal)),
-          fs.createWriteStream(bundle, { mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }),
+          fs.createWriteStream(bundlePartPath(bundle), {
+            flags: 'wx',
+            mode: 0o600,
+            highWaterMark: WRITE_BUFFER_BYTES,
+          }),
         );
+        fs.renameSync(bundlePartPath(bundle), bundle);
         return {
           result: { migrationId: id, target, sha256, byteSize: size, bundle },
-          detail: { bundle, bytes: header.length + envelope.ciphertext.size },
+          detail: { bundle, bytes: header.length + envelope.ciphertext.size, ...retry },
         };
       }
       const receiver = await send(
@@ -146,6 +233,7 @@ export async function migrateImage(
         header,
         seal,
         header.length + envelope.ciphertext.size,
+        id,
       );
       return {
         result: { migrationId: id, target, sha256, byteSize: size, receiver },
@@ -153,12 +241,15 @@ export async function migrateImage(
           url: peer.url,
           bytes: header.length + envelope.ciphertext.size,
           receiverState: 'imported',
+          ...retry,
         },
       };
     });
     await log.finish('done');
     return result;
   } catch (e) {
+    if (input.dir)
+      fs.rmSync(bundlePartPath(path.join(input.dir, `${id}.vmic-transfer`)), { force: true });
     await log.finish('failed', {
       code: isVmicError(e) ? e.code : 'INTERNAL',
       message: (e as Error).message,
@@ -169,16 +260,54 @@ export async function migrateImage(
   }
 }
 
+/** The file a bundle is written to until complete. */
+export function bundlePartPath(bundle: string): string {
+  return `${bundle}.part`;
+}
+
 async function* body(header: Buffer, seal: SealInput): AsyncGenerator<Buffer> {
   yield header;
   yield* sealedStream(seal);
 }
 
-/** Streams the bundle to the receiver; its refusal (problem+json) comes back with its code. */
-function send(url: string, header: Buffer, seal: SealInput, length: number): Promise<unknown> {
+/** The receiver's answer is a small JSON document: more is refused (threat: endless data). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** No byte either way for this long ends the transfer (threat: a receiver that stalls us). */
+export const IDLE_TIMEOUT_MS = 120_000;
+/**
+ * Once the last byte is sent, the receiver has only to check the GCM tag and the plaintext
+ * hash it computed while streaming, and commit: its answer must come within this time.
+ */
+export const ANSWER_DEADLINE_MS = 10 * 60_000;
+
+/**
+ * Streams the bundle to the receiver; its refusal (problem+json) comes back with its code
+ * as a ReceiverRefusal. The answer is read up to MAX_RESPONSE_BYTES, with an idle timeout
+ * for the whole exchange and a deadline once the body is sent.
+ */
+export function send(
+  url: string,
+  header: Buffer,
+  seal: SealInput,
+  length: number,
+  migrationId: string,
+  limits: { idleMs?: number; answerMs?: number; maxBytes?: number } = {},
+): Promise<unknown> {
   const u = new URL(url);
   const lib = u.protocol === 'https:' ? https : http;
+  const maxBytes = limits.maxBytes ?? MAX_RESPONSE_BYTES;
   return new Promise((resolve, reject) => {
+    let settled = false;
+    let deadline: NodeJS.Timeout | undefined;
+    const settle = (err: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(value);
+    };
     const req = lib.request(
       u,
       {
@@ -187,35 +316,72 @@ function send(url: string, header: Buffer, seal: SealInput, length: number): Pro
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > maxBytes) {
+            settle(
+              new VmicError('TOO_LARGE', `${url}: the receiver's answer exceeds ${maxBytes} bytes`),
+            );
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('end', () => {
-          let parsed: { code?: string; detail?: string } & Record<string, unknown> = {};
+          let parsed: { code?: string; detail?: string; rule?: string } & Record<string, unknown> =
+            {};
           try {
             parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed;
           } catch {
             // not JSON: reported below by status
           }
-          if (res.statusCode === 201 || res.statusCode === 200) resolve(parsed);
+          if (res.statusCode === 201 || res.statusCode === 200) settle(undefined, parsed);
           else
-            reject(
-              new VmicError(
-                (parsed.code as never) ?? 'FETCH_FAILED',
-                `receiver refused the transfer: ${parsed.detail ?? `HTTP ${res.statusCode}`}`,
+            settle(
+              new ReceiverRefusal(
+                (typeof parsed.code === 'string' ? parsed.code : 'FETCH_FAILED') as ErrorCode,
+                `receiver refused the transfer: ${typeof parsed.detail === 'string' ? parsed.detail : `HTTP ${res.statusCode}`}`,
+                migrationId,
+                typeof parsed.rule === 'string' ? parsed.rule : undefined,
               ),
             );
         });
-        res.on('error', reject);
+        res.on('error', (e) => settle(e));
       },
     );
+    req.setTimeout(limits.idleMs ?? IDLE_TIMEOUT_MS, () =>
+      settle(
+        new VmicError(
+          'TOO_SLOW',
+          `${url}: no progress for ${(limits.idleMs ?? IDLE_TIMEOUT_MS) / 1000} s`,
+          {
+            rule: 'transfer.idle',
+          },
+        ),
+      ),
+    );
+    req.on('finish', () => {
+      deadline = setTimeout(
+        () =>
+          settle(
+            new VmicError(
+              'TOO_SLOW',
+              `${url}: no answer within ${(limits.answerMs ?? ANSWER_DEADLINE_MS) / 1000} s of the last byte sent`,
+              { rule: 'transfer.answer' },
+            ),
+          ),
+        limits.answerMs ?? ANSWER_DEADLINE_MS,
+      );
+    });
     // A receiver that refuses the manifest answers before the body is sent and closes the
     // connection; the write then fails. Its answer (with the reason code) is what counts,
     // so a write error waits briefly for it before reporting a network failure.
     const failed = (e: unknown) =>
       setTimeout(
         () =>
-          reject(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
+          settle(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
         2000,
-      );
+      ).unref();
     req.on('error', failed);
     pipeline(Readable.from(body(header, seal)), req).catch(failed);
   });

@@ -1,21 +1,22 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VmicError, isVmicError } from '../../pki/errors.ts';
 import type { Instance } from '../instance.ts';
-import { appendAudit } from '../audit/audit-log.ts';
 import { seal } from '../secrets/sealed-box.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import { ImageCache } from '../site/image-cache.ts';
 import { readPolicy } from '../site/policy.ts';
 import { loadTrustMaterial } from '../site/trust-store.ts';
+import { migrationTempDir, ownedTempName } from '../cleanup/owned-temporaries.ts';
+import { pemToDers } from '../../pki/index.ts';
 import { readBundleHeader } from './bundle-format.ts';
+import { readClaims } from './claimed-sender.ts';
 import { openStream } from './envelope.ts';
 import { unwrapDataKey } from './key-wrap.ts';
-import { listPeers } from './peers.ts';
-import { MigrationLog } from './records.ts';
+import { listPeers, pinPeerIssuer } from './peers.ts';
+import { MigrationLog, recordRefusedTransfer } from './records.ts';
 import { getSiteIdentity, loadSiteKey } from './site-identity.ts';
-import { verifyManifest } from './verify-manifest.ts';
+import { verifyManifest, type VerifiedManifest } from './verify-manifest.ts';
 
 export interface ReceivedImage {
   migrationId: string;
@@ -26,10 +27,13 @@ export interface ReceivedImage {
 }
 
 /**
- * Import (DESIGN.md §8, at the receiver): verify the manifest before reading ciphertext,
+ * Import (docs/design.md §8, at the receiver): verify the manifest before reading ciphertext,
  * claim its nonce, unwrap the key, decrypt and authenticate while streaming, verify the
  * plaintext, then move the bytes into the cache and the sealed key into the key store.
- * Any failure leaves no image: the plaintext lives in a temporary file until the end.
+ * Any failure leaves no image: the plaintext lives in a temporary file until the end,
+ * mode 0600 in a directory that start-up cleanup owns and empties of files whose writer
+ * is gone (catalog/cleanup). A refusal before the record exists (the manifest stage) is
+ * recorded with the sender the transfer claimed, for `vmic migrations` and the web page.
  */
 export async function receiveTransfer(
   inst: Instance,
@@ -38,24 +42,50 @@ export async function receiveTransfer(
 ): Promise<ReceivedImage> {
   const time = inst.now();
   let log: MigrationLog | undefined;
-  const tmp = path.join(inst.config.dataDir, 'migrations', `in-${crypto.randomUUID()}.part`);
+  let signedManifest: Buffer | undefined;
+  let verified: VerifiedManifest | undefined;
+  let authenticated: { signer: string; peer: string } | undefined;
+  const tmp = path.join(migrationTempDir(inst.config.dataDir), ownedTempName());
   try {
-    const { signedManifest, rest } = await readBundleHeader(source);
+    const header = await readBundleHeader(source);
+    signedManifest = header.signedManifest;
+    const rest = header.rest;
     const self = await getSiteIdentity(inst);
-    const { manifest, peer } = await verifyManifest({
+    const policy = await readPolicy(inst.store.db);
+    const peers = await listPeers(inst);
+    verified = await verifyManifest({
       signedManifest,
       trust: await loadTrustMaterial(inst.store.db),
-      revocation: (await readPolicy(inst.store.db)).revocation,
-      peers: (await listPeers(inst)).map((p) => ({ name: p.name, subject: p.expectSubject })),
+      revocation: policy.revocation,
+      peers: peers.map((p) => ({
+        name: p.name,
+        subject: p.expectSubject,
+        certificateDer: p.certificatePem
+          ? pemToDers(p.certificatePem, 'CERTIFICATE')[0]
+          : undefined,
+        issuer: { subject: p.issuerPin.subject, keyId: p.issuerPin.keyId },
+      })),
       self: self.subject,
       time,
+      clockWindowMs:
+        policy.transferClockWindowSeconds === undefined
+          ? undefined
+          : policy.transferClockWindowSeconds * 1000,
       nonceSeen: async (nonce) =>
         (await inst.store.db
           .selectFrom('received_nonces')
           .select('nonce')
           .where('nonce', '=', nonce)
           .executeTakeFirst()) !== undefined,
+      onAuthenticated: (sender) => (authenticated = sender),
     });
+    const { manifest, peer } = verified;
+    await pinPeerIssuer(
+      inst,
+      peers.find((p) => p.name === peer)!,
+      verified.issuer,
+      opts.actor,
+    );
     if (manifest.plaintext.size > inst.config.limits.imageBytes)
       throw new VmicError('TOO_LARGE', "the migrated image exceeds this site's size limit");
     const image = `${manifest.image.endorser}/${manifest.image.identifier}`;
@@ -101,7 +131,6 @@ export async function receiveTransfer(
     await log.stage('import', async () => {
       const site = await loadSiteKey(inst);
       const key = await unwrapDataKey(manifest.wrappedKey, site.pkcs8Pem);
-      fs.mkdirSync(path.dirname(tmp), { recursive: true, mode: 0o700 });
       try {
         await openStream({
           source: rest,
@@ -116,6 +145,8 @@ export async function receiveTransfer(
         key.fill(0);
       }
       const sha256 = manifest.plaintext.sha256;
+      // Authenticated now: readable like every other cached image.
+      fs.chmodSync(tmp, 0o640);
       await ImageCache.of(inst).commit(sha256, tmp);
       await writeTransaction(inst.store, async (tx) => {
         const now = inst.now().toISOString();
@@ -162,23 +193,30 @@ export async function receiveTransfer(
     fs.rmSync(tmp, { force: true });
     const code = isVmicError(e) ? e.code : 'INTERNAL';
     if (log) await log.finish('failed', { code, message: (e as Error).message });
-    else
-      await writeTransaction(inst.store, (tx) =>
-        appendAudit(
-          tx,
-          {
-            actor: opts.actor,
-            action: 'migration.import.refused',
-            subject: opts.via,
-            details: {
-              code,
-              rule: isVmicError(e) ? (e.rule ?? null) : null,
-              message: (e as Error).message.slice(0, 500),
-            },
-          },
-          inst.now(),
-        ),
+    else {
+      // Before the record: the refusal is listed on its own, with who the sender claimed
+      // to be (proved only when `verified`; otherwise read from the unverified manifest).
+      const claims = signedManifest ? readClaims(signedManifest) : undefined;
+      const sender = authenticated?.signer ?? claims?.sender;
+      await recordRefusedTransfer(
+        inst,
+        {
+          code,
+          rule: isVmicError(e) ? e.rule : undefined,
+          message: (e as Error).message,
+          via: opts.via,
+          claimedSender: sender
+            ? { subject: sender, verified: authenticated !== undefined }
+            : undefined,
+          peer: authenticated?.peer,
+          migrationId: verified?.manifest.migrationId ?? claims?.migrationId,
+          image: verified
+            ? `${verified.manifest.image.endorser}/${verified.manifest.image.identifier}`
+            : claims?.image,
+        },
+        opts.actor,
       );
+    }
     throw e;
   }
 }

@@ -4,10 +4,20 @@ import type { Instance } from '../instance.ts';
 import { readPolicy } from '../site/policy.ts';
 import { loadTrustMaterial } from '../site/trust-store.ts';
 import type { Peer } from './peers.ts';
+import { boundedGet } from '../net/bounded-fetch.ts';
+import { issuerOfPath, type IssuerIdentity } from './issuer-pin.ts';
+
+/**
+ * A site identity is a certificate and its chain: a few KiB. The bound keeps a hostile or
+ * broken peer from making the sender buffer an endless body before any check.
+ */
+const IDENTITY_MAX_BYTES = 1024 * 1024;
 
 export interface Recipient {
   subject: string;
   certificatePem: string;
+  /** the CA that issued it, from the validated path (for the peer's issuer pin) */
+  issuer: IssuerIdentity;
 }
 
 /**
@@ -23,23 +33,24 @@ export async function resolveRecipient(
   let certificatePem: string;
   let chainPem = '';
   if (peer.url) {
-    let res: Response;
-    try {
-      res = await fetch(`${peer.url}/api/v1/site/identity`, {
-        signal: AbortSignal.timeout(fetchTimeoutMs),
-      });
-    } catch (e) {
-      throw new VmicError('FETCH_FAILED', `peer ${peer.name}: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
+    const res = await boundedGet(`${peer.url}/api/v1/site/identity`, {
+      maxBytes: IDENTITY_MAX_BYTES,
+      timeoutMs: fetchTimeoutMs,
+      what: `peer ${peer.name}'s identity`,
+      headers: { accept: 'application/json' },
+    });
     if (res.status !== 200)
       throw new VmicError(
         'FETCH_FAILED',
         `peer ${peer.name} answered HTTP ${res.status} for its identity`,
       );
-    const body = (await res.json()) as { certificatePem?: unknown; chainPem?: unknown };
-    if (typeof body.certificatePem !== 'string')
+    let body: { certificatePem?: unknown; chainPem?: unknown };
+    try {
+      body = JSON.parse(res.body.toString('utf8')) as typeof body;
+    } catch {
+      throw new VmicError('MALFORMED', `peer ${peer.name} sent an identity that is not JSON`);
+    }
+    if (typeof body !== 'object' || body === null || typeof body.certificatePem !== 'string')
       throw new VmicError('MALFORMED', `peer ${peer.name} sent no certificate`);
     certificatePem = body.certificatePem;
     chainPem = typeof body.chainPem === 'string' ? body.chainPem : '';
@@ -50,7 +61,7 @@ export async function resolveRecipient(
   if (!leaf) throw new VmicError('MALFORMED', `peer ${peer.name}: no certificate`);
   const trust = await loadTrustMaterial(inst.store.db);
   const policy = await readPolicy(inst.store.db);
-  await validatePath({
+  const { chain } = await validatePath({
     leaf,
     intermediates: [
       ...(chainPem ? pemToDers(chainPem, 'CERTIFICATE') : []),
@@ -81,5 +92,5 @@ export async function resolveRecipient(
       `peer certificate ${info.subject} may not receive wrapped keys`,
       { rule: 'keyUsage.keyEncipherment' },
     );
-  return { subject: info.subject, certificatePem };
+  return { subject: info.subject, certificatePem, issuer: issuerOfPath(chain) };
 }

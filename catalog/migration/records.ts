@@ -2,6 +2,7 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { StageName } from '../store/schema-migration.ts';
+import { currentOwner } from '../cleanup/process-owner.ts';
 
 export interface MigrationRecord {
   id: string;
@@ -11,8 +12,11 @@ export interface MigrationRecord {
   image: string;
   sha256: string;
   byteSize: number;
-  state: 'running' | 'done' | 'failed';
-  reason: { code: string; message: string } | undefined;
+  /** `refused`: an incoming transfer refused at the manifest stage (no record could exist). */
+  state: 'running' | 'done' | 'failed' | 'refused';
+  reason: { code: string; message: string; rule?: string | undefined } | undefined;
+  /** For refusals: the sender the transfer claimed, and whether its signature proved it. */
+  claimedSender?: { subject: string; verified: boolean } | undefined;
   createdAt: string;
   updatedAt: string;
   stages: {
@@ -26,7 +30,7 @@ export interface MigrationRecord {
   }[];
 }
 
-/** Every stage transition is a row and an audit entry naming the migration id (DESIGN.md §8). */
+/** Every stage transition is a row and an audit entry naming the migration id (docs/design.md §8). */
 export class MigrationLog {
   constructor(
     private readonly inst: Instance,
@@ -59,6 +63,7 @@ export class MigrationLog {
           reason_message: null,
           created_at: at,
           updated_at: at,
+          owner: currentOwner(),
         })
         .execute();
       await appendAudit(
@@ -185,6 +190,65 @@ export class MigrationLog {
   }
 }
 
+/** What is known of a transfer refused at the manifest stage. */
+export interface RefusedTransfer {
+  code: string;
+  rule: string | undefined;
+  message: string;
+  via: string;
+  claimedSender: { subject: string; verified: boolean } | undefined;
+  peer: string | undefined;
+  migrationId: string | undefined;
+  image: string | undefined;
+}
+
+/**
+ * Records a refusal that happened before a migration record could be opened, with its
+ * audit entry, in one transaction: operators see it in `vmic migrations` and on the web
+ * page, not only in the audit log.
+ */
+export async function recordRefusedTransfer(
+  inst: Instance,
+  r: RefusedTransfer,
+  actor: string,
+): Promise<void> {
+  const at = inst.now().toISOString();
+  await writeTransaction(inst.store, async (tx) => {
+    await tx
+      .insertInto('refused_transfers')
+      .values({
+        at,
+        code: r.code,
+        rule: r.rule ?? null,
+        message: r.message.slice(0, 1000),
+        via: r.via.slice(0, 500),
+        claimed_sender: r.claimedSender?.subject.slice(0, 1000) ?? null,
+        sender_verified: r.claimedSender?.verified ? 1 : 0,
+        peer: r.peer ?? null,
+        migration_id: r.migrationId ?? null,
+        image: r.image?.slice(0, 1000) ?? null,
+      })
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor,
+        action: 'migration.import.refused',
+        subject: r.via.slice(0, 500),
+        details: {
+          code: r.code,
+          rule: r.rule ?? null,
+          message: r.message.slice(0, 500),
+          claimedSender: r.claimedSender?.subject.slice(0, 1000) ?? null,
+          senderVerified: r.claimedSender?.verified ?? false,
+          migrationId: r.migrationId ?? null,
+        },
+      },
+      inst.now(),
+    );
+  });
+}
+
 export async function listMigrations(inst: Instance): Promise<MigrationRecord[]> {
   const rows = await inst.store.db
     .selectFrom('migrations')
@@ -192,12 +256,18 @@ export async function listMigrations(inst: Instance): Promise<MigrationRecord[]>
     .orderBy('created_at', 'desc')
     .limit(500)
     .execute();
+  const refused = await inst.store.db
+    .selectFrom('refused_transfers')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(500)
+    .execute();
   const stages = await inst.store.db
     .selectFrom('migration_stages')
     .selectAll()
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({
+  const records: MigrationRecord[] = rows.map((r) => ({
     id: r.id,
     direction: r.direction,
     peer: r.peer,
@@ -224,4 +294,24 @@ export async function listMigrations(inst: Instance): Promise<MigrationRecord[]>
         };
       }),
   }));
+  const refusals: MigrationRecord[] = refused.map((r) => ({
+    id: `refused-${r.id}`,
+    direction: 'incoming',
+    peer: r.peer ?? '',
+    target: r.via,
+    image: r.image ?? '',
+    sha256: '',
+    byteSize: 0,
+    state: 'refused',
+    reason: { code: r.code, message: r.message, rule: r.rule ?? undefined },
+    claimedSender: r.claimed_sender
+      ? { subject: r.claimed_sender, verified: r.sender_verified === 1 }
+      : undefined,
+    createdAt: r.at,
+    updatedAt: r.at,
+    stages: [],
+  }));
+  return [...records, ...refusals]
+    .sort((x, y) => (x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0))
+    .slice(0, 500);
 }

@@ -1,12 +1,13 @@
 import type { NamedNode, Quad, Term } from 'n3';
 import { isNonNegativeInteger, isPositiveInteger, isSha256Hex, parseDateTime } from './lexical.ts';
 import { malformed } from './malformed.ts';
+import { checkIriLength, checkTextLength } from './import-limits.ts';
 import type { CatalogDocument, CatalogImage } from './model.ts';
 import { OPTIONAL_IMAGE_FIELDS } from './model.ts';
 import { IMAGE_FIELD_PREDICATES } from './image-fields.ts';
 import { DCAT, DCTERMS, FOAF, PREFIXES, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
 
-type Objects = Map<string, Term[]>;
+export type Objects = Map<string, Term[]>;
 
 /** `dcterms:title` for an IRI under a known prefix: the rule names in MALFORMED errors. */
 function curie(iri: string): string {
@@ -17,14 +18,17 @@ function curie(iri: string): string {
 }
 
 /**
- * Strict reader for imported catalogs (DESIGN §6 step 7). The graph is attacker-shaped
+ * Strict reader for imported catalogs (docs/design.md §6 step 7). The graph is attacker-shaped
  * until proven otherwise: every property the site relies on must be present exactly once
  * with the datatype of §2, so that no two readers can see different values in one signed
  * graph. Unknown extra triples are ignored (they are signed, but carry no meaning to us).
  */
 export function quadsToCatalog(quads: readonly Quad[]): CatalogDocument {
-  const graph = indexBySubject(quads);
+  return catalogFromGraph(indexBySubject(quads));
+}
 
+/** The same reader over a graph already indexed by subject (see `TypedNodeIndex`). */
+export function catalogFromGraph(graph: Map<string, Objects>): CatalogDocument {
   const catalogs = [...graph].filter(([, p]) => hasObject(p, RDF.type, DCAT.Catalog));
   if (catalogs.length !== 1) {
     throw malformed('dcat:Catalog', `expected exactly one dcat:Catalog, found ${catalogs.length}`);
@@ -107,27 +111,75 @@ function readImage(read: SubjectReader, iri: string): CatalogImage {
   return result;
 }
 
+/** The structural rules every statement of a catalog graph must meet. */
+function checkStatement(q: Quad): void {
+  // No blank nodes (§2): they cannot be named in a dispute, and graphs of them are the
+  // only inputs for which RDFC-1.0 does expensive work ("poison" graphs).
+  if (q.subject.termType === 'BlankNode' || q.object.termType === 'BlankNode') {
+    throw malformed('blankNode', 'the catalog graph must not contain blank nodes');
+  }
+  if (q.graph.termType !== 'DefaultGraph') {
+    throw malformed('graph', 'the catalog must be in the default graph only');
+  }
+  if (q.subject.termType !== 'NamedNode' || q.predicate.termType !== 'NamedNode') {
+    throw malformed('rdf:Statement', 'subjects and predicates must be IRIs');
+  }
+}
+
+function addObject(objects: Objects, q: Quad): void {
+  const list = objects.get(q.predicate.value);
+  if (list === undefined) objects.set(q.predicate.value, [q.object]);
+  else list.push(q.object);
+}
+
 function indexBySubject(quads: readonly Quad[]): Map<string, Objects> {
   const graph = new Map<string, Objects>();
   for (const q of quads) {
-    // No blank nodes (§2): they cannot be named in a dispute, and graphs of them are the
-    // only inputs for which RDFC-1.0 does expensive work ("poison" graphs).
-    if (q.subject.termType === 'BlankNode' || q.object.termType === 'BlankNode') {
-      throw malformed('blankNode', 'the catalog graph must not contain blank nodes');
-    }
-    if (q.graph.termType !== 'DefaultGraph') {
-      throw malformed('graph', 'the catalog must be in the default graph only');
-    }
-    if (q.subject.termType !== 'NamedNode' || q.predicate.termType !== 'NamedNode') {
-      throw malformed('rdf:Statement', 'subjects and predicates must be IRIs');
-    }
+    checkStatement(q);
     let objects = graph.get(q.subject.value);
     if (objects === undefined) graph.set(q.subject.value, (objects = new Map()));
-    const list = objects.get(q.predicate.value);
-    if (list === undefined) objects.set(q.predicate.value, [q.object]);
-    else list.push(q.object);
+    addObject(objects, q);
   }
   return graph;
+}
+
+/** The node types the reader follows; a node with none of them is never read. */
+const READ_TYPES = [DCAT.Catalog, FOAF.Agent, DCAT.Dataset, DCAT.Distribution, SPDX.Checksum];
+
+/**
+ * The subject index, built one statement at a time from canonical N-Quads, keeping only
+ * nodes the reader can reach: every node it reads must carry one of `READ_TYPES`, so an
+ * untyped node (however many statements a hostile feed gives it) is dropped as soon as
+ * its statements end. In canonical (sorted) N-Quads all statements of a subject are
+ * adjacent; input where they are not is refused as not canonical before the reader runs.
+ */
+export class TypedNodeIndex {
+  readonly graph = new Map<string, Objects>();
+  private subject: string | undefined;
+  private objects: Objects = new Map();
+
+  add(q: Quad): void {
+    checkStatement(q);
+    if (q.subject.value !== this.subject) {
+      this.flush();
+      this.subject = q.subject.value;
+      this.objects = this.graph.get(this.subject) ?? new Map();
+    }
+    addObject(this.objects, q);
+  }
+
+  finish(): Map<string, Objects> {
+    this.flush();
+    return this.graph;
+  }
+
+  private flush(): void {
+    if (this.subject === undefined) return;
+    if (READ_TYPES.some((type) => hasObject(this.objects, RDF.type, type)))
+      this.graph.set(this.subject, this.objects);
+    this.subject = undefined;
+    this.objects = new Map();
+  }
 }
 
 function hasObject(objects: Objects, predicate: NamedNode, object: NamedNode): boolean {
@@ -173,7 +225,7 @@ class SubjectReader {
     if (term.termType !== 'NamedNode') {
       throw malformed(curie(predicate.value), `${curie(predicate.value)} of ${iri} must be an IRI`);
     }
-    return term.value;
+    return checkIriLength(curie(predicate.value), iri, term.value);
   }
 
   typed(iri: string, objects: Objects, predicate: NamedNode, datatype: NamedNode): string {
@@ -222,6 +274,8 @@ class SubjectReader {
         `${curie(predicate.value)} of ${iri} must be a ${curie(datatype.value)} literal`,
       );
     }
-    return term.value;
+    // The bound publish applies to every text field (threat: a 50 MB title filling the
+    // site database and every page that shows it).
+    return checkTextLength(curie(predicate.value), iri, term.value);
   }
 }

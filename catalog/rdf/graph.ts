@@ -18,7 +18,7 @@ export { quadsToCatalog } from './graph-reader.ts';
 const { namedNode, literal, quad } = DataFactory;
 
 /**
- * The catalog as RDF, exactly the shape of DESIGN §2, without blank nodes (so RDFC-1.0 is
+ * The catalog as RDF, exactly the shape of docs/design.md §2, without blank nodes (so RDFC-1.0 is
  * plain escaping and sorting, and every node can be named in a signature dispute).
  * The writer refuses values the reader would refuse: publishing a catalog that every site
  * rejects as MALFORMED is a silent outage.

@@ -1,5 +1,5 @@
 /**
- * The neutral shape of a catalog (DESIGN §2). Untrusted graphs are converted into this
+ * The neutral shape of a catalog (docs/design.md §2). Untrusted graphs are converted into this
  * shape by `quadsToCatalog` before any policy looks at them.
  */
 export interface CatalogDocument {

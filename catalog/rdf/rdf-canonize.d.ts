@@ -8,4 +8,6 @@ declare module 'rdf-canonize' {
   }
   /** Takes RDF/JS-shaped quads (termType/value/datatype/language) and returns canonical N-Quads. */
   export function canonize(dataset: Iterable<object>, options: CanonizeOptions): Promise<string>;
+  /** The N-Quads line of one quad, as `canonize` writes it (blank node labels aside). */
+  export const NQuads: { serializeQuad(quad: object): string };
 }

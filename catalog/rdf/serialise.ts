@@ -1,7 +1,7 @@
 export { toTurtle, parseTurtle } from './turtle.ts';
 export { toJsonLd, parseJsonLd } from './json-ld.ts';
 
-/** Media types of the catalog's RDF forms (DESIGN §4 content negotiation). */
+/** Media types of the catalog's RDF forms (docs/design.md §4 content negotiation). */
 export const MEDIA_TYPES = {
   turtle: 'text/turtle',
   nquads: 'application/n-quads',

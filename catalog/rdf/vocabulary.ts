@@ -69,7 +69,7 @@ export const VMIC = vocabulary('https://w3id.org/vmic/ns#', [
   'hypervisor',
 ]);
 
-/** Prefixes used in Turtle output and in the shipped JSON-LD context (DESIGN §2). */
+/** Prefixes used in Turtle output and in the shipped JSON-LD context (docs/design.md §2). */
 export const PREFIXES = {
   dcat: DCAT.ns,
   dcterms: DCTERMS.ns,

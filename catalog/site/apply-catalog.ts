@@ -7,7 +7,7 @@ import { syncSiteImages, type ApplyCounts } from './sync-site-images.ts';
 export type { ApplyCounts };
 
 /**
- * DESIGN.md §6 step 10, inside the caller's transaction: record the verified version and
+ * docs/design.md §6 step 10, inside the caller's transaction: record the verified version and
  * make the site's image list equal to it. An image absent from the catalog is withdrawn
  * (no longer endorsed); its row stays so that the gate can say why.
  */

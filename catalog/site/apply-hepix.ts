@@ -5,9 +5,12 @@ import { syncSiteImages, type ApplyCounts } from './sync-site-images.ts';
 import type { VerifiedImageList } from './verify-hepix.ts';
 
 /**
- * DESIGN.md §6 step 10 for a HEPiX list, inside the caller's transaction. `sequence` is
+ * docs/design.md §6 step 10 for a HEPiX list, inside the caller's transaction. `sequence` is
  * this site's own ordinal of the lists applied (hv:version is a dotted string and is kept
- * beside it). An image whose own `dc:date:expires` (AppDB) has passed is not endorsed.
+ * beside it). An image whose own `dc:date:expires` (AppDB) has passed is not endorsed;
+ * one whose expiry is still ahead keeps it in `expires_at`, which the gate checks at
+ * decision time (catalog/site/freshness.ts), so that no later silence of the feed keeps
+ * it deployable past that date.
  *
  * A list signs SHA-512 only: an image without `sl:checksum:sha256` gets '' as its SHA-256
  * until a fetch has verified its bytes against the SHA-512 and computed the SHA-256 of the
@@ -86,5 +89,6 @@ function rowValues(img: ListedImage) {
     sha512: img.sha512,
     extra: JSON.stringify(extra),
     download_url: img.uri,
+    expires_at: img.expires ? img.expires.toISOString() : null,
   };
 }

@@ -3,7 +3,7 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction, type Tx } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
-import { findOneSiteImage } from './site-images.ts';
+import { findOneSiteImage, findSiteImages, parseImageRef } from './site-images.ts';
 import { getSubscription } from './subscriptions.ts';
 
 export interface Approval {
@@ -110,32 +110,95 @@ export async function approveEndorser(
   });
 }
 
+/** What an image unapproval did, and what still approves those bytes. */
+export interface UnapproveResult {
+  revoked: number;
+  /** The SHA-256 the reference resolved to ('' for a HEPiX image not yet fetched). */
+  sha256: string;
+  /** Subscriptions whose endorser approval still approves these bytes. */
+  endorserApproved: string[];
+}
+
+/**
+ * Withdraws approval of an image by the same reference the gate decides on, so that
+ * "unapprove" can never leave the image it names approved by an image approval (threat:
+ * an approval granted under one identifier still covering the same bytes listed under
+ * another, as the gate matches approvals by SHA-256). An identifier resolves, in its one
+ * subscription, to its current SHA-256; `sha256:HEX` names the bytes in every
+ * subscription (or the one given). Every active image approval of those bytes is revoked,
+ * and for an identifier also those of its earlier versions (so that the endorser
+ * re-listing older bytes under it does not revive them). An endorser approval is not
+ * touched; the result names it so that the caller can say so.
+ */
 export async function unapproveImage(
   inst: Instance,
   input: { image: string; subscription?: string | undefined; actor: string },
-): Promise<number> {
+): Promise<UnapproveResult> {
   return writeTransaction(inst.store, async (tx) => {
-    const img = await findOneSiteImage(tx, input.image, input.subscription);
-    const n = await revoke(
-      tx,
-      inst,
-      input.actor,
-      active(tx, img.subscription_id)
-        .where('kind', '=', 'image')
-        .where('identifier', '=', img.identifier),
-    );
-    if (n > 0)
+    const ref = parseImageRef(input.image);
+    let sha256: string;
+    let subject: string;
+    let query = tx
+      .selectFrom('approvals')
+      .innerJoin('subscriptions', 'subscriptions.id', 'approvals.subscription_id')
+      .select(['approvals.id', 'approvals.subscription_id'])
+      .where('approvals.revoked_at', 'is', null)
+      .where('approvals.kind', '=', 'image');
+    let subscriptionIds: number[];
+    if (ref.kind === 'identifier') {
+      const img = await findOneSiteImage(tx, input.image, input.subscription);
+      sha256 = img.sha256;
+      subject = `${img.subscription}/${img.identifier}`;
+      subscriptionIds = [img.subscription_id];
+      query = query
+        .where('approvals.subscription_id', '=', img.subscription_id)
+        .where((eb) =>
+          eb.or([
+            eb('approvals.identifier', '=', img.identifier),
+            ...(img.sha256 === '' ? [] : [eb('approvals.sha256', '=', img.sha256)]),
+          ]),
+        );
+    } else {
+      sha256 = ref.sha256;
+      subject = input.image;
+      const rows = await findSiteImages(tx, ref, input.subscription);
+      query = query.where('approvals.sha256', '=', ref.sha256);
+      if (input.subscription !== undefined) {
+        const sub = await getSubscription(tx, input.subscription);
+        query = query.where('approvals.subscription_id', '=', sub.id);
+      }
+      subscriptionIds = rows.map((r) => r.subscription_id);
+    }
+    const targets = await query.execute();
+    if (ref.kind === 'sha256' && targets.length === 0 && subscriptionIds.length === 0)
+      throw new VmicError(
+        'NOT_FOUND',
+        `no imported image ${input.image}${input.subscription ? ` in ${input.subscription}` : ''}`,
+      );
+    const at = inst.now().toISOString();
+    for (const t of targets)
+      await tx
+        .updateTable('approvals')
+        .set({ revoked_by: input.actor, revoked_at: at })
+        .where('id', '=', t.id)
+        .execute();
+    if (targets.length > 0)
       await appendAudit(
         tx,
         {
           actor: input.actor,
           action: 'approval.image.revoked',
-          subject: `${img.subscription}/${img.identifier}`,
-          details: { approvals: n },
+          subject,
+          details: { approvals: targets.length, sha256 },
         },
         inst.now(),
       );
-    return n;
+    const endorserApproved: string[] = [];
+    for (const id of new Set([...subscriptionIds, ...targets.map((t) => t.subscription_id)])) {
+      const still = await approvalFor(tx, id, sha256);
+      if (still) endorserApproved.push(still.subscription);
+    }
+    return { revoked: targets.length, sha256, endorserApproved: endorserApproved.sort() };
   });
 }
 

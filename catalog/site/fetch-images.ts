@@ -151,9 +151,12 @@ async function fetchOne(
       partial,
       { url: w.url, byteSize: w.byteSize },
       {
-        // An idle timeout, not a total one: a multi-GiB image may take hours, but a
-        // server that sends nothing for this long is stalled.
+        // An idle timeout for a stalled server, a throughput floor for a trickling one,
+        // and a deadline generous enough for a multi-GiB image (policy fetch-*).
         idleTimeoutMs: policy.feedTimeoutMs,
+        minBytesPerSecond: policy.fetchMinBytesPerSecond,
+        rateWindowMs: policy.fetchRateWindowSeconds * 1000,
+        deadlineMs: policy.fetchDeadlineSeconds * 1000,
         sha512: w.sha512 !== null,
         onProgress: (bytes) =>
           opts.onProgress?.({
@@ -364,7 +367,7 @@ async function selectImages(
     .where('s.enabled', '=', 1);
   if (subscription !== undefined) q = q.where('s.name', '=', subscription);
   if (policy.fetchScope === 'approved')
-    // DESIGN.md §7: an approval binds to the SHA-256, or covers the whole endorser.
+    // docs/design.md §7: an approval binds to the SHA-256, or covers the whole endorser.
     q = q.where(({ exists, selectFrom }) =>
       exists(
         selectFrom('approvals as a')

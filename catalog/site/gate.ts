@@ -3,8 +3,10 @@ import { pemToDers, validatePath } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import type { Queryable } from '../store/database.ts';
 import { approvalFor, type Approval } from './approvals.ts';
+import { catalogLapse, imageLapse } from './freshness.ts';
 import { ImageCache } from './image-cache.ts';
-import { findSiteImages, parseImageRef, type SiteImageRow } from './site-images.ts';
+import { readPolicy } from './policy.ts';
+import { ambiguousImage, findSiteImages, parseImageRef, type SiteImageRow } from './site-images.ts';
 import { loadTrustMaterial, type TrustMaterial } from './trust-store.ts';
 
 export interface GateReason {
@@ -12,7 +14,7 @@ export interface GateReason {
   message: string;
 }
 
-/** The answer to "may this image be deployed here?" (DESIGN.md §7), with every failing reason. */
+/** The answer to "may this image be deployed here?" (docs/design.md §7), with every failing reason. */
 export interface DeployDecision {
   image: string;
   deployable: boolean;
@@ -22,7 +24,16 @@ export interface DeployDecision {
   title?: string;
   sha256?: string;
   byteSize?: number;
-  catalog?: { sequence: number; expiresAt: string; signer: string };
+  catalog?: {
+    sequence: number;
+    issuedAt: string;
+    expiresAt: string;
+    /** When this site verified it; a `304 Not Modified` since then verifies nothing. */
+    verifiedAt: string;
+    signer: string;
+  };
+  /** The image's own expiry (HEPiX `dc:date:expires`), when its list gave one. */
+  expiresAt?: string;
   approval?: Approval;
   /** Where the verified bytes came from: a fetch from the endorser's URL or a migration from a peer. */
   bytes?: { source: string; detail: string | null; verifiedAt: string };
@@ -32,6 +43,10 @@ export interface DeployDecision {
 /**
  * The deploy gate. Every rule is evaluated (not just the first failure) so that an
  * operator sees at once everything that stands between an image and deployment.
+ *
+ * An identifier listed by more than one subscription is refused as ambiguous (CONFLICT,
+ * naming the candidates) unless `subscription` picks one (threat: a second endorser
+ * publishing a well-known name so that the gate answers for its bytes instead).
  */
 export async function decideDeployment(
   inst: Instance,
@@ -42,8 +57,9 @@ export async function decideDeployment(
   const parsed = parseImageRef(ref);
   const db = inst.store.db;
   const rows = await findSiteImages(db, parsed, opts.subscription);
-  // Prefer a currently endorsed match; an identifier in two subscriptions is decided for
-  // the first endorsed one and its subscription named in the answer.
+  if (parsed.kind === 'identifier' && rows.length > 1) throw ambiguousImage(ref, rows);
+  // The same bytes (sha256:HEX) in two subscriptions are one image: decided for a
+  // currently endorsed listing, whose subscription the answer names.
   const row = rows.find((r) => r.status === 'endorsed') ?? rows[0];
   const base = { image: ref, decidedAt: now.toISOString() };
   if (!row) {
@@ -76,19 +92,28 @@ async function decideFor(
 
   const catalog = await db
     .selectFrom('site_catalogs')
-    .select(['sequence', 'expires_at', 'signer_subject', 'signer_der', 'chain_pem', 'verified_at'])
+    .select([
+      'sequence',
+      'issued_at',
+      'expires_at',
+      'format',
+      'signer_subject',
+      'signer_der',
+      'chain_pem',
+      'verified_at',
+    ])
     .where('subscription_id', '=', row.subscription_id)
     .orderBy('sequence', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (!catalog || Date.parse(catalog.expires_at) <= now.getTime()) {
-    reasons.push({
-      code: 'CATALOG_EXPIRED',
-      message: catalog
-        ? `the latest catalog (sequence ${catalog.sequence}) expired at ${catalog.expires_at}`
-        : 'no verified catalog',
-    });
-  }
+  // Freshness at decision time, not only at import: the catalog's own expiry, the site's
+  // max-catalog-age counted from its issue time, and the image's own expiry.
+  const { maxCatalogAgeSeconds } = await readPolicy(db);
+  const lapses = catalog
+    ? [catalogLapse(catalog, now, maxCatalogAgeSeconds), imageLapse(row, now)]
+    : [{ rule: 'catalog', message: 'no verified catalog' }, imageLapse(row, now)];
+  for (const lapse of lapses)
+    if (lapse) reasons.push({ code: 'CATALOG_EXPIRED', message: lapse.message });
   if (row.subscription_enabled !== 1)
     reasons.push({
       code: 'SUBSCRIPTION_DISABLED',
@@ -117,12 +142,8 @@ async function decideFor(
     reasons.push({ code: 'NOT_FETCHED', message: 'no verified copy in the site cache' });
   }
 
-  if (catalog && (await signerRevoked(catalog, trust))) {
-    reasons.push({
-      code: 'SIGNER_REVOKED',
-      message: `${catalog.signer_subject} has been revoked since the catalog was imported`,
-    });
-  }
+  const revocation = catalog ? await signerRevoked(catalog, trust, now) : undefined;
+  if (revocation) reasons.push(revocation);
 
   return {
     ...base,
@@ -133,11 +154,14 @@ async function decideFor(
     title: row.title,
     sha256: row.sha256,
     byteSize: row.byte_size,
+    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
     ...(catalog
       ? {
           catalog: {
             sequence: catalog.sequence,
+            issuedAt: catalog.issued_at,
             expiresAt: catalog.expires_at,
+            verifiedAt: catalog.verified_at,
             signer: catalog.signer_subject,
           },
         }
@@ -158,12 +182,20 @@ async function decideFor(
 /**
  * Re-checks the catalog signer against the CRLs held now. The path is validated at the
  * time it was verified, so that only revocation (not the later expiry of a certificate)
- * can change the answer (threat: a signer key compromised after import).
+ * can change the answer, but the CRLs are judged at `now` (threat: a signer key
+ * compromised after import). A CRL held for an issuer in the path that cannot be used
+ * stops deployment too (CRL_INVALID): revocation never fails open at the gate either.
  */
 async function signerRevoked(
-  catalog: { signer_der: Uint8Array; chain_pem: string; verified_at: string },
+  catalog: {
+    signer_der: Uint8Array;
+    chain_pem: string;
+    verified_at: string;
+    signer_subject: string;
+  },
   trust: TrustMaterial,
-): Promise<boolean> {
+  now: Date,
+): Promise<GateReason | undefined> {
   try {
     await validatePath({
       leaf: catalog.signer_der,
@@ -174,13 +206,19 @@ async function signerRevoked(
       anchors: trust.anchors,
       crls: trust.crls,
       time: new Date(catalog.verified_at),
+      revocationTime: now,
       revocation: 'best-effort',
       leafKeyUsage: 'digitalSignature',
     });
-    return false;
+    return undefined;
   } catch (e) {
-    if (isVmicError(e)) return e.code === 'CERT_REVOKED';
-    throw e;
+    if (!isVmicError(e)) throw e;
+    if (e.code === 'CERT_REVOKED') {
+      const message = `${catalog.signer_subject} has been revoked since the catalog was imported`;
+      return { code: 'SIGNER_REVOKED', message };
+    }
+    if (e.code === 'CRL_INVALID') return { code: 'CRL_INVALID', message: e.message };
+    return undefined;
   }
 }
 

@@ -11,6 +11,8 @@ import { verifyImageList } from './verify-hepix.ts';
 import { applyImageList } from './apply-hepix.ts';
 import type { Tx } from '../store/write-transaction.ts';
 import { acquireRunLock } from './run-lock.ts';
+import { catalogLapse, type HeldCatalog } from './freshness.ts';
+import { issuerPinOf, type IssuerPin } from './signer-checks.ts';
 
 export interface ImportOutcome {
   subscription: string;
@@ -19,6 +21,10 @@ export interface ImportOutcome {
   counts?: ApplyCounts;
   /** HEPiX subscriptions: the list's `hv:version` (`sequence` is the site's own ordinal). */
   listVersion?: string;
+  /** `not-modified`: when a catalog of this feed was last verified (the 304 verifies nothing). */
+  lastVerifiedAt?: string;
+  /** The issuing CA this import pinned, on the subscription's first verified import. */
+  issuerPinned?: IssuerPin;
   code?: string;
   rule?: string;
   message?: string;
@@ -32,10 +38,13 @@ type SubscriptionRow = {
   expect_subject: string;
   expect_issuer: string | null;
   etag: string | null;
+  last_success_at: string | null;
+  pinned_issuer: string | null;
+  pinned_issuer_key: string | null;
 };
 
 /**
- * The import cron job (DESIGN.md §6): one run, one reference time, every enabled
+ * The import cron job (docs/design.md §6): one run, one reference time, every enabled
  * subscription (or the one named). A subscription's state changes only through one
  * transaction after every check passed; a failure records only the audit entry and the
  * subscription's last error.
@@ -61,6 +70,9 @@ export async function runImport(
         'expect_issuer',
         'etag',
         'enabled',
+        'last_success_at',
+        'pinned_issuer',
+        'pinned_issuer_key',
       ]);
     if (opts.subscription !== undefined) q = q.where('name', '=', opts.subscription);
     const subs = await q.orderBy('name').execute();
@@ -102,38 +114,42 @@ async function importOne(
 ): Promise<ImportOutcome> {
   const previous = await inst.store.db
     .selectFrom('site_catalogs')
-    .select(['sequence', 'content_sha256', 'list_version', 'list_identifier'])
+    .select([
+      'sequence',
+      'content_sha256',
+      'list_version',
+      'list_identifier',
+      'issued_at',
+      'expires_at',
+      'format',
+    ])
     .where('subscription_id', '=', sub.id)
     .orderBy('sequence', 'desc')
     .limit(1)
     .executeTakeFirst();
+  // Whether the catalog held is past its expiry or the site's max-catalog-age now.
+  const lapse = previous
+    ? catalogLapse(previous, ctx.time, ctx.policy.maxCatalogAgeSeconds)
+    : undefined;
   try {
-    // Step 1: fetch. The ETag is sent only once a verified catalog is held, so that a
-    // first import always reads the whole feed.
+    // Step 1: fetch. The ETag is sent only while a verified catalog is held and still
+    // within its limits, so that a first import, and one whose held catalog has lapsed,
+    // reads the whole feed (threat: a 304 standing in for a catalog too old to use).
     const res = await ctx.fetcher.fetch(sub.url, {
-      etag: previous ? (sub.etag ?? undefined) : undefined,
+      etag: previous && !lapse ? (sub.etag ?? undefined) : undefined,
       maxBytes: ctx.policy.feedMaxBytes,
       timeoutMs: ctx.policy.feedTimeoutMs,
     });
-    if (res.status === 'not-modified') {
-      await inst.store.db
-        .updateTable('subscriptions')
-        .set({ last_checked_at: ctx.time.toISOString() })
-        .where('id', '=', sub.id)
-        .execute();
-      return {
-        subscription: sub.name,
-        status: 'not-modified',
-        ...(previous ? { sequence: previous.sequence } : {}),
-      };
-    }
+    if (res.status === 'not-modified') return await notModified(inst, sub, previous, lapse, ctx);
     // Steps 2–9, by the subscription's format.
     const verified =
       sub.format === 'hepix'
         ? await verifiedList(res.body, sub, ctx, previous)
         : await verifiedCatalog(res.body, sub, ctx, previous);
-    // Step 10: apply atomically.
+    // Step 10: apply atomically, with the issuer pin learned on first use.
     return await writeTransaction(inst.store, async (tx) => {
+      const issuerPinned = await pinIssuerOnFirstUse(tx, inst, sub, verified.issuer, ctx);
+      const pinned = issuerPinned ? { issuerPinned } : {};
       const done = {
         last_checked_at: ctx.time.toISOString(),
         last_success_at: ctx.time.toISOString(),
@@ -150,6 +166,7 @@ async function importOne(
           status: 'unchanged' as const,
           sequence: verified.sequence ?? previous!.sequence,
           ...label,
+          ...pinned,
         };
       }
       const { counts, sequence } = await verified.apply(tx);
@@ -170,6 +187,7 @@ async function importOne(
         sequence,
         counts,
         ...label,
+        ...pinned,
       };
     });
   } catch (e) {
@@ -206,8 +224,94 @@ async function importOne(
   }
 }
 
+/**
+ * A `304 Not Modified` is recorded as "unchanged, last verified at T": it verifies
+ * nothing, so it stands for the held catalog only while that catalog is within its own
+ * expiry and the site's max-catalog-age. Past them, or with nothing held, it is a refusal
+ * with the limit named (the gate refuses those images on its own as well).
+ */
+async function notModified(
+  inst: Instance,
+  sub: SubscriptionRow,
+  previous: HeldCatalog | undefined,
+  lapse: { rule: string; message: string } | undefined,
+  ctx: { time: Date },
+): Promise<ImportOutcome> {
+  const at = ctx.time.toISOString();
+  const checked = { last_checked_at: at, last_not_modified_at: at };
+  if (!previous || lapse) {
+    await inst.store.db
+      .updateTable('subscriptions')
+      .set(checked)
+      .where('id', '=', sub.id)
+      .execute();
+    if (!previous)
+      throw new VmicError(
+        'FETCH_FAILED',
+        'the feed answered 304 Not Modified, but this site holds no verified catalog from it',
+        { rule: 'http.304' },
+      );
+    throw new VmicError(
+      'CATALOG_EXPIRED',
+      `the feed answered 304 Not Modified (unchanged since last verified at ${sub.last_success_at ?? 'never'}), but ${lapse!.message}`,
+      { rule: lapse!.rule },
+    );
+  }
+  await inst.store.db
+    .updateTable('subscriptions')
+    .set({ ...checked, last_error_code: null, last_error_message: null, last_error_at: null })
+    .where('id', '=', sub.id)
+    .execute();
+  return {
+    subscription: sub.name,
+    status: 'not-modified',
+    sequence: previous.sequence,
+    ...(sub.last_success_at ? { lastVerifiedAt: sub.last_success_at } : {}),
+  };
+}
+
+/**
+ * Trust on first use of the issuing CA: the first verified import of a subscription
+ * records its subject and key, inside the apply transaction, so that a later catalog
+ * from another CA with the same subject DN is refused (signer-checks.ts, `pin.issuerKey`).
+ */
+async function pinIssuerOnFirstUse(
+  tx: Tx,
+  inst: Instance,
+  sub: SubscriptionRow,
+  issuer: IssuerPin,
+  ctx: { time: Date; actor: string },
+): Promise<IssuerPin | undefined> {
+  if (sub.pinned_issuer_key !== null) return undefined;
+  const r = await tx
+    .updateTable('subscriptions')
+    .set({
+      pinned_issuer: issuer.subject,
+      pinned_issuer_key: issuer.key,
+      pinned_at: ctx.time.toISOString(),
+    })
+    .where('id', '=', sub.id)
+    .where('pinned_issuer_key', 'is', null)
+    .executeTakeFirst();
+  if (r.numUpdatedRows !== 1n)
+    throw new VmicError('CONFLICT', `the issuer pin of ${sub.name} changed during this import`);
+  await appendAudit(
+    tx,
+    {
+      actor: ctx.actor,
+      action: 'subscription.issuer-pinned',
+      subject: sub.name,
+      details: { issuer: issuer.subject, key: issuer.key },
+    },
+    inst.now(),
+  );
+  return issuer;
+}
+
 interface VerifiedFeed {
   unchanged: boolean;
+  /** The CA that issued the signer, from the validated chain. */
+  issuer: IssuerPin;
   /** The signed sequence (RDF); undefined for HEPiX, whose ordinal is assigned on apply. */
   sequence: number | undefined;
   listVersion: string | undefined;
@@ -216,8 +320,16 @@ interface VerifiedFeed {
 }
 
 type ImportContext = { time: Date; policy: SitePolicy; trust: TrustMaterial };
-type PreviousRow = {
-  sequence: number;
+
+/** The subject pinned at subscribe time; the issuer typed then, or learned on first use. */
+function pinOf(sub: SubscriptionRow) {
+  return {
+    subject: sub.expect_subject,
+    issuer: sub.expect_issuer ?? sub.pinned_issuer ?? undefined,
+    issuerKey: sub.pinned_issuer_key ?? undefined,
+  };
+}
+type PreviousRow = HeldCatalog & {
   content_sha256: string;
   list_version: string | null;
   list_identifier: string | null;
@@ -233,7 +345,7 @@ async function verifiedCatalog(
     bytes: body,
     trust: ctx.trust,
     revocation: ctx.policy.revocation,
-    pin: { subject: sub.expect_subject, issuer: sub.expect_issuer ?? undefined },
+    pin: pinOf(sub),
     time: ctx.time,
     previous: previous
       ? { sequence: previous.sequence, contentSha256: previous.content_sha256 }
@@ -242,6 +354,7 @@ async function verifiedCatalog(
   });
   return {
     unchanged: verified.unchanged,
+    issuer: issuerPinOf(verified.chain),
     sequence: verified.document.sequence,
     listVersion: undefined,
     details: {
@@ -266,7 +379,7 @@ async function verifiedList(
     bytes: body,
     trust: ctx.trust,
     revocation: ctx.policy.revocation,
-    pin: { subject: sub.expect_subject, issuer: sub.expect_issuer ?? undefined },
+    pin: pinOf(sub),
     time: ctx.time,
     previous:
       previous?.list_version != null && previous.list_identifier !== null
@@ -280,6 +393,7 @@ async function verifiedList(
   });
   return {
     unchanged: verified.unchanged,
+    issuer: issuerPinOf(verified.chain),
     sequence: undefined,
     listVersion: verified.list.version,
     details: {

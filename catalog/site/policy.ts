@@ -20,6 +20,16 @@ export interface SitePolicy {
   feedTimeoutMs: number;
   /** Parallel image downloads. */
   fetchConcurrency: number;
+  /**
+   * Throughput floor of one image download, bytes per second averaged over
+   * `fetchRateWindowSeconds` (threat: a host trickling bytes to hold the fetch lock).
+   */
+  fetchMinBytesPerSecond: number;
+  fetchRateWindowSeconds: number;
+  /** Deadline of one image download, in seconds; the partial file is kept for resume. */
+  fetchDeadlineSeconds: number;
+  /** Accepted distance of a transfer manifest's time from ours, seconds (default 900). */
+  transferClockWindowSeconds?: number | undefined;
 }
 
 export const DEFAULT_POLICY: SitePolicy = {
@@ -29,6 +39,12 @@ export const DEFAULT_POLICY: SitePolicy = {
   feedMaxBytes: 64 * 1024 * 1024,
   feedTimeoutMs: 60_000,
   fetchConcurrency: 2,
+  // 256 KiB/s over a minute: far below any link a site would fetch images over, far above
+  // a trickle. 6 h per image: a 64 GiB image needs about 3 MiB/s to finish in one run; on a
+  // slower link the partial file is kept and each later run resumes where it stopped.
+  fetchMinBytesPerSecond: 256 * 1024,
+  fetchRateWindowSeconds: 60,
+  fetchDeadlineSeconds: 6 * 3600,
 };
 
 type Parser = (text: string) => SitePolicy[keyof SitePolicy];
@@ -65,6 +81,14 @@ export const POLICY_KEYS: Record<
   'feed-max-bytes': { field: 'feedMaxBytes', parse: positiveInt(1024 ** 3) },
   'feed-timeout-ms': { field: 'feedTimeoutMs', parse: positiveInt(3600_000) },
   'fetch-concurrency': { field: 'fetchConcurrency', parse: positiveInt(16) },
+  'fetch-min-rate': { field: 'fetchMinBytesPerSecond', parse: positiveInt(1024 ** 3) },
+  'fetch-rate-window': { field: 'fetchRateWindowSeconds', parse: positiveInt(3600) },
+  'fetch-deadline': { field: 'fetchDeadlineSeconds', parse: positiveInt(7 * 86400) },
+  'transfer-clock-window': {
+    field: 'transferClockWindowSeconds',
+    parse: positiveInt(7 * 86400),
+    optional: true,
+  },
 };
 
 /** Own keys only: `constructor` or `__proto__` must never look like a policy key. */

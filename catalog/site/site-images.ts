@@ -13,7 +13,7 @@ export type SiteImageRow = Selectable<SiteImageTable> & {
 export type ImageRef =
   { kind: 'identifier'; identifier: string } | { kind: 'sha256'; sha256: string };
 
-/** IMAGE of DESIGN.md §5: an identifier, or `sha256:HEX`. */
+/** IMAGE of docs/design.md §5: an identifier, or `sha256:HEX`. */
 export function parseImageRef(ref: string): ImageRef {
   if (ref.startsWith('sha256:')) {
     const hex = ref.slice(7).toLowerCase();
@@ -60,13 +60,30 @@ export async function findOneSiteImage(
       'NOT_FOUND',
       `no imported image ${ref}${subscription ? ` in ${subscription}` : ''}`,
     );
-  if (rows.length > 1) {
-    throw new VmicError(
-      'CONFLICT',
-      `${ref} is in several subscriptions (${rows.map((r) => r.subscription).join(', ')}); name one with --subscription`,
-    );
-  }
+  if (rows.length > 1) throw ambiguousImage(ref, rows);
   return rows[0]!;
+}
+
+/**
+ * The refusal for a reference that names images in several subscriptions, listing every
+ * candidate (threat: identifier shadowing, one endorser's name answered with another's
+ * bytes). The caller picks one with `--subscription` / `?subscription=`.
+ */
+export function ambiguousImage(
+  ref: string,
+  rows: readonly Pick<SiteImageRow, 'subscription' | 'identifier' | 'sha256' | 'status'>[],
+): VmicError {
+  const candidates = rows
+    .map(
+      (r) =>
+        `${r.subscription}/${r.identifier} (${r.sha256 ? `sha256:${r.sha256}` : 'SHA-256 not yet known'}, ${r.status})`,
+    )
+    .join('; ');
+  return new VmicError(
+    'CONFLICT',
+    `${ref} is ambiguous: it names images in ${rows.length} subscriptions: ${candidates}. Name one with --subscription (API: ?subscription=)`,
+    { rule: 'image.ambiguous' },
+  );
 }
 
 export async function listSiteImages(

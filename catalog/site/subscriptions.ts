@@ -7,6 +7,7 @@ import { writeTransaction, type Tx } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
 import type { SubscriptionTable } from '../store/schema.ts';
 import { checkEndorserName } from '../names.ts';
+import { ageSeconds } from './freshness.ts';
 
 export type FeedFormat = 'rdf' | 'hepix';
 
@@ -23,9 +24,26 @@ export interface Subscription {
   lastCheckedAt: string | undefined;
   lastSuccessAt: string | undefined;
   lastError: { code: string; message: string; at: string } | undefined;
+  /** When the feed last answered `304 Not Modified` (unchanged; nothing was verified then). */
+  lastNotModifiedAt: string | undefined;
+  /**
+   * The issuing CA pinned on the first verified import (trust on first use): its subject
+   * and `sha256:HEX` of its public key. Undefined until a catalog has been verified.
+   */
+  issuerPin: { subject: string; key: string; pinnedAt: string } | undefined;
   /** The latest verified catalog applied, if any. */
   catalog:
-    { sequence: number; issuedAt: string; expiresAt: string; signerSubject: string } | undefined;
+    | {
+        sequence: number;
+        issuedAt: string;
+        expiresAt: string;
+        /** When this site verified and applied it (`lastSuccessAt`: the last verification). */
+        verifiedAt: string;
+        /** Seconds since `issuedAt` at the time asked (what max-catalog-age counts). */
+        ageSeconds?: number;
+        signerSubject: string;
+      }
+    | undefined;
 }
 
 /**
@@ -163,6 +181,37 @@ export async function setSubscriptionEnabled(
   });
 }
 
+/**
+ * Forgets the issuer pin learned on first use, so that the next verified import pins the
+ * CA again: for an endorser whose CA re-keyed. An operator's decision, audited with the
+ * pin it dropped; until the next import nothing is deployable that was not before.
+ */
+export async function forgetIssuerPin(
+  inst: Instance,
+  name: string,
+  actor: string,
+): Promise<Subscription> {
+  return writeTransaction(inst.store, async (tx) => {
+    const sub = await getSubscription(tx, name);
+    await tx
+      .updateTable('subscriptions')
+      .set({ pinned_issuer: null, pinned_issuer_key: null, pinned_at: null })
+      .where('id', '=', sub.id)
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor,
+        action: 'subscription.issuer-unpinned',
+        subject: name,
+        details: { issuer: sub.issuerPin?.subject ?? null, key: sub.issuerPin?.key ?? null },
+      },
+      inst.now(),
+    );
+    return getSubscription(tx, name);
+  });
+}
+
 /** Removes a subscription with its imported images, catalogs and approvals (cached bytes stay). */
 export async function removeSubscription(
   inst: Instance,
@@ -180,28 +229,37 @@ export async function removeSubscription(
   });
 }
 
-export async function listSubscriptions(db: Queryable | Tx): Promise<Subscription[]> {
+/** Every subscription; with `at`, each catalog's age at that time. */
+export async function listSubscriptions(
+  db: Queryable | Tx,
+  at?: Date | undefined,
+): Promise<Subscription[]> {
   const rows = await db.selectFrom('subscriptions').selectAll().orderBy('name').execute();
-  return Promise.all(rows.map((r) => withCatalog(db, r)));
+  return Promise.all(rows.map((r) => withCatalog(db, r, at)));
 }
 
-export async function getSubscription(db: Queryable | Tx, name: string): Promise<Subscription> {
+export async function getSubscription(
+  db: Queryable | Tx,
+  name: string,
+  at?: Date | undefined,
+): Promise<Subscription> {
   const row = await db
     .selectFrom('subscriptions')
     .selectAll()
     .where('name', '=', name)
     .executeTakeFirst();
   if (!row) throw new VmicError('NOT_FOUND', `no subscription named ${name}`);
-  return withCatalog(db, row);
+  return withCatalog(db, row, at);
 }
 
 async function withCatalog(
   db: Queryable | Tx,
   r: Selectable<SubscriptionTable>,
+  at: Date | undefined,
 ): Promise<Subscription> {
   const latest = await db
     .selectFrom('site_catalogs')
-    .select(['sequence', 'issued_at', 'expires_at', 'signer_subject'])
+    .select(['sequence', 'issued_at', 'expires_at', 'verified_at', 'signer_subject'])
     .where('subscription_id', '=', r.id)
     .orderBy('sequence', 'desc')
     .limit(1)
@@ -220,11 +278,18 @@ async function withCatalog(
     lastError: r.last_error_code
       ? { code: r.last_error_code, message: r.last_error_message ?? '', at: r.last_error_at ?? '' }
       : undefined,
+    lastNotModifiedAt: r.last_not_modified_at ?? undefined,
+    issuerPin:
+      r.pinned_issuer !== null && r.pinned_issuer_key !== null
+        ? { subject: r.pinned_issuer, key: r.pinned_issuer_key, pinnedAt: r.pinned_at ?? '' }
+        : undefined,
     catalog: latest
       ? {
           sequence: latest.sequence,
           issuedAt: latest.issued_at,
           expiresAt: latest.expires_at,
+          verifiedAt: latest.verified_at,
+          ...(at ? { ageSeconds: ageSeconds(latest.issued_at, at) } : {}),
           signerSubject: latest.signer_subject,
         }
       : undefined,

@@ -22,7 +22,7 @@ export type SignedImageValues = Omit<
 >;
 
 /**
- * Makes a subscription's site images equal to a verified catalog (DESIGN.md §6 step 10),
+ * Makes a subscription's site images equal to a verified catalog (docs/design.md §6 step 10),
  * inside the caller's transaction: new images are added, changed ones updated, and those
  * no longer listed withdrawn (their rows stay, so that the gate can say why). `valuesOf`
  * may look at the previous row (e.g. to keep a SHA-256 learned for the same bytes).

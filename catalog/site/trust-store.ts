@@ -1,6 +1,6 @@
 import { VmicError } from '../../pki/errors.ts';
 import {
-  crlSignedBy,
+  assessCrl,
   describeCertificate,
   describeCrl,
   pemToDers,
@@ -23,6 +23,8 @@ export interface TrustAddResult {
   intermediates: string[];
   crls: string[];
   unchanged: number;
+  /** CRLs held with a defect that makes other certificates of their CA fail (crl-assessment.ts) */
+  warnings: string[];
 }
 
 const MAX_TRUST_FILE_CHARS = 8 * 1024 * 1024;
@@ -30,8 +32,11 @@ const MAX_TRUST_FILE_CHARS = 8 * 1024 * 1024;
 /**
  * Adds CA certificates and CRLs from PEM text. Self-signed CA certificates become trust
  * anchors; other CA certificates become intermediates, which help build paths but are
- * never trusted by themselves. A CRL is accepted only if a certificate we hold (or one in
- * the same file) signed it: an unsigned or foreign CRL could hide a revocation.
+ * never trusted by themselves. A CRL is accepted only if a CA certificate we hold (or one
+ * in the same file) with its issuer name signed it, and it could be used
+ * (pki/crl-assessment.ts): a CRL the site holds is never ignored by verification, so one
+ * it could never use is refused here with CRL_INVALID and the reason, not kept to fail
+ * every decision later.
  */
 export async function addTrustMaterial(
   inst: Instance,
@@ -45,7 +50,13 @@ export async function addTrustMaterial(
   if (certs.length + crls.length === 0)
     throw new VmicError('MALFORMED', 'no CERTIFICATE or X509 CRL block found');
   const now = inst.now().toISOString();
-  const result: TrustAddResult = { anchors: [], intermediates: [], crls: [], unchanged: 0 };
+  const result: TrustAddResult = {
+    anchors: [],
+    intermediates: [],
+    crls: [],
+    unchanged: 0,
+    warnings: [],
+  };
 
   const infos = certs.map((der) => describeCertificate(der));
   for (const info of infos) {
@@ -65,21 +76,15 @@ export async function addTrustMaterial(
   const crlRows: { info: CrlInfo; issuerFingerprint: string }[] = [];
   for (const der of crls) {
     const info = await describeCrl(der);
-    let issuerFingerprint: string | undefined;
-    for (const candidate of issuers) {
-      if (describeCertificate(candidate.der).subject !== info.issuer) continue;
-      if (await crlSignedBy(der, candidate.der)) {
-        issuerFingerprint = candidate.fingerprint;
-        break;
-      }
-    }
-    if (!issuerFingerprint) {
-      throw new VmicError(
-        'SIGNATURE_INVALID',
-        `CRL of ${info.issuer} is not signed by any CA certificate held; add its issuer first`,
-        { rule: 'crl.signature' },
-      );
-    }
+    const assessed = await assessCrl(
+      der,
+      issuers.map((i) => i.der),
+      inst.now(),
+    );
+    const signer = Buffer.from(assessed.signerDer);
+    const issuerFingerprint = issuers.find((i) => signer.equals(Buffer.from(i.der)))
+      ?.fingerprint as string;
+    result.warnings.push(...assessed.warnings.map((w) => w.message));
     crlRows.push({ info, issuerFingerprint });
   }
 

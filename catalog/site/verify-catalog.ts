@@ -15,7 +15,8 @@ export interface CatalogVerificationInput {
   bytes: Uint8Array;
   trust: TrustMaterial;
   revocation: RevocationPolicy;
-  pin: { subject: string; issuer?: string | undefined };
+  /** The subscription's pins; `issuerKey` is the CA key learned on the first import. */
+  pin: { subject: string; issuer?: string | undefined; issuerKey?: string | undefined };
   /** Reference time, fixed once at the start of the import run. */
   time: Date;
   /** The last catalog this site applied from the same subscription. */
@@ -34,7 +35,7 @@ export interface VerifiedCatalog {
 }
 
 /**
- * DESIGN.md §6 steps 2–9, in order, as a pure function: bytes, trust material, pins, the
+ * docs/design.md §6 steps 2–9, in order, as a pure function: bytes, trust material, pins, the
  * previous state and a time in; the verified catalog out, or a VmicError with the code of
  * the first step that failed. Step 1 (fetch) and step 10 (apply) are the caller's.
  */
@@ -47,7 +48,7 @@ export async function verifyCatalog(input: CatalogVerificationInput): Promise<Ve
   const signer = signed.signer;
 
   // Step 6: the signer is the endorser this site subscribed to.
-  checkPinnedSigner(signer, input.pin);
+  checkPinnedSigner(signer, input.pin, chain);
 
   // Step 7: the signed content is canonical N-Quads of a well-formed catalog, and the
   // catalog names the same signer.

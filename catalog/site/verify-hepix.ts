@@ -21,7 +21,8 @@ export interface ImageListVerificationInput {
   bytes: Uint8Array;
   trust: TrustMaterial;
   revocation: RevocationPolicy;
-  pin: { subject: string; issuer?: string | undefined };
+  /** The subscription's pins; `issuerKey` is the CA key learned on the first import. */
+  pin: { subject: string; issuer?: string | undefined; issuerKey?: string | undefined };
   /** Reference time, fixed once at the start of the import run. */
   time: Date;
   /** The last list this site applied from the same subscription. */
@@ -41,7 +42,7 @@ export interface VerifiedImageList {
 }
 
 /**
- * DESIGN.md §6 steps 2–9 for a HEPiX image list, mapped rule by rule, as a pure function
+ * docs/design.md §6 steps 2–9 for a HEPiX image list, mapped rule by rule, as a pure function
  * (bytes, trust, pins, previous state and a time in; the verified list out, or the
  * VmicError of the first failing step). Only the bytes the signature covers are parsed.
  */
@@ -62,7 +63,7 @@ export async function verifyImageList(
   const signer = signed.signer;
 
   // Step 6: the signer is the endorser subscribed to.
-  checkPinnedSigner(signer, input.pin);
+  checkPinnedSigner(signer, input.pin, chain);
 
   // Step 7: a well-formed list (every required key) that names its own signer. The slash
   // form of hv:dn / hv:ca is compared as a name, not as a string.

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-/** Schema of site-to-site migrations (DESIGN.md §8): identity, peers, records, keys, nonces. */
+/** Schema of site-to-site migrations (docs/design.md §8): identity, peers, records, keys, nonces. */
 export async function up0004(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('site_identity')

@@ -6,7 +6,7 @@ import { up0008 } from './migration-0008.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
- * migrations run on SQLite and PostgreSQL (DESIGN.md §9: the scale-out step must not
+ * migrations run on SQLite and PostgreSQL (docs/design.md §9: the scale-out step must not
  * rewrite the store).
  */
 export const migrations: Record<string, Migration> = {

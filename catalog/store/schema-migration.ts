@@ -18,6 +18,11 @@ export interface PeerTable {
   certificate_pem: string | null;
   expect_subject: string;
   created_at: string;
+  /** Issuing CA of the peer's certificate: configured, or learned on first verified use (0008). */
+  expect_issuer: string | null;
+  /** SHA-256 of the issuing CA's SubjectPublicKeyInfo, learned on first verified use (0008). */
+  issuer_key_id: string | null;
+  issuer_pinned: 'configured' | 'first-use' | null;
 }
 
 export interface MigrationTable {
@@ -33,6 +38,8 @@ export interface MigrationTable {
   reason_message: string | null;
   created_at: string;
   updated_at: string;
+  /** The process running this record (catalog/cleanup/process-owner.ts), for crash cleanup (0008). */
+  owner: string | null;
 }
 
 export type StageName = 'export' | 'transfer' | 'import';
@@ -63,7 +70,24 @@ export interface MigratedKeyTable {
   received_at: string;
 }
 
+/** A transfer refused before a migration record existed (the manifest stage), 0008. */
+export interface RefusedTransferTable {
+  id: Generated<number>;
+  at: string;
+  code: string;
+  rule: string | null;
+  message: string;
+  via: string;
+  /** The sender the transfer claimed (verified signer, else the unverified manifest field). */
+  claimed_sender: string | null;
+  peer: string | null;
+  migration_id: string | null;
+  image: string | null;
+  sender_verified: Generated<number>;
+}
+
 export interface MigrationTables {
+  refused_transfers: RefusedTransferTable;
   site_identity: SiteIdentityTable;
   peers: PeerTable;
   migrations: MigrationTable;

@@ -134,6 +134,15 @@ export interface SubscriptionTable {
   last_error_code: string | null;
   last_error_message: string | null;
   last_error_at: string | null;
+  /** When the feed last answered `304 Not Modified` (migration 0006; null never). */
+  last_not_modified_at: Generated<string | null>;
+  /**
+   * The issuing CA learned on the first verified import (migration 0007): its subject and
+   * `sha256:HEX` of its SubjectPublicKeyInfo. Null until then.
+   */
+  pinned_issuer: Generated<string | null>;
+  pinned_issuer_key: Generated<string | null>;
+  pinned_at: Generated<string | null>;
 }
 
 export interface SiteCatalogTable {
@@ -184,6 +193,8 @@ export interface SiteImageTable {
   first_sequence: number;
   last_sequence: number;
   updated_at: string;
+  /** The image's own expiry (HEPiX `dc:date:expires`), checked by the gate (migration 0006). */
+  expires_at: Generated<string | null>;
 }
 
 export interface CacheEntryTable {

@@ -1,6 +1,7 @@
 // `npm run bench`: prints figures, asserts nothing. (a) SHA-256 streaming throughput of
 // vmic's hashing path against `openssl dgst -sha256` on the same 1 GiB file in the same
-// run; (b) publish time for catalogs of 1,000 and 10,000 images.
+// run; (b) publish time for catalogs of 1,000 and 10,000 images; (c) import; (d) migration;
+// (e) the server's /healthz latency while the CLI publishes 10,000 images.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,7 +20,8 @@ import { subscribe } from '../../catalog/site/subscriptions.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import type { FeedFetcher } from '../../catalog/site/feed-fetcher.ts';
 import { migrationBench } from './migration.ts';
-import { writeTransaction } from '../../catalog/store/write-transaction.ts';
+import { insertBenchImages } from './bench-images.ts';
+import { stallBench } from './stall.ts';
 import {
   buildDemoHierarchy,
   derToPem,
@@ -111,39 +113,7 @@ async function publishing(h: DemoHierarchy): Promise<Published[]> {
       chainPem: derToPem(h.intermediate.certificate, 'CERTIFICATE'),
       actor: 'bench',
     });
-    await writeTransaction(inst.store, async (tx) => {
-      const now = new Date().toISOString();
-      for (let i = 0; i < n; i += 500) {
-        await tx
-          .insertInto('images')
-          .values(
-            Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
-              endorser_id: 1,
-              identifier: `img-${i + k}`,
-              title: `Bench image ${i + k}`,
-              description: null,
-              version: '1',
-              os_family: 'linux',
-              os_name: 'Bench',
-              os_version: '1.0',
-              arch: 'x86_64',
-              hypervisor: 'kvm',
-              format: 'qcow2',
-              byte_size: 1024 * (i + k + 1),
-              sha256: crypto
-                .createHash('sha256')
-                .update(String(i + k))
-                .digest('hex'),
-              sha512: null,
-              download_url: `https://mirror.example/img-${i + k}.qcow2`,
-              status: 'endorsed' as const,
-              created_at: now,
-              updated_at: now,
-            })),
-          )
-          .execute();
-      }
-    });
+    await insertBenchImages(inst, n);
     const t = process.hrtime.bigint();
     const v = await publishCatalog(inst, { endorser: 'bench', actor: 'bench' });
     const s = Number(process.hrtime.bigint() - t) / 1e9;
@@ -263,11 +233,13 @@ try {
   console.log(
     `vmic bench on ${os.cpus().length} cores, node ${process.version}, ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`,
   );
-  await hashing();
-  // VMIC_BENCH_ONLY=hashing skips the catalog figures (b) and (c), e.g. to rerun (a) and (d).
-  if (process.env.VMIC_BENCH_ONLY !== 'hashing') {
+  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone.
+  const only = process.env.VMIC_BENCH_ONLY;
+  if (only === undefined || only === 'hashing') await hashing();
+  if (only === undefined || only === 'stall') {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
-    await importing(h, await publishing(h));
+    if (only === undefined) await importing(h, await publishing(h));
+    await stallBench(h, work);
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

@@ -33,11 +33,13 @@ const HELP = `vmic — signed virtual-machine image catalogs
 
 usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --json)
 
-  serve [--host H] [--port P]            run the server
-  demo [--port P]                        set up and serve a ready-to-try instance
+  serve [--host H] [--port P] [--import-every 1h]   run the server (optionally the import too)
+  demo [--host H] [--port P] [--insecure-demo-login]   set up and serve a ready-to-try instance
   pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
-  pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku OID] [--max-depth N]
-                                         explain why a certificate is or is not trusted
+  pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku NAME|OID]
+             [--max-depth N] [--revocation best-effort|require]
+                                         explain why a certificate is or is not trusted;
+                                         --max-depth counts intermediate CAs (openssl -verify_depth)
   endorser add NAME --cert F --key F [--chain F] [--title T]
   endorser list
   image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [...]
@@ -50,16 +52,17 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
 site:
   trust add FILE.pem ... | trust list    CA certificates (anchors, intermediates) and CRLs
   subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]
-  subscription list | enable N | disable N | remove N
+  subscription list | enable N | disable N | remove N | repin N
   import [--subscription N]              the cron job: fetch, verify, apply catalogs
   fetch [--subscription N]               download endorsed images, verify SHA-256 and size
-  approve IMAGE | approve --endorser SUBSCRIPTION   (unapprove likewise)
+  approve IMAGE [--subscription N] | approve --endorser SUBSCRIPTION   (unapprove likewise)
   check IMAGE [--subscription N]         the deploy gate: exit 0 deployable, 3 not
   policy show | policy set KEY VALUE | policy unset KEY
 
 migration between sites:
   site identity set --cert F --key F [--chain F] | site identity show
-  peer add NAME (--url URL | --cert F) --expect-subject DN | peer list | peer remove NAME
+  peer add NAME (--url URL | --cert F) --expect-subject DN [--expect-issuer DN]
+  peer list | peer remove NAME
   migrate IMAGE --to PEER [--dir DIR] [--subscription N]   Export -> Transfer -> Import
   migrations                             migrations with their stages
   transfer receive FILE                  import a bundle written with migrate --dir

@@ -4,7 +4,7 @@ import { UsageError } from './usage-error.ts';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** Options every command accepts (DESIGN.md §5). */
+/** Options every command accepts (docs/design.md §5). */
 export const COMMON_OPTIONS = {
   data: { type: 'string' },
   'public-url': { type: 'string' },

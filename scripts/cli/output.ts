@@ -13,7 +13,7 @@ export function emit(json: boolean, data: unknown, human: () => string | string[
   process.stdout.write((Array.isArray(lines) ? lines.join('\n') : lines) + '\n');
 }
 
-/** One-line errors with the reason code first; exit codes of DESIGN.md §5. */
+/** One-line errors with the reason code first; exit codes of docs/design.md §5. */
 export function exitCodeFor(e: unknown, json: boolean): number {
   if (e instanceof UsageError) {
     process.stderr.write(`vmic: ${e.message} (see vmic --help)\n`);

@@ -61,11 +61,13 @@ export function siteApprovalsApi(inst: Instance): Router {
   r.post('/site/approvals/revoke', siteApprover, json, async (req, res) => {
     const t = targetOf(req);
     const actor = actorOf(req);
-    const revoked =
+    // An image is unapproved by the gate's own reference (identifier → its current
+    // SHA-256, or sha256:HEX); the answer names any endorser approval that still covers it.
+    res.json(
       t.kind === 'endorser'
-        ? await unapproveEndorser(inst, { subscription: t.subscription, actor })
-        : await unapproveImage(inst, { image: t.image, subscription: t.subscription, actor });
-    res.json({ revoked });
+        ? { revoked: await unapproveEndorser(inst, { subscription: t.subscription, actor }) }
+        : await unapproveImage(inst, { image: t.image, subscription: t.subscription, actor }),
+    );
   });
 
   return r;

@@ -6,10 +6,12 @@ import { requirePrincipal } from '../auth.ts';
 import { subscriptionQuery } from './site-access.ts';
 
 /**
- * The deploy gate of DESIGN.md §7 for deployment systems. Any authenticated principal may
+ * The deploy gate of docs/design.md §7 for deployment systems. Any authenticated principal may
  * ask (a deployment system holds the least-privileged token there is). The answer is a 200
  * whether or not the image is deployable: "no" is the gate working, not an HTTP error, and
- * an unknown image is a "no" with UNKNOWN_IMAGE.
+ * an unknown image is a "no" with UNKNOWN_IMAGE. An identifier listed by several
+ * subscriptions is not a question the gate can answer: 409 CONFLICT (rule
+ * `image.ambiguous`) naming every candidate, until `?subscription=` picks one.
  */
 export function siteGateApi(inst: Instance): Router {
   const r = Router();

@@ -26,7 +26,7 @@ export function siteSubscriptionsApi(inst: Instance): Router {
   const name = (req: Request) => subscriptionParam(req.params.name);
 
   r.get('/site/subscriptions', siteReader, async (_req, res) => {
-    res.json({ subscriptions: await listSubscriptions(inst.store.db) });
+    res.json({ subscriptions: await listSubscriptions(inst.store.db, inst.now()) });
   });
 
   r.post('/site/subscriptions', siteAdmin, json, async (req, res) => {
@@ -43,7 +43,7 @@ export function siteSubscriptionsApi(inst: Instance): Router {
   });
 
   r.get('/site/subscriptions/:name', siteReader, async (req, res) => {
-    res.json(await getSubscription(inst.store.db, name(req)));
+    res.json(await getSubscription(inst.store.db, name(req), inst.now()));
   });
 
   r.post('/site/subscriptions/:name/enable', siteAdmin, async (req, res) => {

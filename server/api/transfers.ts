@@ -1,16 +1,29 @@
 import { Router } from 'express';
 import { VmicError } from '../../pki/errors.ts';
 import type { Instance } from '../../catalog/index.ts';
+import { MAX_MANIFEST_BYTES } from '../../catalog/migration/bundle-format.ts';
+import { GCM_TAG_BYTES } from '../../catalog/migration/manifest.ts';
 import { receiveTransfer } from '../../catalog/migration/receive.ts';
 import { getSiteIdentity } from '../../catalog/migration/site-identity.ts';
+import { closeUnreadBodyAfterAnswer } from '../lingering-close.ts';
+import { sendProblem } from '../problem.ts';
+import { RateLimiter, type RateLimit } from './transfer-rate-limit.ts';
 
 /**
- * Site-to-site endpoints (DESIGN.md §8). They take no bearer token: a transfer is
+ * Site-to-site endpoints (docs/design.md §8). They take no bearer token: a transfer is
  * authenticated by its signed manifest (a known peer's certificate, addressed to this
  * site, fresh, unseen), checked before any ciphertext is read; the identity is public.
+ *
+ * Work before authentication is bounded (threat: a stranger streaming gigabytes, or
+ * sending transfers as fast as it can): a per-address rate limit before anything is read;
+ * a declared length beyond what any transfer can be is refused unread; the manifest part
+ * (at most 1 MiB) is read first and the sender must be a peer before a ciphertext byte is
+ * read; and a refused transfer's body is never drained: the refusal is sent, the connection
+ * closed after a short linger, and the unread bytes are left to TCP flow control.
  */
-export function transfersApi(inst: Instance): Router {
+export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {}): Router {
   const r = Router();
+  const limiter = new RateLimiter(opts.rateLimit);
 
   r.get('/site/identity', async (_req, res) => {
     const id = await getSiteIdentity(inst);
@@ -23,9 +36,26 @@ export function transfersApi(inst: Instance): Router {
   });
 
   r.post('/transfers', async (req, res) => {
+    closeUnreadBodyAfterAnswer(req, res);
+    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      sendProblem(
+        res,
+        'TOO_MANY_REQUESTS',
+        `too many transfers from this address; retry in ${wait} s`,
+      );
+      return;
+    }
     if (!req.is('application/vnd.vmic.transfer')) {
       throw new VmicError('BAD_REQUEST', 'a transfer is sent as application/vnd.vmic.transfer');
     }
+    const declared = Number(req.get('content-length') ?? NaN);
+    const most = 12 + MAX_MANIFEST_BYTES + inst.config.limits.imageBytes + GCM_TAG_BYTES;
+    if (declared > most)
+      throw new VmicError('TOO_LARGE', `a transfer is at most ${most} bytes`, {
+        rule: 'content-length',
+      });
     const received = await receiveTransfer(inst, req, {
       via: `http from ${req.socket.remoteAddress ?? 'unknown'}`,
       actor: 'peer-transfer',

@@ -89,6 +89,20 @@ test('registration by URL checks URL, hash and size', async () => {
       }),
       { code: 'BAD_REQUEST' },
     );
+    // Download URLs are held to the bound an importing site applies (2,048 characters).
+    const at = (length: number) =>
+      `https://x.example/${'a'.repeat(length - 'https://x.example/'.length)}`;
+    await assert.rejects(
+      registerImageByUrl(t.inst, { ...base, url: at(2049), sha256: 'a'.repeat(64), size: 1 }),
+      { code: 'TOO_LARGE' },
+    );
+    const ok = await registerImageByUrl(t.inst, {
+      ...base,
+      url: at(2048),
+      sha256: 'a'.repeat(64),
+      size: 1,
+    });
+    assert.equal(ok.downloadUrl.length, 2048);
   } finally {
     await t.cleanup();
   }

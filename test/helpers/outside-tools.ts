@@ -20,7 +20,7 @@ export async function tool(cmd: string, args: string[]): Promise<ToolResult> {
   }
 }
 
-/** `openssl cms -verify` exactly as DESIGN.md §3 documents it for catalog auditors. */
+/** `openssl cms -verify` exactly as docs/design.md §3 documents it for catalog auditors. */
 export function opensslCmsVerify(
   p7: string,
   anchors: string,

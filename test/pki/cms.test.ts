@@ -37,7 +37,7 @@ function signatureValue(cms: Uint8Array): Uint8Array {
   return new Uint8Array(sd.signerInfos[0]?.signature.valueBlock.valueHexView ?? []);
 }
 
-/** Writes cms + demo files, runs `openssl cms -verify` as DESIGN §3 documents it. */
+/** Writes cms + demo files, runs `openssl cms -verify` as docs/design.md §3 documents it. */
 async function opensslVerify(dir: string, cms: Uint8Array, detached?: Uint8Array) {
   await writeFile(join(dir, 'msg.p7'), cms);
   const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'msg.p7'];

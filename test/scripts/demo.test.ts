@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startVmic } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { startVmic, VMIC_BIN } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { opensslCmsVerify, tool } from '../helpers/outside-tools.ts';
 import { canonicalNQuads, parseNQuads } from '../../catalog/rdf/index.ts';
@@ -124,5 +125,85 @@ test('the demo serves the sample images with the hashes its catalog signs', asyn
     const { createHash } = await import('node:crypto');
     assert.equal(createHash('sha256').update(body).digest('hex'), hex);
     assert.ok(nq.includes(`"${hex}"^^<http://www.w3.org/2001/XMLSchema#hexBinary>`));
+  }
+});
+
+/** `vmic demo` in a child process, keeping its stderr (the helper in cli.ts drops it). */
+function startDemo(args: string[]): Promise<{ stderr: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [VMIC_BIN, 'demo', ...args], {
+    env: { ...process.env, VMIC_MASTER_KEY: '', VMIC_DATA: '', VMIC_PUBLIC_URL: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/vmic listening on /.test(err))
+        resolve({
+          stderr: err,
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+    });
+    child.on('exit', (code) => reject(new Error(`vmic demo exited with ${code}: ${err}`)));
+  });
+}
+
+test('on a non-loopback host the passwordless sign-in is off, and says why; --insecure-demo-login turns it on', async () => {
+  const data = path.join(dir, 'data-any-address');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const args = ['--data', data, '--host', '0.0.0.0', '--port', String(port)];
+
+  const safe = await startDemo(args);
+  try {
+    assert.match(safe.stderr, /local development sign-in .* is OFF/);
+    assert.match(safe.stderr, /--host 0\.0\.0\.0 is not a loopback address/);
+    assert.match(safe.stderr, /--insecure-demo-login/);
+    const page = await fetch(`${base}/login`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.ok(!html.includes('data-testid="dev-login"'), 'the local sign-in form is offered');
+    const post = await fetch(`${base}/login/dev`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=x&role=admin',
+      redirect: 'manual',
+    });
+    // No such route at all (with the sign-in on, a request without a CSRF token is a 403).
+    assert.equal(post.status, 404);
+    await post.arrayBuffer();
+  } finally {
+    await safe.stop();
+  }
+
+  const insecure = await startDemo([...args, '--insecure-demo-login']);
+  try {
+    assert.match(insecure.stderr, /WARNING: --insecure-demo-login/);
+    const html = await (await fetch(`${base}/login`)).text();
+    assert.ok(html.includes('data-testid="dev-login"'), 'the local sign-in form is missing');
+    const post = await fetch(`${base}/login/dev`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=x&role=admin',
+      redirect: 'manual',
+    });
+    assert.equal(post.status, 403);
+    await post.arrayBuffer();
+  } finally {
+    await insecure.stop();
+  }
+
+  // The default loopback address offers it without a word.
+  const loopback = await startDemo(['--data', data, '--port', String(port)]);
+  try {
+    assert.doesNotMatch(loopback.stderr, /sign-in/);
+    const html = await (await fetch(`${base}/login`)).text();
+    assert.ok(html.includes('data-testid="dev-login"'));
+  } finally {
+    await loopback.stop();
   }
 });

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { VMIC_BIN, type CliResult } from '../helpers/cli.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
 import type { FetchSummary } from '../../catalog/site/fetch-images.ts';
@@ -67,6 +69,43 @@ test('vmic fetch --json: exit 0 with a summary; a mismatching image makes it exi
     assert.match(unknown.stderr, /NOT_FOUND/);
   } finally {
     await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('vmic fetch from a host that trickles bytes: exit 1, TOO_SLOW and the policy key named', async () => {
+  const { inst, dir } = await tempInstance();
+  const img = randomImage(128 * 1024);
+  // Answers at once, then 8 bytes every 20 ms: alive for the idle timeout, far too slow.
+  const host = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': img.bytes.length });
+    let at = 0;
+    const timer = setInterval(() => res.write(img.bytes.subarray(at, (at += 8))), 20);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  try {
+    const sub = await addSubscription(inst.store.db, 'cern');
+    await addSiteImage(inst.store.db, sub, {
+      identifier: 'alma-9',
+      sha256: img.sha256,
+      byteSize: img.bytes.length,
+      url: `http://127.0.0.1:${(host.address() as AddressInfo).port}/img`,
+    });
+    await inst.close();
+    for (const [key, value] of [
+      ['fetch-min-rate', '4096'],
+      ['fetch-rate-window', '1'],
+    ]) {
+      const set = await vmic(['policy', 'set', key!, value!, '--data', dir]);
+      assert.equal(set.status, 0, set.stderr);
+    }
+    const slow = await vmic(['fetch', '--data', dir]);
+    assert.equal(slow.status, 1);
+    assert.match(slow.stdout, /TOO_SLOW: .*fetch-min-rate/);
+  } finally {
+    host.closeAllConnections();
+    await new Promise<void>((resolve) => host.close(() => resolve()));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -199,3 +199,39 @@ test('migrate --dir writes a bundle that the receiving site imports; both list t
   ok(['audit', 'verify', '--data', a]);
   ok(['audit', 'verify', '--data', b]);
 });
+
+test('peer list shows the issuer pinned on first use; --expect-issuer is shown as configured', () => {
+  // The bundle received above was B's first verified manifest from site-a.
+  assert.match(
+    ok(['peer', 'list', '--data', b]).stdout,
+    /^site-a\t.*issuer: CN=vmic Demo Intermediate CA[^\n]* key sha256:[0-9a-f]{64} \[first use\]$/m,
+  );
+  ok([
+    'peer',
+    'add',
+    'site-z',
+    '--data',
+    b,
+    '--url',
+    'https://site-z.example',
+    '--expect-subject',
+    'CN=Site Z,O=vmic test',
+    '--expect-issuer',
+    'CN=Z CA,O=vmic test',
+  ]);
+  assert.match(
+    ok(['peer', 'list', '--data', b]).stdout,
+    /^site-z\t.*issuer: CN=Z CA,O=vmic test \(key pinned on first verified use\) \[configured\]$/m,
+  );
+});
+
+test('a refused bundle is listed by `vmic migrations` with its code and claimed sender', () => {
+  const r = vmic(['migrations', '--data', b]);
+  assert.equal(r.status, 0, r.stderr);
+  // The replay refused above.
+  assert.match(
+    r.stdout,
+    /^refused-\d+ incoming cern\/alma9 via file .*: REFUSED REPLAY \(nonce\)$/m,
+  );
+  assert.match(r.stdout, /^ {2}claimed sender: CN=vmic Demo Site[^\n]*$/m);
+});

@@ -106,10 +106,89 @@ test('bad usage exits 2', () => {
     ['pki', 'verify', '--trust', f('anchors.pem')],
     [...endorserArgs(), '--at', 'yesterday'],
     [...endorserArgs(), '--revocation', 'sometimes'],
-    [...endorserArgs(), '--max-depth', '0'],
+    [...endorserArgs(), '--max-depth', '-1'],
+    [...endorserArgs(), '--max-depth', 'two'],
     [...endorserArgs(), '--eku', 'not an oid'],
+    [...endorserArgs(), '--eku', 'webServer'],
     [...endorserArgs(), '--bogus'],
     ['pki', 'verify', f('missing.pem'), '--trust', f('anchors.pem')],
   ];
   for (const args of cases) assert.equal(vmic(args).status, 2, args.join(' '));
+});
+
+test('--max-depth counts intermediate CAs like openssl verify -verify_depth', () => {
+  // The demo endorser has one intermediate between it and the root.
+  const one = vmic([...endorserArgs(), '--max-depth', '1', '--json']);
+  assert.equal(one.status, 0, one.stdout + one.stderr);
+  const zero = vmic([...endorserArgs(), '--max-depth', '0', '--json']);
+  assert.equal(zero.status, 1, zero.stdout + zero.stderr);
+  const out = JSON.parse(zero.stdout) as { failures: { code: string; rule: string }[] };
+  assert.deepEqual(
+    out.failures.map((x) => `${x.code}/${x.rule}`),
+    ['CHAIN_UNTRUSTED/maxDepth'],
+  );
+});
+
+test('--eku takes names as well as OIDs', () => {
+  // The demo endorser has no extKeyUsage, so every purpose is allowed (RFC 5280 §4.2.1.12).
+  for (const eku of ['serverAuth', 'codeSigning', '1.3.6.1.5.5.7.3.4']) {
+    const r = vmic([...endorserArgs(), '--eku', eku]);
+    assert.equal(r.status, 0, `${eku}: ${r.stdout}${r.stderr}`);
+  }
+});
+
+/**
+ * x509-limbo cases through the real command, with each case's own parameters as an
+ * operator would pass them (`--at`, `--eku` by name, `--max-depth` as the corpus counts
+ * it, `--crl`), under the default revocation policy: the verdict must be the corpus's.
+ */
+interface LimboCase {
+  id: string;
+  trusted_certs: string[];
+  untrusted_intermediates: string[];
+  peer_certificate: string;
+  crls?: string[];
+  validation_time: string | null;
+  extended_key_usage: string[];
+  max_chain_depth: number | null;
+  expected_result: 'SUCCESS' | 'FAILURE';
+}
+
+const CORPUS_CASES: Record<string, string | undefined> = {
+  'crl::revoked-certificate-with-crl': 'CERT_REVOKED',
+  'crl::crlnumber-missing': 'CRL_INVALID',
+  'crl::issuer-missing-crlsign': 'CRL_INVALID',
+  'crl::certificate-not-on-crl': undefined,
+  'pathlen::max-chain-depth-1': undefined,
+  'pathlen::max-chain-depth-1-exhausted': 'CHAIN_UNTRUSTED',
+  'rfc5280::eku::ee-wrong-eku': 'KEY_USAGE',
+  'rfc5280::nc::nc-permits-email-exact': undefined,
+};
+
+test('vmic pki verify agrees with x509-limbo on cases run with their own parameters', () => {
+  const corpus = JSON.parse(
+    fs.readFileSync(new URL('../fixtures/corpora/x509-limbo-subset.json', import.meta.url), 'utf8'),
+  ) as { testcases: LimboCase[] };
+  for (const [id, code] of Object.entries(CORPUS_CASES)) {
+    const c = corpus.testcases.find((x) => x.id === id);
+    assert.ok(c, id);
+    const file = (name: string, pems: string[]) => {
+      const p = f(`${id.replace(/\W+/g, '_')}-${name}.pem`);
+      fs.writeFileSync(p, pems.join('\n'));
+      return p;
+    };
+    const args = ['pki', 'verify', file('leaf', [c.peer_certificate])];
+    args.push('--trust', file('anchors', c.trusted_certs));
+    if (c.untrusted_intermediates.length > 0)
+      args.push('--chain', file('chain', c.untrusted_intermediates));
+    if ((c.crls ?? []).length > 0) args.push('--crl', file('crls', c.crls ?? []));
+    if (c.validation_time !== null) args.push('--at', c.validation_time);
+    for (const eku of c.extended_key_usage) args.push('--eku', eku);
+    if (c.max_chain_depth !== null) args.push('--max-depth', String(c.max_chain_depth));
+    const r = vmic([...args, '--json']);
+    const out = JSON.parse(r.stdout) as { trusted: boolean; failures: { code: string }[] };
+    assert.equal(out.trusted ? 'SUCCESS' : 'FAILURE', c.expected_result, `${id}: ${r.stdout}`);
+    assert.equal(r.status, out.trusted ? 0 : 1, id);
+    assert.equal(out.failures[0]?.code, code, id);
+  }
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startVmic, vmic } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
 
-// DESIGN.md §5–7 end to end, through the real command line: an endorser instance serving
+// docs/design.md §5–7 end to end, through the real command line: an endorser instance serving
 // HTTP on loopback, and a site instance in another data directory that imports from it.
 let dir: string;
 let endorserData: string;

@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { problemOf, sha256, startHarness, testBytes, type Harness } from './harness.ts';
+import { addImageFromStream, publishCatalog } from '../../catalog/index.ts';
+import { bearer, problemOf, sha256, startHarness, testBytes, type Harness } from './harness.ts';
 
 describe('blobs', () => {
   let h: Harness;
@@ -9,7 +10,15 @@ describe('blobs', () => {
   const hex = sha256(bytes);
   before(async () => {
     h = await startHarness();
-    await h.inst.blobs.ingest(Readable.from([bytes]), { maxBytes: bytes.length });
+    // Published bytes are public; the tests below read them anonymously.
+    await addImageFromStream(h.inst, {
+      endorser: h.endorser,
+      identifier: 'published',
+      metadata: { title: 'Published' },
+      source: Readable.from([bytes]),
+      actor: 'test',
+    });
+    await publishCatalog(h.inst, { endorser: h.endorser, actor: 'test' });
   });
   after(async () => {
     assert.deepEqual(h.logs, []);
@@ -77,5 +86,60 @@ describe('blobs', () => {
     const traversal = await fetch(`${h.url}/blobs/sha256/../../vmic.sqlite`);
     assert.equal(traversal.status, 404);
     await traversal.arrayBuffer();
+  });
+
+  test('uploaded bytes are 404 to anonymous clients until a published catalog lists them', async () => {
+    const secret = testBytes(200_000, 'unpublished');
+    const secretHex = sha256(secret);
+    const endorserToken = await h.token(`endorser:${h.endorser}`);
+    const form = new FormData();
+    form.append('title', 'Embargoed');
+    form.append('identifier', 'embargoed');
+    form.append('file', new Blob([secret]), 'disk.raw');
+    const up = await fetch(`${h.url}/api/v1/endorsers/${h.endorser}/images`, {
+      method: 'POST',
+      headers: bearer(endorserToken),
+      body: form,
+    });
+    assert.equal(up.status, 201);
+    await up.arrayBuffer();
+    const url = `${h.url}/blobs/sha256/${secretHex}`;
+
+    // Anonymous, or a role with no claim on the image: the same 404 as bytes that do not
+    // exist, so not even the upload is revealed.
+    for (const headers of [
+      {},
+      bearer(await h.token('auditor')),
+      bearer(await h.token('endorser:other')),
+    ]) {
+      const r = await fetch(url, { headers });
+      assert.equal(r.status, 404);
+      assert.equal((await problemOf(r)).code, 'NOT_FOUND');
+      const head = await fetch(url, { method: 'HEAD', headers });
+      assert.equal(head.status, 404);
+    }
+    const forged = await fetch(url, { headers: { authorization: 'Bearer not.a.token' } });
+    assert.equal(forged.status, 401);
+    await forged.arrayBuffer();
+
+    // The owning endorser and admins may read them, never from a shared cache.
+    for (const token of [endorserToken, await h.token('admin')]) {
+      const r = await fetch(url, { headers: bearer(token) });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('cache-control'), 'private, no-store');
+      assert.equal(sha256(Buffer.from(await r.arrayBuffer())), secretHex);
+    }
+
+    const pub = await fetch(`${h.url}/api/v1/endorsers/${h.endorser}/publish`, {
+      method: 'POST',
+      headers: { ...bearer(endorserToken), 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(pub.status, 201);
+    await pub.arrayBuffer();
+    const after = await fetch(url);
+    assert.equal(after.status, 200);
+    assert.equal(after.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(sha256(Buffer.from(await after.arrayBuffer())), secretHex);
   });
 });

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Makes sure the outside tools the tests use are present: stock OpenSSL (verifies what
-# we sign), raptor's rapper and python3-rdflib (RDF parsers that are not ours), and for
+# we sign), raptor's rapper and python3-rdflib (RDF parsers that are not ours), Python
+# cryptography (certificates, CRLs and DNs written by a library that is not ours), and for
 # the web admin a real SAML IdP (SimpleSAMLphp under php-cli; php-xml is not pulled in by
 # the package but required) and Debian's Chromium for browser tests.
 # Installs what is missing with apt-get when running as root on Debian; otherwise stops
@@ -11,6 +12,7 @@ missing=""
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v rapper >/dev/null 2>&1 || missing="$missing raptor2-utils"
 /usr/bin/python3 -c 'import rdflib' >/dev/null 2>&1 || missing="$missing python3-rdflib"
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || missing="$missing python3-cryptography"
 [ -d /usr/share/simplesamlphp/www ] || missing="$missing simplesamlphp"
 command -v php >/dev/null 2>&1 || missing="$missing php-cli"
 php -r 'exit(class_exists("DOMDocument") ? 0 : 1);' >/dev/null 2>&1 || missing="$missing php-xml"

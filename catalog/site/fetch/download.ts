@@ -4,7 +4,6 @@ import http from 'node:http';
 import https from 'node:https';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { once } from 'node:events';
 import { VmicError } from '../../../pki/errors.ts';
 import { WRITE_BUFFER_BYTES, type Digest } from '../../blobs/digest.ts';
 
@@ -17,6 +16,15 @@ export interface DownloadTarget {
 export interface DownloadOptions {
   /** Abort when no byte arrives for this long (threat: a server that stalls the run forever). */
   idleTimeoutMs: number;
+  /**
+   * Abort (`TOO_SLOW`) when fewer than `minBytesPerSecond × rateWindowMs` bytes arrive in
+   * one window. Threat: a host that sends a byte just often enough to beat the idle
+   * timeout, holding the fetch lock for ever.
+   */
+  minBytesPerSecond: number;
+  rateWindowMs: number;
+  /** Abort (`TOO_SLOW`) when this download, every request included, is not done by then. */
+  deadlineMs: number;
   onProgress?: (bytes: number) => void;
   /** Also compute SHA-512 (the hash a HEPiX image list signs), in the same pass. */
   sha512?: boolean;
@@ -36,7 +44,10 @@ const MAX_REDIRECTS = 5;
  * (RFC 9110 §14.2); a server that ignores the range (200), refuses it (416) or answers
  * with another range makes us start again from byte 0. The body is cut off at the signed
  * size with `TOO_LARGE` (threat: endless data filling the disk), and the partial file is
- * then removed. Network errors leave the partial file for the next run to resume.
+ * then removed. Network errors, and a download ended by the deadline or the throughput
+ * floor (`TOO_SLOW`), leave the partial file for the next run to resume: its bytes are at
+ * most the signed size, and are judged by the signed hash like any others once complete,
+ * so keeping them costs nothing in trust and lets a slow but honest link make progress.
  *
  * The returned digest is of the whole file; the caller compares it with the signed values.
  */
@@ -61,25 +72,45 @@ async function download(
   let offset = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
   if (offset > target.byteSize) offset = 0;
   const sha512 = opts.sha512 === true;
-  let hash = new Hashes(sha512);
+  const hash = new Hashes(sha512);
   if (offset > 0) offset = await hashInto(hash, partial);
   // A partial file that is already complete (a run that stopped before the rename) needs
   // no request: its bytes are judged like any other download.
   if (offset === target.byteSize && offset > 0)
     return { digest: hash.digest(offset), resumedFrom: offset };
 
+  // The watchdog starts after the kept bytes are hashed: reading our own disk is not the
+  // server's slowness.
+  const watch = new Watchdog(target.url, opts);
+  try {
+    return await transfer(partial, target, opts, { offset, hash }, watch);
+  } finally {
+    watch.stop();
+  }
+}
+
+/** The requests and the body, from `kept.offset` on (0: from the start). */
+async function transfer(
+  partial: string,
+  target: DownloadTarget,
+  opts: DownloadOptions,
+  kept: { offset: number; hash: Hashes },
+  watch: Watchdog,
+): Promise<DownloadResult> {
+  let { offset, hash } = kept;
+  const sha512 = opts.sha512 === true;
   const restart = () => {
     offset = 0;
     hash = new Hashes(sha512);
   };
-  let res = await request(target.url, offset, opts.idleTimeoutMs);
+  let res = await request(target.url, offset, watch);
   if (offset > 0 && !acceptsResume(res.response, offset)) {
     if (res.response.statusCode === 200) {
       restart(); // the server ignores Range: this full body replaces the partial file
     } else {
       res.close();
       restart();
-      res = await request(target.url, 0, opts.idleTimeoutMs);
+      res = await request(target.url, 0, watch);
     }
   }
   const status = res.response.statusCode ?? 0;
@@ -96,8 +127,8 @@ async function download(
     );
   }
 
-  const counter = new CountingHash(hash, offset, target.byteSize, (bytes) => {
-    res.touch();
+  const counter = new CountingHash(hash, offset, target.byteSize, (bytes, added) => {
+    watch.received(added);
     opts.onProgress?.(bytes);
   });
   const sink = fs.createWriteStream(partial, {
@@ -111,11 +142,13 @@ async function download(
     // pipeline rejects on the first error, possibly before the file stream has finished
     // its last write: wait for it to close, so that the partial file's size is final
     // before anyone (the next resume) reads it.
-    if (!sink.closed) await once(sink, 'close');
-    throw res.failure(e);
+    // (Not `once`: it rejects if the stream reports the same error again before closing.)
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
+    throw watch.failure(e);
   } finally {
     res.close();
   }
+  watch.stop();
   const digest = counter.digest();
   // Without Content-Length or chunked framing the end of the body is the end of the
   // connection, so a short body may be an interruption: keep it to resume, do not judge it.
@@ -144,18 +177,14 @@ function acceptsResume(res: http.IncomingMessage, offset: number): boolean {
 
 interface OpenResponse {
   response: http.IncomingMessage;
-  /** Restarts the idle timer (called on every chunk). */
-  touch(): void;
   close(): void;
-  /** Maps an error during the body to FETCH_FAILED (or the timeout that caused it). */
-  failure(e: unknown): unknown;
 }
 
-/** One GET (following a few redirects), with an idle timeout that covers the body too. */
-async function request(url: string, offset: number, idleTimeoutMs: number): Promise<OpenResponse> {
+/** One GET (following a few redirects), under the download's watchdog. */
+async function request(url: string, offset: number, watch: Watchdog): Promise<OpenResponse> {
   let current = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await get(current, offset, idleTimeoutMs);
+    const res = await get(current, offset, watch);
     const status = res.response.statusCode ?? 0;
     const location = res.response.headers.location;
     if (status >= 300 && status < 400 && status !== 304 && location) {
@@ -168,7 +197,7 @@ async function request(url: string, offset: number, idleTimeoutMs: number): Prom
   throw new VmicError('FETCH_FAILED', `${url}: more than ${MAX_REDIRECTS} redirects`);
 }
 
-function get(url: string, offset: number, idleTimeoutMs: number): Promise<OpenResponse> {
+function get(url: string, offset: number, watch: Watchdog): Promise<OpenResponse> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -180,30 +209,12 @@ function get(url: string, offset: number, idleTimeoutMs: number): Promise<OpenRe
     return Promise.reject(
       new VmicError('FETCH_FAILED', `${url}: only http and https downloads are allowed`),
     );
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let timedOut = false;
-  const touch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, idleTimeoutMs);
-  };
-  const failure = (e: unknown): unknown => {
-    if (timedOut)
-      return new VmicError('FETCH_FAILED', `${url}: no data for ${idleTimeoutMs} ms`, {
-        cause: e,
-      });
-    if (e instanceof VmicError) return e;
-    return new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e });
-  };
-  touch();
+  watch.touch();
   return new Promise((resolve, reject) => {
     const req = (parsed.protocol === 'https:' ? https : http).get(
       parsed,
       {
-        signal: controller.signal,
+        signal: watch.signal,
         headers: {
           // Raw bytes only: a transfer coding would change what we hash.
           'accept-encoding': 'identity',
@@ -211,23 +222,111 @@ function get(url: string, offset: number, idleTimeoutMs: number): Promise<OpenRe
         },
       },
       (response) => {
-        touch();
+        watch.touch();
         resolve({
           response,
-          touch,
-          failure,
           close() {
-            clearTimeout(timer);
             if (!response.complete) response.destroy();
           },
         });
       },
     );
-    req.on('error', (e) => {
-      clearTimeout(timer);
-      reject(failure(e));
-    });
+    req.on('error', (e) => reject(watch.failure(e)));
   });
+}
+
+/**
+ * Ends one download that is not making progress, by aborting its requests: no byte for
+ * `idleTimeoutMs` (`FETCH_FAILED`), fewer bytes in a window than the throughput floor
+ * asks, or past the deadline (`TOO_SLOW`). Windows are counted from the first request, so
+ * a server that is slow to answer at all uses up its window too.
+ */
+class Watchdog {
+  private readonly controller = new AbortController();
+  private reason: VmicError | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private readonly window: NodeJS.Timeout;
+  private readonly deadline: NodeJS.Timeout;
+  private inWindow = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly opts: DownloadOptions,
+  ) {
+    const floor = opts.minBytesPerSecond * (opts.rateWindowMs / 1000);
+    this.window = setInterval(() => {
+      if (this.inWindow < floor)
+        this.abort(
+          new VmicError(
+            'TOO_SLOW',
+            `${url}: ${this.inWindow} bytes in the last ${seconds(opts.rateWindowMs)}, ` +
+              `below the site's floor of ${opts.minBytesPerSecond} bytes/s ` +
+              `(policy fetch-min-rate over fetch-rate-window); ` +
+              `the bytes received so far are kept and the next fetch resumes from them`,
+          ),
+        );
+      this.inWindow = 0;
+    }, opts.rateWindowMs);
+    this.deadline = setTimeout(
+      () =>
+        this.abort(
+          new VmicError(
+            'TOO_SLOW',
+            `${url}: not complete after ${seconds(opts.deadlineMs)} (policy fetch-deadline); ` +
+              `the bytes received so far are kept and the next fetch resumes from them`,
+          ),
+        ),
+      opts.deadlineMs,
+    );
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Restarts the idle timer (at each request and each chunk). */
+  touch(): void {
+    clearTimeout(this.idle);
+    if (this.stopped) return;
+    this.idle = setTimeout(
+      () =>
+        this.abort(
+          new VmicError('FETCH_FAILED', `${this.url}: no data for ${this.opts.idleTimeoutMs} ms`),
+        ),
+      this.opts.idleTimeoutMs,
+    );
+  }
+
+  received(bytes: number): void {
+    this.inWindow += bytes;
+    this.touch();
+  }
+
+  /** Maps an error of a request or its body to why it was aborted, else FETCH_FAILED. */
+  failure(e: unknown): VmicError {
+    if (this.reason) return this.reason;
+    if (e instanceof VmicError) return e;
+    return new VmicError('FETCH_FAILED', `${this.url}: ${(e as Error).message}`, { cause: e });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.idle);
+    clearInterval(this.window);
+    clearTimeout(this.deadline);
+  }
+
+  private abort(reason: VmicError): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.stop();
+    this.controller.abort(reason);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** Hashes and counts what flows through, failing once the total passes the signed size. */
@@ -236,7 +335,7 @@ class CountingHash extends Transform {
     private readonly hash: Hashes,
     private bytes: number,
     private readonly maxBytes: number,
-    private readonly onBytes: (bytes: number) => void,
+    private readonly onBytes: (bytes: number, added: number) => void,
   ) {
     super();
   }
@@ -248,7 +347,7 @@ class CountingHash extends Transform {
       return;
     }
     this.hash.update(chunk);
-    this.onBytes(this.bytes);
+    this.onBytes(this.bytes, chunk.length);
     done(null, chunk);
   }
 

@@ -34,17 +34,22 @@ async function approval(argv: string[], grant: boolean): Promise<number> {
         : { revoked: await unapproveEndorser(inst, { subscription: endorser, actor }) };
     return grant
       ? approveImage(inst, { image: image!, subscription: str(p, 'subscription'), actor })
-      : {
-          revoked: await unapproveImage(inst, {
-            image: image!,
-            subscription: str(p, 'subscription'),
-            actor,
-          }),
-        };
+      : unapproveImage(inst, { image: image!, subscription: str(p, 'subscription'), actor });
   });
   emit(flag(p, 'json'), result, () => {
-    if ('revoked' in result)
-      return result.revoked ? `${result.revoked} approval(s) revoked` : 'nothing was approved';
+    if ('revoked' in result) {
+      const lines = [
+        result.revoked ? `${result.revoked} approval(s) revoked` : 'no image approval was active',
+      ];
+      // An endorser approval covers these bytes still: say so, rather than let the
+      // operator believe the image can no longer be deployed.
+      if ('endorserApproved' in result)
+        for (const sub of result.endorserApproved)
+          lines.push(
+            `still approved: subscription ${sub} has an endorser approval covering these bytes (vmic unapprove --endorser ${sub})`,
+          );
+      return lines;
+    }
     return result.kind === 'endorser'
       ? `approved everything endorsed by subscription ${result.subscription}`
       : `approved ${result.subscription}/${result.identifier} (sha256:${result.sha256})`;

@@ -19,7 +19,7 @@ export function describeDecision(d: DeployDecision): string[] {
   return lines;
 }
 
-/** The deploy gate for scripts: exit 0 deployable, 3 not (DESIGN.md §5, §7). */
+/** The deploy gate for scripts: exit 0 deployable, 3 not (docs/design.md §5, §7). */
 export async function checkCommand(argv: string[]): Promise<number> {
   const p = parse(argv, { subscription: { type: 'string' } });
   const image = p.positionals[0];

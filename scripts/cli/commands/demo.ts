@@ -2,14 +2,28 @@ import path from 'node:path';
 import { openInstance } from '../../../catalog/index.ts';
 import { DEMO_ENDORSERS, ensureDemo, ensureDemoSite } from '../../demo/demo-instance.ts';
 import { describeOutcome } from './import.ts';
-import { instanceConfig, parse } from '../options.ts';
-import { importEvery, listenAddress, SERVE_OPTIONS, serveUntilSignal } from './serve.ts';
+import { flag, instanceConfig, parse } from '../options.ts';
+import {
+  hostForUrl,
+  importEvery,
+  listenAddress,
+  SERVE_OPTIONS,
+  serveUntilSignal,
+} from './serve.ts';
 import { loadWebConfig } from '../../../server/web/index.ts';
+import { demoLogin } from '../../demo/demo-login.ts';
+
+const DEMO_OPTIONS = {
+  ...SERVE_OPTIONS,
+  'insecure-demo-login': { type: 'boolean', default: false },
+} as const;
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, SERVE_OPTIONS, false);
+  const p = parse(argv, DEMO_OPTIONS, false);
   const { host, port } = listenAddress(p);
-  const inst = await openInstance(instanceConfig(p, `http://${host}:${port}`));
+  const login = demoLogin(host, flag(p, 'insecure-demo-login'));
+  if (login.notice) process.stderr.write(login.notice);
+  const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`));
   const demo = await ensureDemo(inst);
   const base = inst.config.publicUrl;
   const rel = path.relative(process.cwd(), demo.anchorsFile) || demo.anchorsFile;
@@ -31,7 +45,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
           `  ${base}/feeds/${n}/catalog.ttl`,
         ]),
         `  ${base}/api/v1/openapi.json`,
-        `  ${base}/admin   (web admin; in the demo, sign in locally with any role)`,
+        login.offered
+          ? `  ${base}/admin   (web admin; in the demo, sign in locally with any role)`
+          : `  ${base}/admin   (web admin; the local sign-in is off on this address, see above)`,
         '',
         'Verify a signed catalog with stock OpenSSL:',
         `  curl -s ${base}/feeds/${DEMO_ENDORSERS[0]}/catalog.p7m -o catalog.p7m`,
@@ -49,7 +65,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       process.stdout.write(lines.join('\n'));
     },
     every,
-    loadWebConfig(inst, { demoMode: true }),
+    loadWebConfig(inst, { demoMode: login.offered }),
   );
   return 0;
 }

@@ -6,14 +6,20 @@ import { cliActor, withInstance } from '../instance-scope.ts';
 export function describeOutcome(o: ImportOutcome): string {
   switch (o.status) {
     case 'applied':
-      return `${o.subscription}: applied sequence ${o.sequence} (+${o.counts?.added ?? 0} new, ${o.counts?.changed ?? 0} changed, ${o.counts?.withdrawn ?? 0} withdrawn)`;
+      return `${o.subscription}: applied sequence ${o.sequence} (+${o.counts?.added ?? 0} new, ${o.counts?.changed ?? 0} changed, ${o.counts?.withdrawn ?? 0} withdrawn)${pinned(o)}`;
     case 'unchanged':
-      return `${o.subscription}: unchanged (sequence ${o.sequence})`;
+      return `${o.subscription}: unchanged (sequence ${o.sequence})${pinned(o)}`;
     case 'not-modified':
-      return `${o.subscription}: not modified since the last import`;
+      return `${o.subscription}: 304 Not Modified: unchanged (sequence ${o.sequence}), last verified at ${o.lastVerifiedAt ?? 'unknown'}`;
     case 'failed':
       return `${o.subscription}: REFUSED ${o.code}${o.rule ? ` [${o.rule}]` : ''}: ${o.message}`;
   }
+}
+
+function pinned(o: ImportOutcome): string {
+  return o.issuerPinned
+    ? `; issuer pinned on first use: ${o.issuerPinned.subject} key ${o.issuerPinned.key}`
+    : '';
 }
 
 /** The cron job: exit 0 when every subscription imported or was unchanged, 1 if any was refused. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 import { getSiteIdentity, setSiteIdentity } from '../../../catalog/migration/site-identity.ts';
-import { addPeer, listPeers, removePeer } from '../../../catalog/migration/peers.ts';
+import { addPeer, listPeers, removePeer, type Peer } from '../../../catalog/migration/peers.ts';
 import { migrateImage, NotDeployableError } from '../../../catalog/migration/migrate.ts';
 import { listMigrations, type MigrationRecord } from '../../../catalog/migration/records.ts';
 import { receiveTransfer } from '../../../catalog/migration/receive.ts';
@@ -51,10 +51,13 @@ export async function peerCommand(argv: string[]): Promise<number> {
       url: { type: 'string' },
       cert: { type: 'string' },
       'expect-subject': { type: 'string' },
+      'expect-issuer': { type: 'string' },
     });
     const name = p.positionals[0];
     if (!name || p.positionals.length > 1)
-      throw new UsageError('usage: vmic peer add NAME (--url URL | --cert F) --expect-subject DN');
+      throw new UsageError(
+        'usage: vmic peer add NAME (--url URL | --cert F) --expect-subject DN [--expect-issuer DN]',
+      );
     const cert = str(p, 'cert');
     const peer = await withInstance(p, (inst) =>
       addPeer(inst, {
@@ -62,15 +65,14 @@ export async function peerCommand(argv: string[]): Promise<number> {
         url: str(p, 'url'),
         certificatePem: cert ? read(cert) : undefined,
         expectSubject: required(p, 'expect-subject'),
+        expectIssuer: str(p, 'expect-issuer'),
         actor: cliActor(),
       }),
     );
-    emit(
-      flag(p, 'json'),
-      peer,
-      () =>
-        `peer ${peer.name} added (${peer.url ?? 'bundles by hand'}), pinned ${peer.expectSubject}`,
-    );
+    emit(flag(p, 'json'), peer, () => [
+      `peer ${peer.name} added (${peer.url ?? 'bundles by hand'}), pinned ${peer.expectSubject}`,
+      `  issuer: ${describeIssuerPin(peer)}`,
+    ]);
     return 0;
   }
   if (sub === 'list') {
@@ -78,7 +80,10 @@ export async function peerCommand(argv: string[]): Promise<number> {
     const peers = await withInstance(p, (inst) => listPeers(inst));
     emit(flag(p, 'json'), peers, () =>
       peers.length
-        ? peers.map((x) => `${x.name}\t${x.url ?? '(bundles)'}\t${x.expectSubject}`)
+        ? peers.map(
+            (x) =>
+              `${x.name}\t${x.url ?? '(bundles)'}\t${x.expectSubject}\tissuer: ${describeIssuerPin(x)}`,
+          )
         : ['no peers'],
     );
     return 0;
@@ -95,6 +100,14 @@ export async function peerCommand(argv: string[]): Promise<number> {
 }
 
 /** `vmic migrate IMAGE --to PEER [--dir DIR]`: exit 0 migrated, 1 refused (with every gate reason). */
+/** How a peer's issuing CA is pinned, in one phrase (trust on first use until it is). */
+function describeIssuerPin(peer: Peer): string {
+  const pin = peer.issuerPin;
+  if (pin.subject === undefined) return 'not pinned yet (pinned on first verified use)';
+  const key = pin.keyId ? ` key ${pin.keyId}` : ' (key pinned on first verified use)';
+  return `${pin.subject}${key} [${pin.source === 'configured' ? 'configured' : 'first use'}]`;
+}
+
 export async function migrateCommand(argv: string[]): Promise<number> {
   const p = parse(argv, {
     to: { type: 'string' },
@@ -115,6 +128,11 @@ export async function migrateCommand(argv: string[]): Promise<number> {
       }),
     );
     emit(flag(p, 'json'), r, () => [
+      ...(r.retriedAfter
+        ? [
+            `migration ${r.retriedAfter.migrationId}: the receiver refused the ciphertext (${r.retriedAfter.code}); sent again`,
+          ]
+        : []),
       `migration ${r.migrationId}: ${image} sent to ${r.target}`,
       ...(r.bundle
         ? [`  bundle: ${r.bundle} (receiver: vmic transfer receive FILE)`]
@@ -155,6 +173,12 @@ export async function transferCommand(argv: string[]): Promise<number> {
 }
 
 function describe(m: MigrationRecord): string[] {
+  if (m.state === 'refused')
+    return [
+      `${m.id} incoming ${m.image || '(unknown image)'} via ${m.target}: REFUSED ${m.reason?.code ?? ''}${m.reason?.rule ? ` (${m.reason.rule})` : ''}`,
+      `  claimed sender: ${m.claimedSender ? `${m.claimedSender.subject}${m.claimedSender.verified ? '' : ' (unverified)'}` : 'unknown'}`,
+      `  ${m.reason?.message ?? ''}`,
+    ];
   const head = `${m.id} ${m.direction} ${m.image} ${m.direction === 'outgoing' ? 'to' : 'from'} ${m.peer}: ${m.state.toUpperCase()}${m.reason ? ` ${m.reason.code}` : ''}`;
   return [
     head,

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { explainPath, pemToDers } from '../../../pki/index.ts';
+import {
+  EKU_OIDS,
+  depthForIntermediates,
+  ekuOid,
+  explainPath,
+  isVmicError,
+  pemToDers,
+} from '../../../pki/index.ts';
 import type { PathExplanation, PathValidationInput } from '../../../pki/index.ts';
 import { flag, parse, str, type Parsed } from '../options.ts';
 import { EXIT, emit } from '../output.ts';
@@ -7,15 +14,12 @@ import { UsageError } from '../usage-error.ts';
 
 export const PKI_VERIFY_USAGE =
   'usage: vmic pki verify CERT.pem [--chain F] --trust F [--crl F ...] [--at TIME] ' +
-  '[--eku OID ...] [--max-depth N] [--revocation best-effort|require] [--json]';
-
-const EKU_NAMES: Record<string, string> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-};
+  '[--eku NAME|OID ...] [--max-depth N] [--revocation best-effort|require] [--json]\n' +
+  '  --max-depth N  at most N intermediate CAs between CERT and the anchor, as ' +
+  '`openssl verify -verify_depth N` counts them (default 6)\n' +
+  `  --eku          a purpose CERT's extKeyUsage must allow: ${Object.keys(EKU_OIDS).join(', ')}, or an OID\n` +
+  '  --revocation   require: fail when no CRL is held for an issuer; best-effort (default): ' +
+  'accept that. A CRL given is never ignored: unusable → CRL_INVALID';
 
 function list(p: Parsed, name: string): string[] {
   const v = p.values[name];
@@ -42,19 +46,22 @@ function parseTime(text: string | undefined): Date {
   return t;
 }
 
+/** `openssl verify -verify_depth` semantics: intermediate CAs only, leaf and anchor not counted. */
 function parseDepth(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 32)
-    throw new UsageError(`--max-depth must be 1-32, got ${text}`);
-  return n;
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n > 255)
+    throw new UsageError(`--max-depth must be a number of intermediate CAs, 0-255, got ${text}`);
+  return depthForIntermediates(n);
 }
 
 function parseEku(text: string): string {
-  const oid = EKU_NAMES[text] ?? text;
-  if (!/^\d+(\.\d+)+$/.test(oid))
-    throw new UsageError(`--eku: expected an OID or ${Object.keys(EKU_NAMES).join(', ')}`);
-  return oid;
+  try {
+    return ekuOid(text);
+  } catch (e) {
+    if (isVmicError(e)) throw new UsageError(`--eku: ${e.message}`);
+    throw e;
+  }
 }
 
 function humanLines(r: PathExplanation): string[] {
@@ -73,7 +80,7 @@ function humanLines(r: PathExplanation): string[] {
 }
 
 /**
- * `vmic pki verify`: the path validation that imports run (DESIGN §6 steps 4–5, same
+ * `vmic pki verify`: the path validation that imports run (docs/design.md §6 steps 4–5, same
  * function, same defaults: digitalSignature on the leaf, best-effort revocation), but
  * listing every failed rule of the best candidate path instead of stopping at the first.
  */

@@ -37,7 +37,7 @@ export function listenAddress(p: Parsed): { host: string; port: number } {
   return { host, port: parsePort(str(p, 'port') ?? '8080') };
 }
 
-function hostForUrl(host: string): string {
+export function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 

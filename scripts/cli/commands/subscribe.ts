@@ -1,4 +1,5 @@
 import {
+  forgetIssuerPin,
   listSubscriptions,
   removeSubscription,
   setSubscriptionEnabled,
@@ -10,6 +11,7 @@ import { flag, parse, required, str } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
 import { UsageError } from '../usage-error.ts';
+import { formatAge } from '../../../catalog/site/freshness.ts';
 
 export async function subscribeCommand(argv: string[]): Promise<number> {
   const p = parse(argv, {
@@ -37,6 +39,7 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     `subscribed ${sub.name} to ${sub.url}${sub.format === 'hepix' ? ' (HEPiX image list)' : ''}`,
     `  pinned subject: ${sub.expectSubject}`,
     ...(sub.expectIssuer ? [`  pinned issuer:  ${sub.expectIssuer}`] : []),
+    `  issuing CA key: pinned by the first verified import (trust on first use)`,
     `  next: vmic import --subscription ${sub.name}`,
   ]);
   return 0;
@@ -47,30 +50,56 @@ function feedFormat(v: string | undefined): FeedFormat | undefined {
   throw new UsageError(`--format must be rdf or hepix, not ${v}`);
 }
 
+/**
+ * One subscription: name, state, newest catalog and URL on the first line; then how old
+ * the newest verified catalog is (what max-catalog-age and the gate count), the last
+ * `304 Not Modified`, the issuer pin, and the last error.
+ */
 export function describeSubscription(s: Subscription): string {
   const state = s.enabled ? 'enabled' : 'DISABLED';
   const cat = s.catalog
     ? `sequence ${s.catalog.sequence}, expires ${s.catalog.expiresAt}`
     : 'no catalog yet';
-  const err = s.lastError ? `  last error ${s.lastError.code}: ${s.lastError.message}` : '';
-  return `${s.name}\t${state}\t${cat}\t${s.url}${err}`;
+  const lines = [`${s.name}\t${state}\t${cat}\t${s.url}`];
+  if (s.catalog)
+    lines.push(
+      `  newest verified catalog: issued ${s.catalog.issuedAt}${s.catalog.ageSeconds === undefined ? '' : ` (${formatAge(s.catalog.ageSeconds)} old)`}, applied ${s.catalog.verifiedAt}${s.lastSuccessAt ? `, last verified ${s.lastSuccessAt}` : ''}`,
+    );
+  if (s.lastNotModifiedAt)
+    lines.push(`  last 304 Not Modified: ${s.lastNotModifiedAt} (unchanged; verifies nothing)`);
+  lines.push(
+    s.issuerPin
+      ? `  issuer pin: ${s.issuerPin.subject} key ${s.issuerPin.key} (learned ${s.issuerPin.pinnedAt})`
+      : `  issuer pin: ${s.expectIssuer ? `${s.expectIssuer}, ` : ''}key not yet pinned (the first verified import pins it)`,
+  );
+  if (s.lastError) lines.push(`  last error ${s.lastError.code}: ${s.lastError.message}`);
+  return lines.join('\n');
 }
 
 export async function subscriptionCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'list') {
     const p = parse(rest, {}, false);
-    const subs = await withInstance(p, (inst) => listSubscriptions(inst.store.db));
+    const subs = await withInstance(p, (inst) => listSubscriptions(inst.store.db, inst.now()));
     emit(flag(p, 'json'), subs, () =>
       subs.length ? subs.map(describeSubscription) : ['no subscriptions'],
     );
     return 0;
   }
-  if (sub === 'enable' || sub === 'disable' || sub === 'remove') {
+  if (sub === 'enable' || sub === 'disable' || sub === 'remove' || sub === 'repin') {
     const p = parse(rest, {});
     const name = p.positionals[0];
     if (!name || p.positionals.length > 1)
       throw new UsageError(`usage: vmic subscription ${sub} NAME`);
+    if (sub === 'repin') {
+      const s = await withInstance(p, (inst) => forgetIssuerPin(inst, name, cliActor()));
+      emit(
+        flag(p, 'json'),
+        s,
+        () => `subscription ${name}: issuer pin forgotten; the next verified import pins it again`,
+      );
+      return 0;
+    }
     if (sub === 'remove') {
       await withInstance(p, (inst) => removeSubscription(inst, name, cliActor()));
       emit(flag(p, 'json'), { removed: name }, () => `subscription ${name} removed`);
@@ -82,5 +111,7 @@ export async function subscriptionCommand(argv: string[]): Promise<number> {
     emit(flag(p, 'json'), s, () => `subscription ${name} ${sub}d`);
     return 0;
   }
-  throw new UsageError('usage: vmic subscription list | enable NAME | disable NAME | remove NAME');
+  throw new UsageError(
+    'usage: vmic subscription list | enable NAME | disable NAME | remove NAME | repin NAME',
+  );
 }

@@ -31,6 +31,7 @@ export async function trustCommand(argv: string[]): Promise<number> {
         ),
         ...r.crls.map((s) => `CRL added: ${s}`),
         ...(r.unchanged ? [`${r.unchanged} already held`] : []),
+        ...r.warnings.map((w) => `warning: ${w}`),
       ]),
     );
     return 0;

@@ -13,8 +13,13 @@ export function migrationPages(inst: Instance): Router {
     const migrations = (await listMigrations(inst)).map((m) => ({
       ...m,
       // Outgoing migrations run Export and Transfer here; the receiver runs Import.
+      // A refusal at the manifest stage never reached a stage.
       steps: STAGES.filter((s) =>
-        m.direction === 'outgoing' ? s !== 'import' : s === 'import',
+        m.state === 'refused'
+          ? false
+          : m.direction === 'outgoing'
+            ? s !== 'import'
+            : s === 'import',
       ).map((stage) => {
         const done = m.stages.filter((s) => s.stage === stage).at(-1);
         return {

@@ -25,7 +25,7 @@ export interface PublishPreview {
   unchanged: number;
 }
 
-/** The signed values of an image, as publish writes them into the graph (DESIGN.md §2). */
+/** The signed values of an image, as publish writes them into the graph (docs/design.md §2). */
 function signedFields(i: {
   title: string;
   description?: string | undefined;

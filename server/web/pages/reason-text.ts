@@ -1,7 +1,7 @@
 import type { ReasonCode } from '../../../pki/errors.ts';
 
 /**
- * Every reason code of DESIGN.md §6 (import), §7 (deploy gate) and §8 (migration) in plain words, for
+ * Every reason code of docs/design.md §6 (import), §7 (deploy gate) and §8 (migration) in plain words, for
  * people who do not read the design document. Typed as a total record so that a code
  * added to the contract cannot reach the pages without an explanation.
  */
@@ -47,7 +47,8 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
     "The catalog signer's certificate has been revoked since the catalog was imported.",
   UNKNOWN_PEER: 'The migration came from a site that is not on the list of peer sites.',
   WRONG_RECIPIENT: 'The migration manifest is addressed to another site.',
-  REPLAY: 'This migration manifest was already received once: a replay is refused.',
+  REPLAY:
+    'This migration manifest was already received once, or its time is outside the clock window in which replays can be recognised (check both sites’ clocks): it is refused.',
   KEY_UNWRAP_FAILED: "The migration's data key could not be unwrapped with this site's key.",
   CIPHERTEXT_INVALID:
     'The migrated image failed decryption: its ciphertext was altered or damaged.',

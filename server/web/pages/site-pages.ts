@@ -18,6 +18,7 @@ import {
 } from '../../../catalog/site/approvals.ts';
 import { listSiteImages } from '../../../catalog/site/site-images.ts';
 import { decideDeployment } from '../../../catalog/site/gate.ts';
+import { formatAge } from '../../../catalog/site/freshness.ts';
 import { VmicError } from '../../../pki/errors.ts';
 import { actorOf } from '../../auth.ts';
 import { siteAdmin, siteApprover, siteReader, subscriptionParam } from '../../api/site-access.ts';
@@ -99,8 +100,9 @@ export function sitePages(inst: Instance): Router {
 
   r.get('/site/subscriptions', siteReader, async (req, res) => {
     const approvals = await listApprovals(db);
-    const subscriptions = (await listSubscriptions(db)).map((s) => ({
+    const subscriptions = (await listSubscriptions(db, inst.now())).map((s) => ({
       ...s,
+      catalogAge: s.catalog?.ageSeconds === undefined ? undefined : formatAge(s.catalog.ageSeconds),
       lastErrorText: s.lastError ? reasonText(s.lastError.code) : undefined,
       endorserApproved: approvals.some((a) => a.kind === 'endorser' && a.subscription === s.name),
     }));

@@ -13,6 +13,9 @@ import { subscribe } from '../../../catalog/site/subscriptions.ts';
 import { runImport } from '../../../catalog/site/import-run.ts';
 import { approveImage, unapproveImage } from '../../../catalog/site/approvals.ts';
 import { verifyAuditChain } from '../../../catalog/audit/audit-log.ts';
+import { setPolicy } from '../../../catalog/site/policy.ts';
+import { createToken } from '../../../catalog/index.ts';
+import { dnEquals } from '../../../pki/index.ts';
 import { syntheticImage } from '../../../scripts/demo/demo-instance.ts';
 import type { DemoHierarchy } from '../../../pki/index.ts';
 import {
@@ -247,4 +250,90 @@ test('an image not approved at the source is refused before Export', async () =>
   } finally {
     await approveImage(a.inst, { image: 'alma9', actor: 'test' });
   }
+});
+
+test('a signature that does not verify is refused, listed with the sender it claims (unverified)', async () => {
+  await forgetImageAtB();
+  const bundle = await bundleTo('site-b');
+  const bytes = fs.readFileSync(bundle);
+  const manifestEnd = 12 + bytes.readUInt32BE(8);
+  bytes[manifestEnd - 8]! ^= 0x01; // inside the signature value, the last field of the CMS
+  fs.writeFileSync(bundle, bytes);
+  await expectRefusal(bundle, 'SIGNATURE_INVALID');
+  const [refused] = (await listMigrations(b.inst)).filter((m) => m.state === 'refused');
+  assert.equal(refused?.reason?.code, 'SIGNATURE_INVALID');
+  assert.ok(refused?.claimedSender, 'the claimed sender is recorded');
+  assert.equal(dnEquals(refused.claimedSender.subject, SUBJECTS.a), true);
+  assert.equal(refused.claimedSender.verified, false, 'and marked as not proved');
+});
+
+test('every refusal at the manifest stage is listed with its code and sender, in the API too', async () => {
+  const refused = (await listMigrations(b.inst)).filter((m) => m.state === 'refused');
+  // Earlier tests: not a peer, addressed to site C, a replay, a bad signature.
+  for (const code of ['UNKNOWN_PEER', 'WRONG_RECIPIENT', 'REPLAY', 'SIGNATURE_INVALID'])
+    assert.ok(
+      refused.some((m) => m.reason?.code === code && m.claimedSender !== undefined),
+      `${code} is listed with a claimed sender`,
+    );
+  const replay = refused.find((m) => m.reason?.code === 'REPLAY')!;
+  assert.equal(replay.claimedSender?.verified, true, 'a replay is signed by a verified peer');
+  assert.equal(replay.peer, 'site-a');
+  assert.equal(dnEquals(replay.claimedSender!.subject, SUBJECTS.a), true);
+
+  const { token } = await createToken(b.inst, { role: 'auditor', ttlSeconds: 600, actor: 'test' });
+  const res = await fetch(`${b.url}/api/v1/migrations`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as {
+    state: string;
+    reason?: { code: string };
+    claimedSender?: { subject: string };
+  }[];
+  const unknown = body.find((m) => m.state === 'refused' && m.reason?.code === 'UNKNOWN_PEER');
+  assert.ok(unknown, 'GET /api/v1/migrations lists the UNKNOWN_PEER refusal');
+  assert.equal(dnEquals(unknown.claimedSender!.subject, SUBJECTS.a), true);
+});
+
+test('a manifest outside the clock window is refused with manifest.clock; the window is policy', async () => {
+  await forgetImageAtB();
+  const bundle = await bundleTo('site-b');
+  // The receiver's clock is two hours ahead of the sender's.
+  const ahead = { ...b.inst, now: () => new Date(Date.now() + 2 * 3600_000) };
+  const receive = () =>
+    receiveTransfer(ahead, fs.createReadStream(bundle), { via: 'test', actor: 'test' });
+  await assert.rejects(receive(), (e: unknown) => {
+    const err = e as { code: string; rule: string; message: string };
+    assert.equal(err.code, 'REPLAY');
+    assert.equal(err.rule, 'manifest.clock');
+    assert.match(err.message, /720\d s behind this site's clock/);
+    assert.match(err.message, /±900 s/);
+    assert.match(err.message, /NTP/);
+    return true;
+  });
+  noImageAtB();
+  await setPolicy(b.inst, 'transfer-clock-window', String(3 * 3600), 'test');
+  try {
+    const r = await receive();
+    assert.equal(r.sha256, image.sha256, 'accepted within the configured window');
+  } finally {
+    await setPolicy(b.inst, 'transfer-clock-window', undefined, 'test');
+  }
+});
+
+test('ciphertext damaged on the way is refused by the receiver, and migrate retries once', async () => {
+  await forgetImageAtB();
+  proxy.damage.next = true;
+  const result = await migrateImage(a.inst, { image: 'alma9', to: 'site-b', actor: 'test' });
+  assert.equal(proxy.damage.done, 1, 'the first transfer was damaged on the way');
+  assert.equal(result.retriedAfter?.code, 'CIPHERTEXT_INVALID');
+  assert.notEqual(result.retriedAfter?.migrationId, result.migrationId);
+  assert.equal(ImageCache.of(b.inst).has(image.sha256), true, 'the retry imported the image');
+  const atA = new Map((await listMigrations(a.inst)).map((m) => [m.id, m]));
+  assert.equal(atA.get(result.retriedAfter!.migrationId)?.reason?.code, 'CIPHERTEXT_INVALID');
+  assert.equal(atA.get(result.migrationId)?.state, 'done');
+  const atB = new Map((await listMigrations(b.inst)).map((m) => [m.id, m]));
+  assert.equal(atB.get(result.retriedAfter!.migrationId)?.state, 'failed');
+  assert.equal(atB.get(result.migrationId)?.state, 'done');
+  assert.deepEqual(partialFiles(b), []);
 });

@@ -142,23 +142,50 @@ export async function peerWith(
   await addPeer(from.inst, { name, ...to, expectSubject: subject, actor: 'test' });
 }
 
-/** A loopback HTTP proxy that records every request body it forwards (the bytes on the wire). */
-export async function startCapturingProxy(
-  target: string,
-): Promise<{ url: string; bodies: Buffer[]; close(): Promise<void> }> {
+/** Where the proxy flips a bit of a transfer it is told to damage: well inside the ciphertext. */
+export const DAMAGE_AT = 2 * 1024 * 1024;
+
+/**
+ * A loopback HTTP proxy that records every request body it forwards (the bytes on the
+ * wire). With `damage.next` set, it flips one bit of the next transfer on the way (a
+ * damaged link), then forwards faithfully again.
+ */
+export async function startCapturingProxy(target: string): Promise<{
+  url: string;
+  bodies: Buffer[];
+  damage: { next: boolean; done: number };
+  close(): Promise<void>;
+}> {
   const bodies: Buffer[] = [];
+  const damage = { next: false, done: 0 };
   const t = new URL(target);
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
+    const damaging = damage.next && req.method === 'POST' && req.url === '/api/v1/transfers';
+    if (damaging) damage.next = false;
+    let offset = 0;
     const upstream = http.request(
       { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        // Hop-by-hop: the proxy keeps its own connection to the sender.
+        const headers = { ...up.headers };
+        delete headers.connection;
+        res.writeHead(up.statusCode ?? 502, headers);
         up.pipe(res);
       },
     );
-    upstream.on('error', () => res.destroy());
-    req.on('data', (c: Buffer) => {
+    // A receiver that refuses closes its side after answering: keep that answer.
+    upstream.on('error', () => {
+      if (!res.headersSent) res.destroy();
+    });
+    req.on('data', (chunk: Buffer) => {
+      let c = chunk;
+      if (damaging && offset <= DAMAGE_AT && DAMAGE_AT < offset + c.length) {
+        c = Buffer.from(c);
+        c[DAMAGE_AT - offset]! ^= 0x01;
+        damage.done++;
+      }
+      offset += chunk.length;
       chunks.push(c);
       upstream.write(c);
     });
@@ -171,6 +198,7 @@ export async function startCapturingProxy(
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
+    damage,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
@@ -194,9 +222,11 @@ export function containsAnyBlock(haystack: Buffer, plain: Buffer, block = 4096):
   return false;
 }
 
-export function partialFiles(site: Site): string[] {
-  const dir = `${site.dir}/migrations`;
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.part')) : [];
+/** Unauthenticated plaintext at the receiver: where it is written now, and where it was before. */
+export function partialFiles(site: { dir: string }): string[] {
+  return [`${site.dir}/tmp/migrations`, `${site.dir}/migrations`].flatMap((dir) =>
+    fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.part')) : [],
+  );
 }
 
 export { buildDemoHierarchy };

@@ -9,7 +9,7 @@ import {
 import { makeCatalog } from './fixtures.ts';
 import { rejectsWith } from './helpers.ts';
 
-describe('parseCanonicalCatalog (DESIGN §6 step 7)', () => {
+describe('parseCanonicalCatalog (docs/design.md §6 step 7)', () => {
   let nq: string;
   before(async () => {
     nq = await canonicalNQuads(catalogToQuads(makeCatalog(3)));
@@ -70,13 +70,21 @@ describe('parseCanonicalCatalog (DESIGN §6 step 7)', () => {
   });
 
   it('syntax garbage is MALFORMED', async () => {
+    // Each names dcat:Catalog, so it passes the byte scan and reaches the parser.
+    const catalogType = '<http://www.w3.org/ns/dcat#Catalog>';
     for (const garbage of [
-      'this is not rdf',
-      '<http://a> <http://b> .\n',
-      '<a> <b> "c .\n',
-      '{"@context": {}}',
+      `this is not rdf ${catalogType}`,
+      `<http://a> <http://b> ${catalogType}\n`,
+      `<a> <b> "c .\n${catalogType}`,
+      `{"@context": {"c": "${catalogType}"}}`,
     ]) {
       await rejectsWith(() => parseCanonicalCatalog(bytes(garbage)), 'MALFORMED', 'syntax');
+    }
+  });
+
+  it('garbage that never names dcat:Catalog is refused from the byte scan, before parsing', async () => {
+    for (const garbage of ['this is not rdf', '<http://a> <http://b> .\n', '{"@context": {}}']) {
+      await rejectsWith(() => parseCanonicalCatalog(bytes(garbage)), 'MALFORMED', 'dcat:Catalog');
     }
   });
 

@@ -28,7 +28,7 @@ sys.stdout.write(g.serialize(format="nt"))
 sys.stderr.write(str(len(g)))
 `;
 
-/** Outside parsers (DESIGN §9): what we publish is read identically by raptor and rdflib. */
+/** Outside parsers (docs/design.md §9): what we publish is read identically by raptor and rdflib. */
 describe('catalog files read by outside RDF parsers', () => {
   let dir: string;
   let nq: string;

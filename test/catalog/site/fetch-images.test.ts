@@ -11,6 +11,8 @@ import { verifyAuditChain } from '../../../catalog/audit/audit-log.ts';
 import type { Instance } from '../../../catalog/instance.ts';
 import { randomImage, sha256, startImageServer, type ImageServer } from './helpers/image-server.ts';
 import { addApproval, addSiteImage, addSubscription } from './helpers/site-rows.ts';
+import { setPolicy } from '../../../catalog/site/policy.ts';
+import type { AddressInfo } from 'node:net';
 
 const MiB = 1024 * 1024;
 
@@ -449,4 +451,132 @@ test('downloads run at most fetch-concurrency at a time', async () => {
     assert.equal(summary.totals.fetched, 6);
     assert.ok(server.maxInFlight() <= 2, `${server.maxInFlight()} requests at once`);
   });
+});
+
+/**
+ * A host that answers at once with the right Content-Length and then sends `step` bytes
+ * every 20 ms: fast enough for the idle timeout, far below any throughput floor. After
+ * `trickle(false)` it serves the rest normally (with Range), so resume can be checked.
+ */
+async function startTrickleServer(bytes: Buffer, step: number) {
+  let trickling = true;
+  const ranges: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    ranges.push(req.headers.range);
+    const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    const body = bytes.subarray(start);
+    res.writeHead(start > 0 ? 206 : 200, {
+      'content-length': body.length,
+      ...(start > 0
+        ? { 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` }
+        : {}),
+    });
+    if (!trickling) {
+      res.end(body);
+      return;
+    }
+    let at = 0;
+    const timer = setInterval(() => {
+      res.write(body.subarray(at, at + step));
+      at += step;
+      if (at >= body.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 20);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/img`,
+    ranges,
+    trickle: (on: boolean) => (trickling = on),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test('a trickling host is cut off by the throughput floor with TOO_SLOW; the partial resumes', async () => {
+  const { inst, cleanup } = await tempInstance();
+  const img = randomImage(256 * 1024);
+  const host = await startTrickleServer(img.bytes, 8);
+  try {
+    // A floor of 4 KiB/s over 1 s; the host sends 400 bytes/s. The idle timeout (60 s by
+    // default) would never fire: a byte arrives every 20 ms.
+    await setPolicy(inst, 'fetch-min-rate', '4096', 'test');
+    await setPolicy(inst, 'fetch-rate-window', '1', 'test');
+    const sub = await addSubscription(inst.store.db, 'cern');
+    await addSiteImage(inst.store.db, sub, {
+      identifier: 'alma-9',
+      sha256: img.sha256,
+      byteSize: img.bytes.length,
+      url: host.url,
+    });
+
+    const slow = byIdentifier(await fetchImages(inst, { actor: 'test' }), 'alma-9');
+    assert.equal(slow.outcome, 'failed');
+    assert.equal(slow.code, 'TOO_SLOW', slow.message);
+    assert.match(slow.message ?? '', /fetch-min-rate/);
+    assert.equal(await cacheEntry(inst, img.sha256), undefined);
+    const cache = ImageCache.of(inst);
+    const partial = cache.partialPathOf(img.sha256);
+    const kept = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
+    assert.ok(kept > 0 && kept < img.bytes.length, `kept ${kept} bytes for resume`);
+
+    // The same host, now at full speed: the next run resumes from the kept bytes.
+    host.trickle(false);
+    const again = byIdentifier(await fetchImages(inst, { actor: 'test' }), 'alma-9');
+    assert.equal(again.outcome, 'resumed');
+    assert.equal(host.ranges.at(-1), `bytes=${kept}-`);
+    assert.equal((await cacheEntry(inst, img.sha256))?.state, 'verified');
+  } finally {
+    await host.close();
+    await cleanup();
+  }
+});
+
+test('a download past fetch-deadline ends with TOO_SLOW even above the throughput floor', async () => {
+  const { inst, cleanup } = await tempInstance();
+  const img = randomImage(256 * 1024);
+  const host = await startTrickleServer(img.bytes, 64);
+  try {
+    // 3.2 KB/s clears a floor of 1 byte/s, but 256 KiB would take over a minute.
+    await setPolicy(inst, 'fetch-min-rate', '1', 'test');
+    await setPolicy(inst, 'fetch-rate-window', '1', 'test');
+    await setPolicy(inst, 'fetch-deadline', '1', 'test');
+    const sub = await addSubscription(inst.store.db, 'cern');
+    await addSiteImage(inst.store.db, sub, {
+      identifier: 'alma-9',
+      sha256: img.sha256,
+      byteSize: img.bytes.length,
+      url: host.url,
+    });
+    const r = byIdentifier(await fetchImages(inst, { actor: 'test' }), 'alma-9');
+    assert.equal(r.outcome, 'failed');
+    assert.equal(r.code, 'TOO_SLOW');
+    assert.match(r.message ?? '', /fetch-deadline/);
+    assert.equal(await cacheEntry(inst, img.sha256), undefined);
+  } finally {
+    await host.close();
+    await cleanup();
+  }
+});
+
+test('the download policy keys refuse zero, fractions and words', async () => {
+  const { inst, cleanup } = await tempInstance();
+  try {
+    for (const key of ['fetch-min-rate', 'fetch-rate-window', 'fetch-deadline'])
+      for (const value of ['0', '1.5', 'fast', '-1'])
+        await assert.rejects(setPolicy(inst, key, value, 'test'), { code: 'BAD_REQUEST' });
+    const policy = await setPolicy(inst, 'fetch-deadline', '86400', 'test');
+    assert.equal(policy.fetchDeadlineSeconds, 86400);
+    assert.equal(policy.fetchMinBytesPerSecond, 256 * 1024);
+    assert.equal(policy.fetchRateWindowSeconds, 60);
+  } finally {
+    await cleanup();
+  }
 });

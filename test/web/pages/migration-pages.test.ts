@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { MigrationLog } from '../../../catalog/migration/records.ts';
+import { MigrationLog, recordRefusedTransfer } from '../../../catalog/migration/records.ts';
 import { VmicError } from '../../../pki/errors.ts';
 import {
   get,
@@ -48,6 +48,21 @@ before(async () => {
     }),
   );
   await bad.finish('failed', { code: 'WRONG_RECIPIENT', message: 'addressed elsewhere' });
+  // A transfer refused at the manifest stage, recorded as the receiver records it.
+  await recordRefusedTransfer(
+    server.inst,
+    {
+      code: 'UNKNOWN_PEER',
+      rule: 'peers',
+      message: 'CN=Stranger,O=elsewhere is not a peer of this site',
+      via: 'http from 192.0.2.7',
+      claimedSender: { subject: 'CN=Stranger,O=elsewhere', verified: false },
+      peer: undefined,
+      migrationId: undefined,
+      image: 'cern/alma9',
+    },
+    'peer-transfer',
+  );
 });
 
 after(async () => {
@@ -75,6 +90,17 @@ test('the migrations page shows each migration with its stage progress', async (
   assert.match(
     await page.locator('[data-id="22222222-2222-4222-8222-222222222222"]').innerText(),
     /WRONG_RECIPIENT/,
+  );
+  const refused = page.locator('[data-testid="migration"][data-id^="refused-"]');
+  assert.equal(await refused.count(), 1);
+  assert.equal(await refused.locator('[data-testid="migration-state"]').innerText(), 'refused');
+  assert.equal(
+    await refused.locator('[data-testid="migration-reason"]').innerText(),
+    'UNKNOWN_PEER',
+  );
+  assert.match(
+    await refused.locator('[data-testid="claimed-sender"]').innerText(),
+    /claimed sender: CN=Stranger,O=elsewhere \(unverified\)/,
   );
   await screenshot(page, 'site-migrations');
   assert.deepEqual(server.logs, []);

@@ -149,6 +149,16 @@ describe('web admin: site pages in a real browser', () => {
         .textContent(),
       '1',
     );
+    // How old the newest verified catalog is, and the issuer pin learned on first use.
+    const fx = admin.locator(sel.subscriptionRow('fx'));
+    assert.match(
+      (await fx.locator('[data-testid=subscription-age]').textContent()) ?? '',
+      /1 d old/,
+    );
+    assert.match(
+      (await fx.locator('[data-testid=subscription-issuer-pin]').textContent()) ?? '',
+      /pinned on first use: .*CN=Fixture Intermediate CA.*key sha256:[0-9a-f]{64}/,
+    );
     await screenshot(admin, 'site-subscriptions');
   });
 

@@ -8,25 +8,23 @@ import {
 } from '../../../../catalog/rdf/index.ts';
 import type { Credential } from '../../../fixtures/pki-fixtures.ts';
 
-/** A catalog signed by `signer`, built with the same RDF and CMS code an endorser uses. */
-export async function signedCatalog(opts: {
-  signer: Credential;
-  chain: Uint8Array[];
+export interface CatalogImageSpec {
+  identifier: string;
+  sha256: string;
+  byteSize: number;
+  title?: string;
+  downloadUrl?: string;
+}
+
+/** The canonical N-Quads of a catalog published by the holder of `signer` (subject, issuer). */
+export async function catalogNQuads(opts: {
+  signer: { subject: string; issuer: string };
   sequence: number;
   issued: Date;
   expires: Date;
-  images?: {
-    identifier: string;
-    sha256: string;
-    byteSize: number;
-    title?: string;
-    downloadUrl?: string;
-  }[];
-  /** Sign these N-Quads instead of the canonical form (a valid signature over non-canonical bytes). */
-  rewrite?: (canonical: string) => string;
+  images?: CatalogImageSpec[];
   publisherSubject?: string;
-}): Promise<Uint8Array> {
-  const info = describeCertificate(opts.signer.certificate);
+}): Promise<string> {
   const base = 'https://endorser.example/feeds/fx';
   const doc: CatalogDocument = {
     iri: `${base}/catalog`,
@@ -37,8 +35,8 @@ export async function signedCatalog(opts: {
     publisher: {
       iri: `${base}#endorser`,
       name: 'Fixture endorser',
-      x509Subject: opts.publisherSubject ?? info.subject,
-      x509Issuer: info.issuer,
+      x509Subject: opts.publisherSubject ?? opts.signer.subject,
+      x509Issuer: opts.signer.issuer,
     },
     images: (opts.images ?? [{ identifier: 'img-1', sha256: 'a'.repeat(64), byteSize: 10 }]).map(
       (i) => ({
@@ -57,7 +55,25 @@ export async function signedCatalog(opts: {
       }),
     ),
   };
-  let nquads = await canonicalNQuads(catalogToQuads(doc));
+  return canonicalNQuads(catalogToQuads(doc));
+}
+
+/** A catalog signed by `signer`, built with the same RDF and CMS code an endorser uses. */
+export async function signedCatalog(opts: {
+  signer: Credential;
+  chain: Uint8Array[];
+  sequence: number;
+  issued: Date;
+  expires: Date;
+  images?: CatalogImageSpec[];
+  /** Sign these N-Quads instead of the canonical form (a valid signature over non-canonical bytes). */
+  rewrite?: (canonical: string) => string;
+  publisherSubject?: string;
+}): Promise<Uint8Array> {
+  let nquads = await catalogNQuads({
+    ...opts,
+    signer: describeCertificate(opts.signer.certificate),
+  });
   if (opts.rewrite) nquads = opts.rewrite(nquads);
   return cmsSign({
     content: Buffer.from(nquads, 'utf8'),

@@ -26,6 +26,7 @@ export async function dumpSiteState(inst: Instance): Promise<string> {
       last_error_code: _e,
       last_error_message: _m,
       last_error_at: _a,
+      last_not_modified_at: _n,
       ...rest
     }) => rest,
   );

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { Store } from '../store/database.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { writeTransaction } from '../store/write-transaction.ts';
+import { failInterruptedMigrations } from './interrupted-records.ts';
+import { sweepFetchPartials } from './fetch-partials.ts';
+import { migrationTempDir, sweepOwnedTemporaries } from './owned-temporaries.ts';
+
+export interface CleanupReport {
+  /** Migration records marked failed/INTERRUPTED. */
+  interrupted: string[];
+  /** Temporary files removed, relative to the data directory. */
+  removed: string[];
+}
+
+/**
+ * What a crashed process leaves behind, removed whenever the instance is opened (`serve`
+ * and every command): unauthenticated migration plaintext (`tmp/migrations/`), upload
+ * temporaries (`blobs/tmp/`), partial bundles of interrupted `migrate --dir` runs, fetch
+ * partials that cannot be resumed; and records left `running` become INTERRUPTED. Only
+ * what belongs to a process that is gone is touched: another process sharing the instance
+ * keeps its files (threat: plaintext left on disk for ever; a cleanup deleting a live
+ * transfer).
+ *
+ * Migration partials written by an older vmic (`migrations/*.part`, no owner in the name)
+ * are removed once idle for an hour.
+ */
+export async function cleanUpAfterCrashes(
+  dataDir: string,
+  store: Store,
+  now: Date,
+): Promise<CleanupReport> {
+  const removed: string[] = [];
+  const sweep = (rel: string, dir: string) =>
+    removed.push(...sweepOwnedTemporaries(dir, { now }).map((n) => path.join(rel, n)));
+  sweep(path.join('tmp', 'migrations'), migrationTempDir(dataDir));
+  sweep('migrations', path.join(dataDir, 'migrations'));
+  sweep(path.join('blobs', 'tmp'), path.join(dataDir, 'blobs', 'tmp'));
+  removed.push(
+    ...(await sweepFetchPartials(dataDir, store)).map((n) => path.join('cache', 'partial', n)),
+  );
+  const interrupted = await failInterruptedMigrations(store, now);
+  if (removed.length > 0)
+    await writeTransaction(store, (tx) =>
+      appendAudit(
+        tx,
+        {
+          actor: 'startup-cleanup',
+          action: 'cleanup.temporaries.removed',
+          subject: 'instance',
+          details: { count: removed.length, files: removed.slice(0, 50) },
+        },
+        now,
+      ),
+    );
+  return { interrupted, removed };
+}

@@ -1,0 +1,141 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { derToPem, describeCertificate, exportPrivateKeyPkcs8 } from '../../../pki/index.ts';
+import { FIXTURE_TIME, NAMES, scenario, type Scenario } from '../../fixtures/pki-fixtures.ts';
+import { addTrustMaterial } from '../../../catalog/site/trust-store.ts';
+import { subscribe } from '../../../catalog/site/subscriptions.ts';
+import { runImport } from '../../../catalog/site/import-run.ts';
+import { setPolicy } from '../../../catalog/site/policy.ts';
+import { fetchImages } from '../../../catalog/site/fetch-images.ts';
+import { approveImage } from '../../../catalog/site/approvals.ts';
+import { decideDeployment } from '../../../catalog/site/gate.ts';
+import { tempInstance } from '../../helpers/temp-instance.ts';
+import { pythonCrl } from '../../pki/python-crl.ts';
+import { signedCatalog, startFeedServer } from './helpers/signed-feed.ts';
+import { randomImage, startImageServer, type ImageServer } from './helpers/image-server.ts';
+
+// Issue 10 item 1 at the gate: a CRL written by Python `cryptography` without a
+// cRLNumber (the reported case) and added after import makes the signer's images
+// undeployable (SIGNER_REVOKED); one that does not list the signer cannot say "not
+// revoked" and stops deployment too (CRL_INVALID). The path is judged at the time it was
+// verified, the CRLs at the gate's now.
+const DAY = 86400_000;
+
+let pki: Scenario;
+let feed: Awaited<ReturnType<typeof startFeedServer>>;
+let images: ImageServer;
+
+before(async () => {
+  pki = await scenario();
+  feed = await startFeedServer();
+  images = await startImageServer();
+});
+after(async () => {
+  await feed.stop();
+  await images.close();
+});
+
+async function deployableSite() {
+  let now = FIXTURE_TIME.getTime();
+  const t = await tempInstance({ now: () => new Date(now) });
+  const pem = [pki.root.certificate, pki.intermediate.certificate]
+    .map((c) => derToPem(c, 'CERTIFICATE'))
+    .join('');
+  await addTrustMaterial(t.inst, pem, 'test');
+  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, name: 'fx', actor: 'test' });
+  const img = randomImage(32 * 1024);
+  images.serve(`/${img.sha256}`, img.bytes);
+  feed.serve(
+    await signedCatalog({
+      signer: pki.leaf,
+      chain: [pki.intermediate.certificate],
+      sequence: 1,
+      issued: new Date(now - DAY),
+      expires: new Date(now + 10 * DAY),
+      images: [
+        {
+          identifier: 'img',
+          sha256: img.sha256,
+          byteSize: img.bytes.length,
+          downloadUrl: images.url(`/${img.sha256}`),
+        },
+      ],
+    }),
+  );
+  assert.equal((await runImport(t.inst, { actor: 'test' }))[0]?.status, 'applied');
+  assert.equal((await fetchImages(t.inst, { actor: 'test' })).totals.failed, 0);
+  await approveImage(t.inst, { image: 'img', actor: 'test' });
+  assert.equal((await decideDeployment(t.inst, 'img')).deployable, true);
+  return { ...t, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+async function crlFromPython(revoke: boolean, at: number): Promise<string> {
+  const der = pythonCrl({
+    keyPem: derToPem(await exportPrivateKeyPkcs8(pki.intermediate.privateKey), 'PRIVATE KEY'),
+    caPem: derToPem(pki.intermediate.certificate, 'CERTIFICATE'),
+    serials: revoke ? [describeCertificate(pki.leaf.certificate).serialNumber] : [],
+    thisUpdate: new Date(at - 60_000),
+    nextUpdate: new Date(at + 7 * DAY),
+  });
+  return derToPem(der, 'X509 CRL');
+}
+
+const codes = (d: { reasons: { code: string }[] }) => d.reasons.map((r) => r.code);
+
+test('a revocation in a CRL without cRLNumber, added after import → SIGNER_REVOKED', async () => {
+  const s = await deployableSite();
+  try {
+    s.advance(DAY);
+    const added = await addTrustMaterial(s.inst, await crlFromPython(true, s.now()), 'test');
+    assert.equal(added.crls.length, 1);
+    assert.equal(added.warnings.length, 1, 'the missing cRLNumber is reported');
+    const d = await decideDeployment(s.inst, 'img');
+    assert.equal(d.deployable, false);
+    assert.deepEqual(codes(d), ['SIGNER_REVOKED']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a held CRL that cannot say "not revoked" → CRL_INVALID at the gate', async () => {
+  const s = await deployableSite();
+  try {
+    s.advance(DAY);
+    await addTrustMaterial(s.inst, await crlFromPython(false, s.now()), 'test');
+    const d = await decideDeployment(s.inst, 'img');
+    assert.equal(d.deployable, false);
+    assert.deepEqual(codes(d), ['CRL_INVALID']);
+    assert.match(d.reasons[0]?.message ?? '', /cRLNumber/);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the reported case at import: a CRL without cRLNumber revokes the signer under both policies', async () => {
+  for (const policy of ['best-effort', 'require'] as const) {
+    const now = FIXTURE_TIME.getTime();
+    const t = await tempInstance({ now: () => new Date(now) });
+    try {
+      const pem = [pki.root.certificate, pki.intermediate.certificate]
+        .map((c) => derToPem(c, 'CERTIFICATE'))
+        .join('');
+      await addTrustMaterial(t.inst, pem + (await crlFromPython(true, now)), 'test');
+      await setPolicy(t.inst, 'revocation', policy, 'test');
+      await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, actor: 'test' });
+      feed.serve(
+        await signedCatalog({
+          signer: pki.leaf,
+          chain: [pki.intermediate.certificate],
+          sequence: 1,
+          issued: new Date(now - DAY),
+          expires: new Date(now + 10 * DAY),
+        }),
+      );
+      const [outcome] = await runImport(t.inst, { actor: 'test' });
+      assert.equal(outcome?.status, 'failed', policy);
+      assert.equal(outcome?.code, 'CERT_REVOKED', `${policy}: ${outcome?.message}`);
+    } finally {
+      await t.cleanup();
+    }
+  }
+});
