@@ -60,11 +60,12 @@ interface Leaf {
 }
 
 /** A site certificate issued by `ca` with `openssl x509 -req`, keeping the subject as given. */
-function opensslLeaf(ca: OpensslCa, name: string, subjectSlash: string): Leaf {
+function opensslLeaf(ca: OpensslCa, name: string, subjectSlash: string, extraExt = ''): Leaf {
   const file = (ext: string) => path.join(dir, `${name}.${ext}`);
   fs.writeFileSync(
     file('ext'),
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n',
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
+      extraExt,
   );
   for (const args of [
     ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', subjectSlash].concat([
@@ -173,4 +174,28 @@ test('peer add --cert: only that certificate may sign the peer manifests', async
   const ok = await refused(opensslTransfer(given, 'CN=Site Y,O=vmic test,C=CH'));
   assert.notEqual(ok.code, 'SUBJECT_MISMATCH');
   assert.notEqual(ok.code, 'UNKNOWN_PEER');
+});
+
+test('a manifest signed by a TLS-only certificate (serverAuth) is refused with KEY_USAGE eku', async () => {
+  // The peer is pinned to exactly this certificate, so every peer check passes: only the
+  // signer rule (no EKU, anyExtendedKeyUsage, codeSigning or emailProtection) refuses it.
+  const tls = opensslLeaf(
+    rogue,
+    'site-z',
+    '/C=CH/O=vmic test/CN=Site Z',
+    'extendedKeyUsage=serverAuth\n',
+  );
+  await addPeer(b.inst, {
+    name: 'site-z',
+    certificatePem: fs.readFileSync(tls.certFile, 'utf8'),
+    expectSubject: 'CN=Site Z,O=vmic test,C=CH',
+    actor: 'test',
+  });
+  const e = await refused(opensslTransfer(tls, 'CN=Site Z,O=vmic test,C=CH'));
+  assert.equal(e.code, 'KEY_USAGE');
+  assert.equal(e.rule, 'eku');
+  const listed = (await listMigrations(b.inst)).find(
+    (m) => m.state === 'refused' && m.reason?.code === 'KEY_USAGE',
+  );
+  assert.ok(listed, 'the refusal is listed');
 });
