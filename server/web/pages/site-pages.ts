@@ -16,7 +16,11 @@ import {
   unapproveEndorser,
   unapproveImage,
 } from '../../../catalog/site/approvals.ts';
-import { listSiteImages } from '../../../catalog/site/site-images.ts';
+import {
+  findSiteImages,
+  listSiteImages,
+  parseImageRef,
+} from '../../../catalog/site/site-images.ts';
 import { decideDeployment } from '../../../catalog/site/gate.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
 import { VmicError } from '../../../pki/errors.ts';
@@ -212,6 +216,21 @@ export function sitePages(inst: Instance): Router {
       throw new VmicError('BAD_REQUEST', 'give subscription once');
     const subscription = q === undefined ? undefined : subscriptionParam(q);
     if (subscription !== undefined) await getSubscription(db, subscription);
+    if (subscription === undefined) {
+      // A name listed by several subscriptions is never decided for one of them (identifier
+      // shadowing); the page offers each candidate's own decision instead.
+      const candidates = await findSiteImages(db, parseImageRef(image));
+      if (candidates.length > 1) {
+        render(
+          req,
+          res,
+          'site-gate-choose.njk',
+          { title: `Gate: ${image}`, image, candidates },
+          409,
+        );
+        return;
+      }
+    }
     const decision = await decideDeployment(inst, image, { subscription });
     render(req, res, 'site-gate.njk', {
       title: `Gate: ${image}`,
