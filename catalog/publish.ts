@@ -86,7 +86,7 @@ export async function publishCatalog(
       chain: signer.chain,
       signingTime: issued,
     };
-    // The same version as a HEPiX image list for vmcatcher, cloudkeeper and atrope (issue 6).
+    // The same version as a HEPiX image list for vmcatcher, cloudkeeper and atrope (docs/design.md §3).
     const imageList = writeImageList(
       imageListOfCatalog({
         catalogIri: doc.iri,

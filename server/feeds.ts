@@ -44,7 +44,7 @@ const FORMATS: Record<string, FeedFormat> = {
     contentType: 'application/ld+json',
     body: (v) => Buffer.from(v.jsonld, 'utf8'),
   },
-  // HEPiX image list (issue 6): the raw S/MIME message, as vmcaster publishes it and
+  // HEPiX image list (docs/design.md §3): the raw S/MIME message, as vmcaster publishes it and
   // vmcatcher, cloudkeeper and atrope fetch it; text/plain because the message carries its
   // own multipart/signed Content-Type inside.
   list: {

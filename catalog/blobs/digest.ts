@@ -16,7 +16,7 @@ export const SHA512_HEX = /^[0-9a-f]{128}$/;
 export interface Digest {
   sha256: string;
   size: number;
-  /** Present when the caller asked for it: HEPiX image lists sign SHA-512 (issue 6). */
+  /** Present when the caller asked for it: HEPiX image lists sign SHA-512 (docs/design.md §3). */
   sha512?: string;
 }
 

@@ -1,4 +1,4 @@
-/** HEPiX image lists (issue 6): model, strict reader, writer, S/MIME, DN slash form. */
+/** HEPiX image lists (docs/design.md §3, §6): model, strict reader, writer, S/MIME, DN slash form. */
 export type { ImageList, ListedImage } from './model.ts';
 export { LIST_KEYS, ENDORSER_KEYS, IMAGE_KEYS } from './model.ts';
 export { readImageList } from './read.ts';

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Schema for migration crash safety, refused transfers and peers' issuer pins (issue 10):
+ * Schema for migration crash safety, refused transfers and peers' issuer pins (docs/design.md §8):
  * - `migrations.owner`: the process running a record (see catalog/cleanup/process-owner.ts),
  *   so that start-up cleanup marks the records of a process that is gone INTERRUPTED;
  * - `refused_transfers`: transfers refused before a migration record could exist (the

@@ -268,7 +268,7 @@ export const migrations: Record<string, Migration> = {
     },
   },
   '0003-hepix': {
-    // HEPiX image lists (issue 6): the export stored beside each catalog version, the
+    // HEPiX image lists (docs/design.md §3): the export stored beside each catalog version, the
     // subscription's format, and what a list carries that the RDF catalog does not.
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('catalog_versions').addColumn('image_list', 'blob').execute();

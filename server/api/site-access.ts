@@ -4,7 +4,7 @@ import { ENDORSER_NAME } from '../../catalog/names.ts';
 import { requireRole } from '../auth.ts';
 
 /*
- * Who may do what on the site half (docs/design.md §10, issue 3 item 8). Endorser roles have
+ * Who may do what on the site half (docs/design.md §10). Endorser roles have
  * no business with a site's trust, subscriptions or approvals, so every site route names
  * its roles explicitly; only the deploy gate is open to any authenticated principal.
  */

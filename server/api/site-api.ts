@@ -8,7 +8,7 @@ import { siteGateApi } from './site-gate.ts';
 import { sitePolicyApi } from './site-policy.ts';
 import { siteFetchApi } from './site-fetch.ts';
 
-/** The site half of the JSON API (issue 3 items 7 and 8), mounted under /api/v1. */
+/** The site half of the JSON API (docs/design.md §4), mounted under /api/v1. */
 export function siteApi(inst: Instance): Router {
   return Router().use(
     siteGateApi(inst),

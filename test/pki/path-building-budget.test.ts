@@ -1,5 +1,5 @@
 /**
- * Bounded work before anything is authenticated (issue 10, item 6): a bundle of many
+ * Bounded work before anything is authenticated (docs/design.md §6 step 4): a bundle of many
  * certificates with the intermediate's name and key identifier, made by `openssl req
  * -x509`, cannot make one decision verify more than MAX_SIGNATURE_VERIFICATIONS
  * signatures, and certificates with weak keys are never used to verify anything.

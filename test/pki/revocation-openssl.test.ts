@@ -1,5 +1,5 @@
 /**
- * Revocation never fails open (issue 10, item 1), on a hierarchy run by stock
+ * Revocation never fails open (docs/design.md §6 step 5), on a hierarchy run by stock
  * `openssl ca`: CRLs with and without cRLNumber, a re-keyed intermediate, an issuer
  * without cRLSign, a CRL from another key, and a CRL written by Python `cryptography`.
  */

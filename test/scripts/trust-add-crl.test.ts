@@ -1,5 +1,5 @@
 /**
- * `vmic trust add` refuses, with the reason, a CRL it could never use (issue 10 item 1),
+ * `vmic trust add` refuses, with the reason, a CRL it could never use (docs/design.md §6, revocation rules),
  * and keeps a CRL without cRLNumber (its revocations count) with a warning. CRLs are made
  * by stock `openssl ca`.
  */

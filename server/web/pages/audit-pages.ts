@@ -90,7 +90,7 @@ async function auditPage(
   };
 }
 
-/** The auditor page (issue 4 item 5): chain verification at the top, then the filtered log. */
+/** The auditor page (docs/design.md §4): chain verification at the top, then the filtered log. */
 export function auditPages(inst: Instance): Router {
   const r = Router();
 

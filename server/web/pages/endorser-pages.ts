@@ -50,7 +50,7 @@ function metadataOf(fields: Record<string, unknown>): Record<string, string> {
 }
 
 /**
- * Endorser pages (issue 4 item 3): images, upload or registration by URL, metadata,
+ * Endorser pages (docs/design.md §4): images, upload or registration by URL, metadata,
  * withdraw, publish with a preview, catalog history. Every route, reads included, needs
  * `admin` or `endorser:NAME` for the endorser in the path.
  */

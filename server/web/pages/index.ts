@@ -13,7 +13,7 @@ export { STATIC_DIR } from './render.ts';
 const PAGE_PATHS = ['/admin', '/endorsers', '/site', '/audit'];
 
 /**
- * The web admin pages (issue 4 items 3-6), server-rendered. Mounted after the sign-in
+ * The web admin pages (docs/design.md §4), server-rendered. Mounted after the sign-in
  * layer, which sets `req.principal` from the session and checks CSRF tokens; every route
  * here checks roles on the server itself.
  */

@@ -6,7 +6,7 @@ import { render } from './render.ts';
 
 const STAGES = ['export', 'transfer', 'import'] as const;
 
-/** Migrations with their stage progress (issue 5 item 4); read-only, for site readers. */
+/** Migrations with their stage progress (docs/design.md §8); read-only, for site readers. */
 export function migrationPages(inst: Instance): Router {
   const r = Router();
   r.get('/site/migrations', siteReader, async (req, res) => {

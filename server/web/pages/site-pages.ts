@@ -59,7 +59,7 @@ function notice(req: Request, keys: readonly string[]): Record<string, string> {
 }
 
 /**
- * Site pages (issue 4 item 4). Reading needs admin, site-approver or auditor; approving
+ * Site pages (docs/design.md §4). Reading needs admin, site-approver or auditor; approving
  * needs admin or site-approver; trust, subscriptions, import and fetch need admin. The
  * role guards are the JSON API's own (server/api/site-access.ts).
  */

@@ -26,7 +26,7 @@ import {
   type Site,
 } from './two-sites.ts';
 
-// Item 8 of issue 10, as an operator met it: the receiving `vmic serve` is killed with
+// Crashes leave nothing behind (docs/design.md §8), as an operator meets it: the receiving `vmic serve` is killed with
 // kill -9 in the middle of a migration. On restart nothing of the transfer may be left
 // (no unauthenticated plaintext), its record is failed/INTERRUPTED, the audit log is
 // intact, and a new migration succeeds.

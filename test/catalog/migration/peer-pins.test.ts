@@ -22,7 +22,7 @@ import {
   type Site,
 } from './two-sites.ts';
 
-// Item 5 of issue 10 for peers: the issuing CA of a peer's certificate is pinned (given
+// Issuer pins for peers (docs/design.md §8): the issuing CA of a peer's certificate is pinned (given
 // with --expect-issuer, or learned on first verified use), and a peer's certificate given
 // with --cert is the only one that may sign its manifests. The impostors come from a
 // second CA made by stock openssl, named exactly like the demo intermediate.

@@ -9,8 +9,8 @@ import { opensslCrl, opensslIntermediate, opensslRoot } from '../../pki/openssl-
 import { launchBrowser, signIn, startPagesServer, type PagesServer } from './helpers.ts';
 import * as sel from './selectors.ts';
 
-// The web trust page says why a CRL is refused, as `vmic trust add` does (issue 10 item
-// 1): a CRL from a CA certificate without cRLSign, made by stock `openssl ca`.
+// The web trust page says why a CRL is refused, as `vmic trust add` does (docs/design.md
+// §6, revocation rules): a CRL from a CA certificate without cRLSign, made by stock `openssl ca`.
 let dir: string;
 let s: PagesServer;
 let browser: Browser;
