@@ -1,7 +1,7 @@
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
-import type { StageName } from '../store/schema-migration.ts';
+import type { StageName } from '../store/schema-transfers.ts';
 import { currentOwner } from '../cleanup/process-owner.ts';
 
 export interface MigrationRecord {

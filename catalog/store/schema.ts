@@ -1,4 +1,4 @@
-import type { MigrationTables } from './schema-migration.ts';
+import type { MigrationTables } from './schema-transfers.ts';
 import type { Generated } from 'kysely';
 
 /** Row types of the instance database. Times are ISO 8601 UTC strings; hashes are lowercase hex. */

@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-/** Tables of site-to-site migrations (migration 0004). */
+/** Tables of site-to-site migrations, Export → Transfer → Import (docs/design.md §8; schema migrations 0004, 0008). */
 export interface SiteIdentityTable {
   id: number;
   certificate_pem: string;
