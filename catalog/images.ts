@@ -11,6 +11,7 @@ import { SHA256_HEX, hashFileDual } from './blobs/digest.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 import type { ImageTable } from './store/schema.ts';
+import type { Queryable } from './store/database.ts';
 
 export interface Image extends ImageMetadata {
   id: number;
@@ -298,7 +299,7 @@ export async function withdrawImage(
   });
 }
 
-function imageQuery(db: Instance['store']['db'] | Tx) {
+function imageQuery(db: Queryable) {
   return db
     .selectFrom('images')
     .innerJoin('endorsers', 'endorsers.id', 'images.endorser_id')
@@ -309,7 +310,7 @@ function imageQuery(db: Instance['store']['db'] | Tx) {
 export async function listImages(
   inst: Instance,
   filter: { endorser?: string | undefined; status?: 'endorsed' | 'withdrawn' } = {},
-  db: Instance['store']['db'] | Tx = inst.store.db,
+  db: Queryable = inst.store.db,
 ): Promise<Image[]> {
   let q = imageQuery(db);
   if (filter.endorser) q = q.where('endorsers.name', '=', filter.endorser);
@@ -322,7 +323,7 @@ export async function getImage(
   inst: Instance,
   endorser: string,
   identifier: string,
-  db: Instance['store']['db'] | Tx = inst.store.db,
+  db: Queryable = inst.store.db,
 ): Promise<Image> {
   const row = await imageQuery(db)
     .where('endorsers.name', '=', endorser)
@@ -337,7 +338,7 @@ export async function findImage(
   inst: Instance,
   ref: string,
   endorser?: string,
-  db: Instance['store']['db'] | Tx = inst.store.db,
+  db: Queryable = inst.store.db,
 ): Promise<Image> {
   let q = imageQuery(db);
   if (ref.startsWith('sha256:')) {

@@ -224,7 +224,7 @@ export async function unapproveEndorser(
   });
 }
 
-function active(db: Queryable | Tx, subscriptionId: number) {
+function active(db: Queryable, subscriptionId: number) {
   return db
     .selectFrom('approvals')
     .selectAll()
@@ -251,7 +251,7 @@ async function revoke(
 
 /** The approval that makes this image version approved, if any (image-level first). */
 export async function approvalFor(
-  db: Queryable | Tx,
+  db: Queryable,
   subscriptionId: number,
   sha256: string,
 ): Promise<Approval | undefined> {
@@ -267,7 +267,7 @@ export async function approvalFor(
   return hit ? toApproval(hit, sub.name) : undefined;
 }
 
-export async function listApprovals(db: Queryable | Tx): Promise<Approval[]> {
+export async function listApprovals(db: Queryable): Promise<Approval[]> {
   const rows = await db
     .selectFrom('approvals')
     .innerJoin('subscriptions', 'subscriptions.id', 'approvals.subscription_id')

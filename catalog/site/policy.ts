@@ -4,7 +4,6 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
-import type { Tx } from '../store/write-transaction.ts';
 
 /** A site's verification and fetch policy, stored in the database and changed by admins. */
 export interface SitePolicy {
@@ -96,7 +95,7 @@ export function policyKey(key: string): (typeof POLICY_KEYS)[string] | undefined
   return Object.hasOwn(POLICY_KEYS, key) ? POLICY_KEYS[key] : undefined;
 }
 
-export async function readPolicy(db: Queryable | Tx): Promise<SitePolicy> {
+export async function readPolicy(db: Queryable): Promise<SitePolicy> {
   const rows = await db.selectFrom('site_policy').selectAll().execute();
   const policy: Record<string, unknown> = { ...DEFAULT_POLICY };
   for (const row of rows) {

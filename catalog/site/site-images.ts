@@ -2,7 +2,6 @@ import type { Selectable } from 'kysely';
 import { VmicError } from '../../pki/errors.ts';
 import { SHA256_HEX } from '../blobs/digest.ts';
 import type { Queryable } from '../store/database.ts';
-import type { Tx } from '../store/write-transaction.ts';
 import type { SiteImageTable } from '../store/schema.ts';
 
 export type SiteImageRow = Selectable<SiteImageTable> & {
@@ -28,7 +27,7 @@ export function parseImageRef(ref: string): ImageRef {
 
 /** Site images matching a reference, optionally within one subscription. */
 export async function findSiteImages(
-  db: Queryable | Tx,
+  db: Queryable,
   ref: ImageRef,
   subscription?: string,
 ): Promise<SiteImageRow[]> {
@@ -50,7 +49,7 @@ export async function findSiteImages(
 
 /** Exactly one site image for a reference; ambiguity across subscriptions is refused. */
 export async function findOneSiteImage(
-  db: Queryable | Tx,
+  db: Queryable,
   ref: string,
   subscription?: string,
 ): Promise<SiteImageRow> {
@@ -87,7 +86,7 @@ export function ambiguousImage(
 }
 
 export async function listSiteImages(
-  db: Queryable | Tx,
+  db: Queryable,
   filter: { subscription?: string | undefined } = {},
 ): Promise<SiteImageRow[]> {
   let q = db

@@ -3,7 +3,7 @@ import { VmicError } from '../../pki/errors.ts';
 import { formatDn, parseDn } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { writeTransaction, type Tx } from '../store/write-transaction.ts';
+import { writeTransaction } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
 import type { SubscriptionTable } from '../store/schema.ts';
 import { checkEndorserName } from '../names.ts';
@@ -231,7 +231,7 @@ export async function removeSubscription(
 
 /** Every subscription; with `at`, each catalog's age at that time. */
 export async function listSubscriptions(
-  db: Queryable | Tx,
+  db: Queryable,
   at?: Date | undefined,
 ): Promise<Subscription[]> {
   const rows = await db.selectFrom('subscriptions').selectAll().orderBy('name').execute();
@@ -239,7 +239,7 @@ export async function listSubscriptions(
 }
 
 export async function getSubscription(
-  db: Queryable | Tx,
+  db: Queryable,
   name: string,
   at?: Date | undefined,
 ): Promise<Subscription> {
@@ -253,7 +253,7 @@ export async function getSubscription(
 }
 
 async function withCatalog(
-  db: Queryable | Tx,
+  db: Queryable,
   r: Selectable<SubscriptionTable>,
   at: Date | undefined,
 ): Promise<Subscription> {
