@@ -37,7 +37,7 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   demo [--host H] [--port P] [--insecure-demo-login]   set up and serve a ready-to-try instance
   pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
   pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku NAME|OID]
-             [--max-depth N] [--revocation best-effort|require]
+             [--max-depth N] [--leaf-key-usage digitalSignature|any] [--revocation best-effort|require]
                                          explain why a certificate is or is not trusted;
                                          --max-depth counts intermediate CAs (openssl -verify_depth)
   endorser add NAME --cert F --key F [--chain F] [--title T]

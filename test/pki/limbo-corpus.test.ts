@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { depthForIntermediates, ekuOid, pemToDers, validatePath } from '../../pki/index.ts';
 import type { PathValidationInput } from '../../pki/index.ts';
+import { ALLOWED } from './limbo-allow-list.ts';
 
 interface LimboCase {
   id: string;
@@ -25,21 +26,6 @@ interface LimboCase {
 const corpus = JSON.parse(
   readFileSync(new URL('../fixtures/corpora/x509-limbo-subset.json', import.meta.url), 'utf8'),
 ) as { testcases: LimboCase[] };
-
-/**
- * Known disagreements. Each: the rule, and why vmic differs. None is a case where vmic
- * accepts a chain the corpus rejects, except for a DNS name vmic never checks.
- */
-const ALLOWED: Record<string, string> = {
-  // Corpus rejects only because the CA-as-leaf's SAN does not match the expected peer
-  // name (example.com): a TLS hostname check, which vmic does not do.
-  'rfc5280::ca-as-leaf-wrong-san': 'hostname (expected_peer_name) not checked by vmic',
-  // The anchor "Root A" is issued by another CA but has no authorityKeyIdentifier;
-  // RFC 5280 §4.2.1.1 requires one, and rfc5280::aki::cross-signed-root-missing-aki
-  // expects exactly this to fail. The two cases contradict; vmic follows the RFC case
-  // (stricter: rejects).
-  'cve::cve-2024-0567': 'authorityKeyIdentifier missing on a non-self-issued anchor',
-};
 
 const certs = (pems: string[]) => pems.flatMap((p) => pemToDers(p, 'CERTIFICATE'));
 

@@ -14,10 +14,13 @@ import { UsageError } from '../usage-error.ts';
 
 export const PKI_VERIFY_USAGE =
   'usage: vmic pki verify CERT.pem [--chain F] --trust F [--crl F ...] [--at TIME] ' +
-  '[--eku NAME|OID ...] [--max-depth N] [--revocation best-effort|require] [--json]\n' +
+  '[--eku NAME|OID ...] [--max-depth N] [--leaf-key-usage digitalSignature|any] ' +
+  '[--revocation best-effort|require] [--json]\n' +
   '  --max-depth N  at most N intermediate CAs between CERT and the anchor, as ' +
   '`openssl verify -verify_depth N` counts them (default 6)\n' +
   `  --eku          a purpose CERT's extKeyUsage must allow: ${Object.keys(EKU_OIDS).join(', ')}, or an OID\n` +
+  "  --leaf-key-usage  what CERT's keyUsage must allow: digitalSignature (default, as " +
+  'for every signer vmic verifies) or any (pure path validation)\n' +
   '  --revocation   require: fail when no CRL is held for an issuer; best-effort (default): ' +
   'accept that. A CRL given is never ignored: unusable → CRL_INVALID';
 
@@ -85,6 +88,17 @@ function humanLines(r: PathExplanation): string[] {
  * listing every failed rule of the best candidate path instead of stopping at the first.
  */
 export async function pkiVerifyCommand(argv: string[]): Promise<number> {
+  const { json, result } = await pkiVerify(argv);
+  // The chain as data, without each certificate's DER (a byte array in JSON is noise).
+  const view = { ...result, chain: result.chain.map(({ der: _der, ...rest }) => rest) };
+  emit(json, view, () => humanLines(result));
+  return result.trusted ? EXIT.ok : EXIT.refused;
+}
+
+/** The command without its output: the arguments read, the explanation computed. */
+export async function pkiVerify(
+  argv: string[],
+): Promise<{ json: boolean; result: PathExplanation }> {
   const p = parse(argv, {
     chain: { type: 'string', multiple: true },
     trust: { type: 'string', multiple: true },
@@ -93,6 +107,7 @@ export async function pkiVerifyCommand(argv: string[]): Promise<number> {
     eku: { type: 'string', multiple: true },
     'max-depth': { type: 'string' },
     revocation: { type: 'string' },
+    'leaf-key-usage': { type: 'string' },
   });
   if (p.positionals.length !== 1) throw new UsageError(PKI_VERIFY_USAGE);
   const trust = list(p, 'trust');
@@ -100,6 +115,9 @@ export async function pkiVerifyCommand(argv: string[]): Promise<number> {
   const revocation = str(p, 'revocation') ?? 'best-effort';
   if (revocation !== 'best-effort' && revocation !== 'require')
     throw new UsageError('--revocation must be best-effort or require');
+  const leafKeyUsage = str(p, 'leaf-key-usage') ?? 'digitalSignature';
+  if (leafKeyUsage !== 'digitalSignature' && leafKeyUsage !== 'any')
+    throw new UsageError('--leaf-key-usage must be digitalSignature or any');
   const leaf = readPem(p.positionals[0] as string, 'CERTIFICATE')[0] as Uint8Array;
   const maxDepth = parseDepth(str(p, 'max-depth'));
   const input: PathValidationInput = {
@@ -109,11 +127,9 @@ export async function pkiVerifyCommand(argv: string[]): Promise<number> {
     crls: list(p, 'crl').flatMap((f) => readPem(f, 'X509 CRL')),
     time: parseTime(str(p, 'at')),
     revocation,
-    leafKeyUsage: 'digitalSignature',
+    leafKeyUsage: leafKeyUsage === 'any' ? 'none' : 'digitalSignature',
     requiredExtKeyUsage: list(p, 'eku').map(parseEku),
     ...(maxDepth === undefined ? {} : { maxDepth }),
   };
-  const result = await explainPath(input);
-  emit(flag(p, 'json'), result, () => humanLines(result));
-  return result.trusted ? EXIT.ok : EXIT.refused;
+  return { json: flag(p, 'json'), result: await explainPath(input) };
 }
