@@ -155,7 +155,7 @@ function signerHash(si: pkijs.SignerInfo, keyKind: string): HashName {
 
 /**
  * docs/design.md §6 steps 2–3: parse, exactly one signer, signature over the content. Chain
- * trust is not checked here (see verifySignedData). Returns the covered bytes only,
+ * trust is not checked here (catalog/verify: trustedSignerChain). Returns the covered bytes only,
  * so callers never act on content the signature did not protect.
  */
 export async function cmsVerifySignature(opts: {

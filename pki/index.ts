@@ -28,8 +28,6 @@ export type { CmsSignOptions } from './cms-sign.ts';
 export { cmsSign } from './cms-sign.ts';
 export type { SignedContent } from './cms-verify.ts';
 export { cmsVerifySignature } from './cms-verify.ts';
-export type { VerifySignedDataOptions } from './signed-data.ts';
-export { verifySignedData } from './signed-data.ts';
 export type { Credential, DemoHierarchy } from './demo-hierarchy.ts';
 export { buildDemoHierarchy, writeDemoHierarchy } from './demo-hierarchy.ts';
 export { VmicError, isVmicError } from './errors.ts';

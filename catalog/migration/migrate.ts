@@ -18,7 +18,8 @@ import { bundleHeader } from './bundle-format.ts';
 import { measureSealed, sealedStream, type SealInput } from './envelope.ts';
 import { wrapDataKey } from './key-wrap.ts';
 import { encodeManifest, type TransferManifest } from './manifest.ts';
-import { checkIssuerPin } from './issuer-pin.ts';
+import { checkIssuerPin, peerPinRules } from '../verify/index.ts';
+import { knownCode } from '../verify/known-codes.ts';
 import { getPeer, pinPeerIssuer, type Peer } from './peers.ts';
 import { MigrationLog } from './records.ts';
 import { resolveRecipient, type Recipient } from './recipient.ts';
@@ -82,7 +83,7 @@ export async function migrateImage(
   const peer = await getPeer(inst, input.to);
   const recipient = await resolveRecipient(inst, peer);
   await checkRecipientIssuer(inst, peer, recipient, input.actor);
-  const sub = await getSubscription(inst.store.db, decision.subscription!);
+  const sub = await getSubscription(inst.store.db, decision.subscription);
   const attempt = (retryOf?: string) =>
     transferOnce(inst, {
       ...input,
@@ -90,10 +91,10 @@ export async function migrateImage(
       recipient,
       subscription: sub,
       decision: {
-        identifier: decision.identifier!,
-        title: decision.title ?? '',
-        sha256: decision.sha256!,
-        size: decision.byteSize!,
+        identifier: decision.identifier,
+        title: decision.title,
+        sha256: decision.sha256,
+        size: decision.byteSize,
       },
       retryOf,
     });
@@ -136,10 +137,12 @@ async function checkRecipientIssuer(
   recipient: Recipient,
   actor: string,
 ): Promise<void> {
-  checkIssuerPin(peer.name, recipient.issuer, {
-    subject: peer.issuerPin.subject,
-    keyId: peer.issuerPin.keyId,
-  });
+  checkIssuerPin(
+    recipient.issuer.subject,
+    () => recipient.issuer,
+    { issuer: peer.issuerPin.subject, issuerKeyId: peer.issuerPin.keyId },
+    peerPinRules(peer.name),
+  );
   await pinPeerIssuer(inst, peer, recipient.issuer, actor);
 }
 
@@ -331,20 +334,30 @@ export function send(
           let parsed: { code?: string; detail?: string; rule?: string } & Record<string, unknown> =
             {};
           try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed;
+            const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            // Only an object is read further (threat: a receiver answering `null` or a
+            // number, which would throw inside this handler and crash the sender).
+            if (typeof body === 'object' && body !== null && !Array.isArray(body))
+              parsed = body as typeof parsed;
           } catch {
             // not JSON: reported below by status
           }
           if (res.statusCode === 201 || res.statusCode === 200) settle(undefined, parsed);
-          else
+          else {
+            // The receiver's code is checked against ours, not cast: an unknown one is
+            // FETCH_FAILED, quoted in the message.
+            const { code, unknown } = knownCode(parsed.code, 'FETCH_FAILED');
+            const detail =
+              typeof parsed.detail === 'string' ? parsed.detail : `HTTP ${res.statusCode}`;
             settle(
               new ReceiverRefusal(
-                (typeof parsed.code === 'string' ? parsed.code : 'FETCH_FAILED') as ErrorCode,
-                `receiver refused the transfer: ${typeof parsed.detail === 'string' ? parsed.detail : `HTTP ${res.statusCode}`}`,
+                code,
+                `receiver refused the transfer${unknown ? ` with unknown code ${unknown}` : ''}: ${detail}`,
                 migrationId,
                 typeof parsed.rule === 'string' ? parsed.rule : undefined,
               ),
             );
+          }
         });
         res.on('error', (e) => settle(e));
       },

@@ -4,7 +4,7 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { checkEndorserName } from '../names.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
-import type { IssuerIdentity } from './issuer-pin.ts';
+import type { IssuerIdentity } from '../verify/index.ts';
 
 /**
  * A site this one may send images to or receive them from. A peer is named by the subject
@@ -139,7 +139,7 @@ export async function addPeer(
 /**
  * Trust on first use of the issuer: the first verified manifest or identity of a peer
  * records its issuing CA's subject (unless configured) and key id; later ones must match
- * (issuer-pin.ts). Audited; a pin already set is never changed here.
+ * (catalog/verify/pins.ts). Audited; a pin already set is never changed here.
  */
 export async function pinPeerIssuer(
   inst: Instance,

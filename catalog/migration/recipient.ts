@@ -5,7 +5,7 @@ import { readPolicy } from '../site/policy.ts';
 import { loadTrustMaterial } from '../site/trust-store.ts';
 import type { Peer } from './peers.ts';
 import { boundedGet } from '../net/bounded-fetch.ts';
-import { issuerOfPath, type IssuerIdentity } from './issuer-pin.ts';
+import { issuerOf, type IssuerIdentity } from '../verify/index.ts';
 
 /**
  * A site identity is a certificate and its chain: a few KiB. The bound keeps a hostile or
@@ -92,5 +92,5 @@ export async function resolveRecipient(
       `peer certificate ${info.subject} may not receive wrapped keys`,
       { rule: 'keyUsage.keyEncipherment' },
     );
-  return { subject: info.subject, certificatePem, issuer: issuerOfPath(chain) };
+  return { subject: info.subject, certificatePem, issuer: issuerOf(chain) };
 }

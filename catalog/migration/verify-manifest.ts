@@ -1,22 +1,23 @@
 import { VmicError } from '../../pki/errors.ts';
 import { cmsVerifySignature, dnEquals, type RevocationPolicy } from '../../pki/index.ts';
 import type { TrustMaterial } from '../site/trust-store.ts';
-import { trustedSignerChain } from '../site/signer-checks.ts';
-import { checkIssuerPin, issuerOfPath, type IssuerIdentity, type IssuerPin } from './issuer-pin.ts';
+import {
+  issuerOf,
+  MANIFEST_WINDOW_MS,
+  peerPinRules,
+  verifySignedDocument,
+  type IssuerIdentity,
+  type SignedFormat,
+} from '../verify/index.ts';
 import { parseManifest, type TransferManifest } from './manifest.ts';
-
-/**
- * Default of how far a manifest's time may be from the receiver's clock (threat: replay
- * of an old bundle); the site policy `transfer-clock-window` (seconds) overrides it.
- */
-export const MANIFEST_WINDOW_MS = 15 * 60_000;
 
 export interface ManifestPeer {
   name: string;
   subject: string;
   /** The peer's certificate given with `peer add --cert`: the one that must sign. */
   certificateDer?: Uint8Array | undefined;
-  issuer?: IssuerPin | undefined;
+  /** The peer's issuer pin: `--expect-issuer`, and the CA key learned on first use. */
+  issuer?: { subject?: string | undefined; keyId?: string | undefined } | undefined;
 }
 
 export interface ManifestCheck {
@@ -62,55 +63,54 @@ export async function verifyManifest(c: ManifestCheck): Promise<VerifiedManifest
     throw new VmicError('UNKNOWN_PEER', `${signed.signer.subject} is not a peer of this site`, {
       rule: 'peers',
     });
-  if (
-    peer.certificateDer &&
-    !Buffer.from(peer.certificateDer).equals(Buffer.from(signed.signer.der))
-  )
-    throw new VmicError(
-      'SUBJECT_MISMATCH',
-      `the manifest is signed by a certificate of ${signed.signer.subject} (sha256 ${signed.signer.fingerprintSha256.slice(0, 16)}…) ` +
-        `that is not the certificate given for peer ${peer.name} with --cert`,
-      { rule: 'peer.certificate' },
-    );
-  const chain = await trustedSignerChain(signed, c.trust, c.time, c.revocation);
-  const issuer = issuerOfPath(chain);
-  checkIssuerPin(peer.name, issuer, peer.issuer ?? {});
-  c.onAuthenticated?.({ signer: signed.signer.subject, peer: peer.name });
-  const manifest = parseManifest(signed.content);
-  if (!dnEquals(manifest.sender, signed.signer.subject)) {
-    throw new VmicError(
-      'SUBJECT_MISMATCH',
-      `manifest names sender ${manifest.sender} but is signed by ${signed.signer.subject}`,
-      { rule: 'manifest.sender' },
-    );
-  }
-  if (!dnEquals(manifest.receiver, c.self)) {
-    throw new VmicError(
-      'WRONG_RECIPIENT',
-      `manifest is addressed to ${manifest.receiver}, not to this site (${c.self})`,
-      { rule: 'manifest.receiver' },
-    );
-  }
-  checkClock(manifest.createdAt, c.time, c.clockWindowMs ?? MANIFEST_WINDOW_MS);
-  if (await c.nonceSeen(manifest.nonce))
-    throw new VmicError('REPLAY', 'this transfer was received before', { rule: 'nonce' });
-  return { manifest, peer: peer.name, signer: signed.signer.subject, issuer };
+  const verified = await verifySignedDocument({
+    signed,
+    trust: c.trust,
+    revocation: c.revocation,
+    time: c.time,
+    pin: {
+      subject: peer.subject,
+      certificateDer: peer.certificateDer,
+      issuer: peer.issuer?.subject,
+      issuerKeyId: peer.issuer?.keyId,
+    },
+    pinRules: peerPinRules(peer.name),
+    format: manifestFormat(c),
+    onAuthenticated: (signer) => c.onAuthenticated?.({ signer: signer.subject, peer: peer.name }),
+  });
+  return {
+    manifest: verified.document,
+    peer: peer.name,
+    signer: signed.signer.subject,
+    issuer: issuerOf(verified.chain),
+  };
 }
 
-/**
- * A manifest made too far from our clock is refused (threat: replay of a captured bundle
- * after the nonce table was lost or pruned). Most often the cause is an unsynchronised
- * clock at one of the sites, so the message gives the skew and says what to check.
- */
-export function checkClock(createdAt: string, time: Date, windowMs: number): void {
-  const skewMs = Date.parse(createdAt) - time.getTime();
-  if (Math.abs(skewMs) <= windowMs) return;
-  const seconds = Math.round(Math.abs(skewMs) / 1000);
-  throw new VmicError(
-    'REPLAY',
-    `manifest was made at ${createdAt}, ${seconds} s ${skewMs > 0 ? 'ahead of' : 'behind'} this ` +
-      `site's clock; transfers are accepted within ±${Math.round(windowMs / 1000)} s (policy ` +
-      `transfer-clock-window). Check that both sites' clocks are synchronised (NTP), then send again`,
-    { rule: 'manifest.clock' },
-  );
+function manifestFormat(c: ManifestCheck): SignedFormat<TransferManifest> {
+  return {
+    read: (content, signer) => {
+      const manifest = parseManifest(content);
+      if (!dnEquals(manifest.sender, signer.subject)) {
+        throw new VmicError(
+          'SUBJECT_MISMATCH',
+          `manifest names sender ${manifest.sender} but is signed by ${signer.subject}`,
+          { rule: 'manifest.sender' },
+        );
+      }
+      if (!dnEquals(manifest.receiver, c.self)) {
+        throw new VmicError(
+          'WRONG_RECIPIENT',
+          `manifest is addressed to ${manifest.receiver}, not to this site (${c.self})`,
+          { rule: 'manifest.receiver' },
+        );
+      }
+      return manifest;
+    },
+    freshness: (m) => ({
+      kind: 'clock-window',
+      createdAt: m.createdAt,
+      windowMs: c.clockWindowMs ?? MANIFEST_WINDOW_MS,
+    }),
+    order: (m) => ({ kind: 'nonce', nonce: m.nonce, seen: c.nonceSeen }),
+  };
 }

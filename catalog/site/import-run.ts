@@ -12,7 +12,7 @@ import { applyImageList } from './apply-hepix.ts';
 import type { Tx } from '../store/write-transaction.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { catalogLapse, type HeldCatalog } from './freshness.ts';
-import { issuerPinOf, type IssuerPin } from './signer-checks.ts';
+import { issuerOf, type IssuerIdentity } from '../verify/index.ts';
 
 export interface ImportOutcome {
   subscription: string;
@@ -24,7 +24,7 @@ export interface ImportOutcome {
   /** `not-modified`: when a catalog of this feed was last verified (the 304 verifies nothing). */
   lastVerifiedAt?: string;
   /** The issuing CA this import pinned, on the subscription's first verified import. */
-  issuerPinned?: IssuerPin;
+  issuerPinned?: { subject: string; key: string };
   code?: string;
   rule?: string;
   message?: string;
@@ -273,21 +273,21 @@ async function notModified(
 /**
  * Trust on first use of the issuing CA: the first verified import of a subscription
  * records its subject and key, inside the apply transaction, so that a later catalog
- * from another CA with the same subject DN is refused (signer-checks.ts, `pin.issuerKey`).
+ * from another CA with the same subject DN is refused (catalog/verify/pins.ts, `pin.issuerKey`).
  */
 async function pinIssuerOnFirstUse(
   tx: Tx,
   inst: Instance,
   sub: SubscriptionRow,
-  issuer: IssuerPin,
+  issuer: IssuerIdentity,
   ctx: { time: Date; actor: string },
-): Promise<IssuerPin | undefined> {
+): Promise<ImportOutcome['issuerPinned']> {
   if (sub.pinned_issuer_key !== null) return undefined;
   const r = await tx
     .updateTable('subscriptions')
     .set({
       pinned_issuer: issuer.subject,
-      pinned_issuer_key: issuer.key,
+      pinned_issuer_key: issuer.keyId,
       pinned_at: ctx.time.toISOString(),
     })
     .where('id', '=', sub.id)
@@ -301,17 +301,17 @@ async function pinIssuerOnFirstUse(
       actor: ctx.actor,
       action: 'subscription.issuer-pinned',
       subject: sub.name,
-      details: { issuer: issuer.subject, key: issuer.key },
+      details: { issuer: issuer.subject, key: issuer.keyId },
     },
     inst.now(),
   );
-  return issuer;
+  return { subject: issuer.subject, key: issuer.keyId };
 }
 
 interface VerifiedFeed {
   unchanged: boolean;
   /** The CA that issued the signer, from the validated chain. */
-  issuer: IssuerPin;
+  issuer: IssuerIdentity;
   /** The signed sequence (RDF); undefined for HEPiX, whose ordinal is assigned on apply. */
   sequence: number | undefined;
   listVersion: string | undefined;
@@ -326,7 +326,7 @@ function pinOf(sub: SubscriptionRow) {
   return {
     subject: sub.expect_subject,
     issuer: sub.expect_issuer ?? sub.pinned_issuer ?? undefined,
-    issuerKey: sub.pinned_issuer_key ?? undefined,
+    issuerKeyId: sub.pinned_issuer_key ?? undefined,
   };
 }
 type PreviousRow = HeldCatalog & {
@@ -354,7 +354,7 @@ async function verifiedCatalog(
   });
   return {
     unchanged: verified.unchanged,
-    issuer: issuerPinOf(verified.chain),
+    issuer: issuerOf(verified.chain),
     sequence: verified.document.sequence,
     listVersion: undefined,
     details: {
@@ -393,7 +393,7 @@ async function verifiedList(
   });
   return {
     unchanged: verified.unchanged,
-    issuer: issuerPinOf(verified.chain),
+    issuer: issuerOf(verified.chain),
     sequence: undefined,
     listVersion: verified.list.version,
     details: {

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { VmicError } from '../../pki/errors.ts';
 import {
   cmsVerifySignature,
@@ -6,8 +5,13 @@ import {
   type CertificateInfo,
   type RevocationPolicy,
 } from '../../pki/index.ts';
-import { checkFreshness, checkPinnedSigner, trustedSignerChain } from './signer-checks.ts';
 import { parseCanonicalCatalog, type CatalogDocument } from '../rdf/index.ts';
+import {
+  SUBSCRIPTION_PIN_RULES,
+  verifySignedDocument,
+  type SignedFormat,
+  type SignerPin,
+} from '../verify/index.ts';
 import type { TrustMaterial } from './trust-store.ts';
 
 export interface CatalogVerificationInput {
@@ -15,8 +19,8 @@ export interface CatalogVerificationInput {
   bytes: Uint8Array;
   trust: TrustMaterial;
   revocation: RevocationPolicy;
-  /** The subscription's pins; `issuerKey` is the CA key learned on the first import. */
-  pin: { subject: string; issuer?: string | undefined; issuerKey?: string | undefined };
+  /** The subscription's pins; `issuerKeyId` is the CA key learned on the first import. */
+  pin: SignerPin;
   /** Reference time, fixed once at the start of the import run. */
   time: Date;
   /** The last catalog this site applied from the same subscription. */
@@ -42,17 +46,46 @@ export interface VerifiedCatalog {
 export async function verifyCatalog(input: CatalogVerificationInput): Promise<VerifiedCatalog> {
   // Steps 2–3: exactly one signer, signature over the content, no weak algorithm.
   const signed = await cmsVerifySignature({ cms: input.bytes });
+  // Steps 4–9: the shared pipeline, with the catalog's own content, dates and sequence.
+  return verifySignedDocument({
+    ...input,
+    signed,
+    pinRules: SUBSCRIPTION_PIN_RULES,
+    format: catalogFormat(input),
+  });
+}
 
-  // Steps 4–5: chain to our anchors, then revocation.
-  const chain = await trustedSignerChain(signed, input.trust, input.time, input.revocation);
-  const signer = signed.signer;
+function catalogFormat(input: CatalogVerificationInput): SignedFormat<CatalogDocument> {
+  const previous = input.previous;
+  return {
+    read: readCatalog,
+    freshness: (doc) => ({
+      kind: 'validity',
+      issued: doc.issued,
+      expires: doc.expires,
+      maxAgeSeconds: input.maxCatalogAgeSeconds,
+      rules: { what: 'catalog', issued: 'dcterms:issued', expires: 'vmic:expires' },
+    }),
+    order: (doc) => ({
+      kind: 'sequence',
+      label: 'sequence',
+      rule: 'vmic:sequence',
+      current: doc.sequence,
+      previous: previous && { value: previous.sequence, contentSha256: previous.contentSha256 },
+      compare: () => {
+        const last = previous?.sequence ?? -Infinity;
+        return doc.sequence < last ? -1 : doc.sequence === last ? 0 : 1;
+      },
+    }),
+  };
+}
 
-  // Step 6: the signer is the endorser this site subscribed to.
-  checkPinnedSigner(signer, input.pin, chain);
-
-  // Step 7: the signed content is canonical N-Quads of a well-formed catalog, and the
-  // catalog names the same signer.
-  const document = await parseCanonicalCatalog(signed.content);
+/**
+ * Step 7: the signed content is canonical N-Quads of a well-formed catalog, and the
+ * catalog names the same signer.
+ */
+async function readCatalog(content: Uint8Array, signer: CertificateInfo) {
+  const document = await parseCanonicalCatalog(content);
   if (!dnEquals(document.publisher.x509Subject, signer.subject)) {
     throw new VmicError(
       'SUBJECT_MISMATCH',
@@ -67,35 +100,5 @@ export async function verifyCatalog(input: CatalogVerificationInput): Promise<Ve
       { rule: 'vmic:x509Issuer' },
     );
   }
-  // Step 8 (with the issue date's sanity): freshness.
-  checkFreshness(
-    document,
-    { time: input.time, maxAgeSeconds: input.maxCatalogAgeSeconds },
-    { what: 'catalog', issued: 'dcterms:issued', expires: 'vmic:expires' },
-  );
-
-  // Step 9: rollback and equivocation (threat: an old signed version served again, or
-  // two different catalogs under one sequence number).
-  const contentSha256 = crypto.createHash('sha256').update(signed.content).digest('hex');
-  let unchanged = false;
-  if (input.previous) {
-    if (document.sequence < input.previous.sequence) {
-      throw new VmicError(
-        'ROLLBACK',
-        `sequence ${document.sequence} is lower than the last imported ${input.previous.sequence}`,
-        { rule: 'vmic:sequence' },
-      );
-    }
-    if (document.sequence === input.previous.sequence) {
-      if (contentSha256 !== input.previous.contentSha256) {
-        throw new VmicError(
-          'EQUIVOCATION',
-          `sequence ${document.sequence} was imported before with other content`,
-          { rule: 'vmic:sequence' },
-        );
-      }
-      unchanged = true;
-    }
-  }
-  return { document, content: signed.content, contentSha256, signer, chain, unchanged };
+  return document;
 }

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { VmicError } from '../../pki/errors.ts';
 import {
   cmsVerifySignature,
@@ -13,16 +12,21 @@ import {
   signedBody,
   type ImageList,
 } from '../hepix/index.ts';
+import {
+  SUBSCRIPTION_PIN_RULES,
+  verifySignedDocument,
+  type SignedFormat,
+  type SignerPin,
+} from '../verify/index.ts';
 import type { TrustMaterial } from './trust-store.ts';
-import { checkFreshness, checkPinnedSigner, trustedSignerChain } from './signer-checks.ts';
 
 export interface ImageListVerificationInput {
   /** The fetched S/MIME message: untrusted. */
   bytes: Uint8Array;
   trust: TrustMaterial;
   revocation: RevocationPolicy;
-  /** The subscription's pins; `issuerKey` is the CA key learned on the first import. */
-  pin: { subject: string; issuer?: string | undefined; issuerKey?: string | undefined };
+  /** The subscription's pins; `issuerKeyId` is the CA key learned on the first import. */
+  pin: SignerPin;
   /** Reference time, fixed once at the start of the import run. */
   time: Date;
   /** The last list this site applied from the same subscription. */
@@ -58,16 +62,55 @@ export async function verifyImageList(
     detachedContent: mime.signedContent,
   });
 
-  // Steps 4–5: chain to our anchors, then revocation.
-  const chain = await trustedSignerChain(signed, input.trust, input.time, input.revocation);
-  const signer = signed.signer;
+  // Steps 4–9: the shared pipeline, with the list's own content, dates and version.
+  const { document: list, ...verified } = await verifySignedDocument({
+    ...input,
+    signed,
+    pinRules: SUBSCRIPTION_PIN_RULES,
+    format: listFormat(input),
+  });
+  return { list, ...verified };
+}
 
-  // Step 6: the signer is the endorser subscribed to.
-  checkPinnedSigner(signer, input.pin, chain);
+function listFormat(input: ImageListVerificationInput): SignedFormat<ImageList> {
+  const prev = input.previous;
+  return {
+    read: readList,
+    // Step 8: dc:date:created and dc:date:expires stand for issued and expires.
+    freshness: (list) => ({
+      kind: 'validity',
+      issued: list.created,
+      expires: list.expires,
+      maxAgeSeconds: input.maxCatalogAgeSeconds,
+      rules: { what: 'list', issued: 'dc:date:created', expires: 'dc:date:expires' },
+    }),
+    // Step 9: the same list as before (dc:identifier), and hv:version for the sequence.
+    order: (list) => ({
+      kind: 'sequence',
+      label: 'hv:version',
+      rule: 'hv:version',
+      current: list.version,
+      previous: prev && {
+        value: prev.version,
+        contentSha256: prev.contentSha256,
+        series: {
+          what: 'list',
+          current: list.identifier,
+          previous: prev.identifier,
+          rule: 'dc:identifier',
+        },
+      },
+      compare: () => compareListVersions(list.version, prev?.version ?? list.version),
+    }),
+  };
+}
 
-  // Step 7: a well-formed list (every required key) that names its own signer. The slash
-  // form of hv:dn / hv:ca is compared as a name, not as a string.
-  const list = readImageList(signedBody(signed.content));
+/**
+ * Step 7: a well-formed list (every required key) that names its own signer. The slash
+ * form of hv:dn / hv:ca is compared as a name, not as a string.
+ */
+function readList(content: Uint8Array, signer: CertificateInfo): ImageList {
+  const list = readImageList(signedBody(content));
   if (!dnEquals(list.endorser.dn, signer.subject))
     throw new VmicError(
       'SUBJECT_MISMATCH',
@@ -80,41 +123,5 @@ export async function verifyImageList(
       `list names hv:ca ${list.endorser.ca} but the signer's issuer is ${signer.issuer}`,
       { rule: 'hv:ca' },
     );
-  // Step 8 (with the creation date's sanity): freshness.
-  checkFreshness(
-    { issued: list.created, expires: list.expires },
-    { time: input.time, maxAgeSeconds: input.maxCatalogAgeSeconds },
-    { what: 'list', issued: 'dc:date:created', expires: 'dc:date:expires' },
-  );
-
-  // Step 9: the same list as before (threat: another list of the same endorser swapped
-  // in), not older (rollback), and one content per version (equivocation).
-  const contentSha256 = crypto.createHash('sha256').update(signed.content).digest('hex');
-  let unchanged = false;
-  const prev = input.previous;
-  if (prev) {
-    if (list.identifier !== prev.identifier)
-      throw new VmicError(
-        'SUBJECT_MISMATCH',
-        `list ${list.identifier} is not the list ${prev.identifier} this subscription follows`,
-        { rule: 'dc:identifier' },
-      );
-    const order = compareListVersions(list.version, prev.version);
-    if (order < 0)
-      throw new VmicError(
-        'ROLLBACK',
-        `hv:version ${list.version} is lower than the last imported ${prev.version}`,
-        { rule: 'hv:version' },
-      );
-    if (order === 0) {
-      if (contentSha256 !== prev.contentSha256)
-        throw new VmicError(
-          'EQUIVOCATION',
-          `hv:version ${list.version} was imported before with other content`,
-          { rule: 'hv:version' },
-        );
-      unchanged = true;
-    }
-  }
-  return { list, content: signed.content, contentSha256, signer, chain, unchanged };
+  return list;
 }

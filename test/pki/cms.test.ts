@@ -9,16 +9,36 @@ import {
   cmsVerifySignature,
   derToPem,
   exportPrivateKeyPkcs8,
-  verifySignedData,
   writeDemoHierarchy,
 } from '../../pki/index.ts';
-import type { DemoHierarchy, KeyAlgorithm } from '../../pki/index.ts';
+import type { DemoHierarchy, KeyAlgorithm, RevocationPolicy } from '../../pki/index.ts';
+import { trustedSignerChain } from '../../catalog/verify/index.ts';
 import { fixtures, FIXTURE_TIME } from '../fixtures/pki-fixtures.ts';
 import { rejectsWith } from './assert-code.ts';
 import { epochSeconds, openssl, withTempDir } from './openssl.ts';
 
 const NOW = new Date('2030-03-01T10:00:00Z');
 const CONTENT = new TextEncoder().encode('<urn:x> <urn:y> "catalog" .\n');
+
+/** Steps 2–5 as every verifier runs them: the CMS signature, then the signer's path. */
+async function verifySigned(opts: {
+  cms: Uint8Array;
+  detachedContent?: Uint8Array;
+  anchors: Uint8Array[];
+  crls?: Uint8Array[];
+  time: Date;
+  revocation?: RevocationPolicy;
+}) {
+  const signed = await cmsVerifySignature(opts);
+  const trust = { anchors: opts.anchors, intermediates: [], crls: opts.crls ?? [] };
+  const chain = await trustedSignerChain(
+    signed,
+    trust,
+    opts.time,
+    opts.revocation ?? 'best-effort',
+  );
+  return { ...signed, chain };
+}
 
 function flipByteAt(bytes: Uint8Array, index: number): Uint8Array {
   const copy = new Uint8Array(bytes);
@@ -79,7 +99,7 @@ for (const alg of ['RSA-2048', 'ECDSA-P256', 'ECDSA-P384'] as KeyAlgorithm[]) {
           assert.equal(ok.status, 0, ok.stderr);
           assert.deepEqual(new Uint8Array(ok.stdout), CONTENT);
 
-          const ours = await verifySignedData({
+          const ours = await verifySigned({
             cms,
             ...(detached ? { detachedContent: CONTENT } : {}),
             anchors: [h.root.certificate],
@@ -149,7 +169,7 @@ for (const alg of ['RSA-2048', 'ECDSA-P256', 'ECDSA-P384'] as KeyAlgorithm[]) {
         );
         assert.equal(r.status, 0, r.stderr);
         const cms = new Uint8Array(await readFile(join(dir, 'o.p7m')));
-        const ours = await verifySignedData({ cms, anchors: [h.root.certificate], time: NOW });
+        const ours = await verifySigned({ cms, anchors: [h.root.certificate], time: NOW });
         assert.deepEqual(ours.content, CONTENT);
         assert.equal(ours.signer.fingerprintSha256, ours.chain[0]?.fingerprintSha256);
       });
@@ -273,7 +293,7 @@ describe('CMS rejections', () => {
     );
   });
 
-  test('verifySignedData maps chain failures: expired signer → CERT_EXPIRED, unknown root → CHAIN_UNTRUSTED', async () => {
+  test('the signer path maps chain failures: expired signer → CERT_EXPIRED, unknown root → CHAIN_UNTRUSTED', async () => {
     const expired = await fixtures.expiredLeaf();
     const cms = await cmsSign({
       content: CONTENT,
@@ -283,12 +303,12 @@ describe('CMS rejections', () => {
       signingTime: FIXTURE_TIME,
     });
     await rejectsWith(
-      verifySignedData({ cms, anchors: [expired.root.certificate], time: FIXTURE_TIME }),
+      verifySigned({ cms, anchors: [expired.root.certificate], time: FIXTURE_TIME }),
       'CERT_EXPIRED',
     );
     const valid = await fixtures.valid();
     await rejectsWith(
-      verifySignedData({ cms, anchors: [valid.root.certificate], time: FIXTURE_TIME }),
+      verifySigned({ cms, anchors: [valid.root.certificate], time: FIXTURE_TIME }),
       'CHAIN_UNTRUSTED',
     );
   });

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { MAX_RESPONSE_BYTES, send } from '../../../catalog/migration/migrate.ts';
+import { MAX_RESPONSE_BYTES, ReceiverRefusal, send } from '../../../catalog/migration/migrate.ts';
 
 // The sender's read of the receiver's answer is bounded in bytes and in time (threat: a
 // receiver, or something posing as one, that answers without end or never answers).
@@ -88,5 +88,59 @@ test('a receiver that answers its refusal comes back with its code', async () =>
     await assert.rejects(sendTo(r.url), { code: 'CIPHERTEXT_INVALID', rule: 'gcm.tag' });
   } finally {
     await r.close();
+  }
+});
+
+test('a code the receiver sends that is not one of ours is FETCH_FAILED, quoted, not cast', async () => {
+  const r = await receiver((res) => {
+    res.writeHead(422, { 'content-type': 'application/problem+json' });
+    res.end(JSON.stringify({ code: 'PLEASE_RETRY', detail: 'made up', rule: 'x' }));
+  });
+  try {
+    await assert.rejects(sendTo(r.url), (e: unknown) => {
+      assert.ok(e instanceof ReceiverRefusal);
+      assert.equal(e.code, 'FETCH_FAILED');
+      assert.equal(e.rule, 'x');
+      assert.match(e.message, /unknown code "PLEASE_RETRY": made up$/);
+      return true;
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+test('a refusal without a code is FETCH_FAILED with the HTTP status', async () => {
+  const r = await receiver((res) => {
+    res.writeHead(503, { 'content-type': 'text/plain' });
+    res.end('busy');
+  });
+  try {
+    await assert.rejects(sendTo(r.url), (e: unknown) => {
+      assert.ok(e instanceof ReceiverRefusal);
+      assert.equal(e.code, 'FETCH_FAILED');
+      assert.equal(e.message, 'receiver refused the transfer: HTTP 503');
+      return true;
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+test('a refusal whose body is JSON but not an object (null, a number) is FETCH_FAILED, not a crash', async () => {
+  for (const body of ['null', '42', '["x"]']) {
+    const r = await receiver((res) => {
+      res.writeHead(422, { 'content-type': 'application/problem+json' });
+      res.end(body);
+    });
+    try {
+      await assert.rejects(sendTo(r.url), (e: unknown) => {
+        assert.ok(e instanceof ReceiverRefusal, body);
+        assert.equal(e.code, 'FETCH_FAILED', body);
+        assert.equal(e.message, 'receiver refused the transfer: HTTP 422', body);
+        return true;
+      });
+    } finally {
+      await r.close();
+    }
   }
 });
