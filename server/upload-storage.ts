@@ -15,8 +15,12 @@ export const UPLOAD_FIELDS: readonly string[] = [...METADATA_FIELDS, 'identifier
  * A multer storage engine that pipes the file part straight into the blob store, which
  * hashes while streaming and stops at the image size limit: nothing is buffered in memory
  * and nothing is written twice (threat: memory and disk exhaustion by large uploads).
- * If the client aborts, busboy destroys the part stream and the blob store removes its
- * temporary file; if the form fails after the part was stored, multer calls _removeFile.
+ * Every failure removes the temporary file, early ones included: if the client aborts or
+ * the body ends without its closing boundary, busboy destroys the part stream and the blob
+ * store removes its temporary file once the file is closed (a removal before the file's
+ * open had completed used to leave an empty `.part`); if the form fails after the part was
+ * stored, multer calls _removeFile, which drops the blob unless a row refers to it.
+ * test/server/uploads.test.ts sends each of these on raw sockets.
  */
 export class BlobStoreStorage implements StorageEngine {
   constructor(private readonly inst: Instance) {}

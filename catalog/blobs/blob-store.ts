@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { VmicError } from '../../pki/errors.ts';
 import { ownedTempName, sweepOwnedTemporaries } from '../cleanup/owned-temporaries.ts';
+import { durableRename, writeStreamClosed } from './durable-files.ts';
 import {
   DigestingStream,
   SHA256_HEX,
@@ -45,25 +46,30 @@ export class BlobStore {
     return SHA256_HEX.test(sha256) && fs.existsSync(this.pathOf(sha256));
   }
 
-  /** Streams `source` into the store; returns its digest. */
+  /**
+   * Streams `source` into the store; returns its digest. On any failure (the source
+   * errors or is destroyed, an early abort included, a limit, a mismatch) the temporary
+   * file is removed once its stream has closed, so that no late open recreates it.
+   */
   async ingest(source: Readable, opts: IngestOptions): Promise<Digest> {
     const tmp = path.join(this.tmpDir, ownedTempName());
     // SHA-512 alongside: the HEPiX image list export signs it (issue 6).
     const digesting = new DigestingStream(opts.maxBytes, opts.onProgress, { sha512: true });
+    const sink = fs.createWriteStream(tmp, {
+      flags: 'wx',
+      mode: 0o640,
+      highWaterMark: WRITE_BUFFER_BYTES,
+    });
     try {
-      await pipeline(
-        source,
-        digesting,
-        fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640, highWaterMark: WRITE_BUFFER_BYTES }),
-      );
+      await pipeline(source, digesting, sink);
       const digest = digesting.digest();
       if (opts.expected) checkExpected(digest, opts.expected);
-      const final = this.pathOf(digest.sha256);
-      fs.mkdirSync(path.dirname(final), { recursive: true });
-      fs.renameSync(tmp, final);
+      // fsync, rename, fsync the directory: a row will vouch for these bytes (§10).
+      await durableRename(tmp, this.pathOf(digest.sha256));
       return digest;
     } catch (e) {
-      fs.rmSync(tmp, { force: true });
+      await writeStreamClosed(sink);
+      await fs.promises.rm(tmp, { force: true });
       throw e;
     }
   }

@@ -5,11 +5,12 @@ import { writeTransaction } from '../store/write-transaction.ts';
 import { failInterruptedMigrations } from './interrupted-records.ts';
 import { sweepFetchPartials } from './fetch-partials.ts';
 import { migrationTempDir, sweepOwnedTemporaries } from './owned-temporaries.ts';
+import { sweepOrphanBlobs } from './orphan-blobs.ts';
 
 export interface CleanupReport {
   /** Migration records marked failed/INTERRUPTED. */
   interrupted: string[];
-  /** Temporary files removed, relative to the data directory. */
+  /** Files removed, relative to the data directory: temporaries, then orphaned blobs. */
   removed: string[];
 }
 
@@ -24,6 +25,10 @@ export interface CleanupReport {
  *
  * Migration partials written by an older vmic (`migrations/*.part`, no owner in the name)
  * are removed once idle for an hour.
+ *
+ * A complete blob or cached image without its row (a crash between its durable rename
+ * into place and the commit of the row) is kept while a row refers to its hash, and
+ * otherwise removed once older than ORPHAN_GRACE_MS (a day; see orphan-blobs.ts).
  */
 export async function cleanUpAfterCrashes(
   dataDir: string,
@@ -39,6 +44,7 @@ export async function cleanUpAfterCrashes(
   removed.push(
     ...(await sweepFetchPartials(dataDir, store)).map((n) => path.join('cache', 'partial', n)),
   );
+  removed.push(...(await sweepOrphanBlobs(dataDir, store, now)));
   const interrupted = await failInterruptedMigrations(store, now);
   if (removed.length > 0)
     await writeTransaction(store, (tx) =>

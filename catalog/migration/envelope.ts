@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { VmicError } from '../../pki/errors.ts';
 import { WRITE_BUFFER_BYTES, digestsEqual } from '../blobs/digest.ts';
+import { writeStreamClosed } from '../blobs/durable-files.ts';
 import { GCM_TAG_BYTES } from './manifest.ts';
 
 export interface SealedFile {
@@ -145,10 +146,18 @@ export async function openStream(input: {
     plainSize += last.length;
     yield last;
   }
-  await pipeline(
-    decrypt,
-    fs.createWriteStream(input.to, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES }),
-  );
+  const sink = fs.createWriteStream(input.to, {
+    flags: 'wx',
+    mode: 0o600,
+    highWaterMark: WRITE_BUFFER_BYTES,
+  });
+  try {
+    await pipeline(decrypt, sink);
+  } catch (e) {
+    // The caller removes `to` on failure: only once no late open can create it again.
+    await writeStreamClosed(sink);
+    throw e;
+  }
   if (
     plainSize !== input.plaintext.size ||
     !digestsEqual(plainHash.digest('hex'), input.plaintext.sha256)

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VmicError } from '../../pki/errors.ts';
 import { SHA256_HEX, SHA512_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
+import { durableRename } from '../blobs/durable-files.ts';
 import type { Instance } from '../instance.ts';
 
 /**
@@ -62,19 +63,19 @@ export class ImageCache {
     if (!SHA512_HEX.test(sha512))
       throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-512 hex digest');
     const to = path.join(this.root, 'quarantine', `sha512-${sha512}`);
-    await fs.promises.mkdir(path.dirname(to), { recursive: true, mode: 0o750 });
-    await fs.promises.rename(from, to);
+    await durableRename(from, to, { dirMode: 0o750 });
     return to;
   }
 
   /**
-   * Moves a completed, verified download into place. A stale quarantined copy of the same
-   * hash is removed: the cache entry no longer refers to it.
+   * Moves a completed, verified download into place, durably (fsync of the file, rename,
+   * fsync of the directory: the `verified` row written next vouches for these bytes). A
+   * stale quarantined copy of the same hash is removed: the cache entry no longer refers
+   * to it.
    */
   async commit(sha256: string, from: string): Promise<string> {
     const to = this.pathOf(sha256);
-    await fs.promises.mkdir(path.dirname(to), { recursive: true, mode: 0o750 });
-    await fs.promises.rename(from, to);
+    await durableRename(from, to, { dirMode: 0o750 });
     await fs.promises.rm(this.quarantinePathOf(sha256), { force: true });
     return to;
   }
@@ -82,8 +83,7 @@ export class ImageCache {
   /** Keeps mismatching bytes aside (evidence for the operator), never under the signed name. */
   async quarantine(sha256: string, from: string): Promise<string> {
     const to = this.quarantinePathOf(sha256);
-    await fs.promises.mkdir(path.dirname(to), { recursive: true, mode: 0o750 });
-    await fs.promises.rename(from, to);
+    await durableRename(from, to, { dirMode: 0o750 });
     return to;
   }
 }

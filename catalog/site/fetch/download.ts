@@ -157,7 +157,8 @@ async function transfer(
       'FETCH_FAILED',
       `${target.url}: connection closed after ${digest.size} of ${target.byteSize} bytes`,
     );
-  await fsync(partial);
+  // No fsync here: the bytes are made durable where they are moved into the cache or
+  // quarantine (ImageCache, durableRename), the one step a row then vouches for.
   return { digest, resumedFrom: offset };
 }
 
@@ -386,14 +387,4 @@ async function hashInto(hash: Hashes, file: string): Promise<number> {
     size += (chunk as Buffer).length;
   }
   return size;
-}
-
-/** The bytes must be on disk before the rename makes them "verified" (crash safety). */
-async function fsync(file: string): Promise<void> {
-  const fh = await fs.promises.open(file, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
