@@ -11,6 +11,7 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import { WRITE_BUFFER_BYTES } from '../blobs/digest.ts';
+import { durableRename } from '../blobs/durable-files.ts';
 import { decideDeployment, type GateReason } from '../site/gate.ts';
 import { ImageCache } from '../site/image-cache.ts';
 import { getSubscription } from '../site/subscriptions.ts';
@@ -217,15 +218,23 @@ async function transferOnce(
         const bundle = path.join(input.dir, `${id}.vmic-transfer`);
         // Written as `.part` and renamed when complete: a crash leaves no bundle that looks
         // whole, and start-up cleanup removes the `.part` of a record whose process is gone.
-        await pipeline(
-          Readable.from(body(header, seal)),
-          fs.createWriteStream(bundlePartPath(bundle), {
-            flags: 'wx',
-            mode: 0o600,
-            highWaterMark: WRITE_BUFFER_BYTES,
-          }),
-        );
-        fs.renameSync(bundlePartPath(bundle), bundle);
+        // A bundle is often carried away on a removable disk as soon as the command says
+        // done, so it is renamed durably (fsync, rename, fsync of the directory), and a
+        // failed write removes its `.part` at once rather than at the next start.
+        try {
+          await pipeline(
+            Readable.from(body(header, seal)),
+            fs.createWriteStream(bundlePartPath(bundle), {
+              flags: 'wx',
+              mode: 0o600,
+              highWaterMark: WRITE_BUFFER_BYTES,
+            }),
+          );
+        } catch (e) {
+          await fs.promises.rm(bundlePartPath(bundle), { force: true });
+          throw e;
+        }
+        await durableRename(bundlePartPath(bundle), bundle);
         return {
           result: { migrationId: id, target, sha256, byteSize: size, bundle },
           detail: { bundle, bytes: header.length + envelope.ciphertext.size, ...retry },
