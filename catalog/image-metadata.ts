@@ -41,7 +41,14 @@ export function checkMetadata(
   const out: Record<string, string | undefined> = {};
   for (const field of METADATA_FIELDS) {
     const raw = input[field];
-    if (raw === undefined || raw === null) continue;
+    if (raw === undefined) continue;
+    if (raw === null) {
+      // null clears an optional field in an update. The title cannot be cleared: a PATCH
+      // with `"title": null` reached the database's NOT NULL and answered 500 (found by
+      // the fuzz test).
+      if (field === 'title') throw new VmicError('BAD_REQUEST', 'title must not be empty');
+      continue;
+    }
     if (typeof raw !== 'string') throw new VmicError('BAD_REQUEST', `${field} must be a string`);
     const value = raw.trim();
     if (value.length > maxChars)

@@ -2,6 +2,8 @@ import express, { Router, type Express } from 'express';
 import type { Instance } from '../catalog/index.ts';
 import { authenticate, bearerResolver, type PrincipalResolver } from './auth.ts';
 import { securityHeaders } from './security-headers.ts';
+import { requireHost } from './client-errors.ts';
+import { lingerOnClose } from './lingering-close.ts';
 import { notFound, problemHandler, requestId, type ErrorLog } from './problem.ts';
 import { feedsRouter } from './feeds.ts';
 import { blobsRouter } from './blobs.ts';
@@ -29,7 +31,7 @@ export function createApp(inst: Instance, opts: AppOptions = {}): Express {
   app.disable('x-powered-by');
   // Feeds and blobs set strong ETags over their exact bytes; nothing else is cached.
   app.set('etag', false);
-  app.use(requestId, securityHeaders);
+  app.use(requestId, securityHeaders, requireHost, lingerOnClose);
 
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');

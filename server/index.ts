@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Instance } from '../catalog/index.ts';
 import { createApp, type AppOptions } from './app.ts';
-import { answerParserErrors } from './client-errors.ts';
+import { answerParserErrors, answerProtocolRefusals } from './client-errors.ts';
 
 export { createApp, type AppOptions } from './app.ts';
 export type { PrincipalResolver } from './auth.ts';
@@ -31,6 +31,7 @@ export async function startServer(
   // that stops sending is closed.
   server.requestTimeout = 0;
   answerParserErrors(server);
+  answerProtocolRefusals(server);
   server.setTimeout(SOCKET_IDLE_MS);
   const { port } = server.address() as AddressInfo;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;

@@ -398,6 +398,30 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         },
       },
     },
+    '/api/v1/site/identity': {
+      get: {
+        tags: ['migrations'],
+        summary:
+          "this site's public identity for migrations: subject, issuer, certificate and chain (PEM); never the key",
+        description: 'No token: peers read it to pin this site.',
+        security: [],
+        responses: {
+          '200': {
+            description: 'the site identity',
+            ...json({
+              type: 'object',
+              properties: {
+                subject: { type: 'string' },
+                issuer: { type: 'string' },
+                certificatePem: { type: 'string' },
+                chainPem: { type: 'string' },
+              },
+            }),
+          },
+          ...errors(409),
+        },
+      },
+    },
     '/api/v1/transfers': {
       post: {
         tags: ['migrations'],

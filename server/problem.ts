@@ -12,6 +12,7 @@ export type ProblemCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'METHOD_NOT_ALLOWED'
   | 'HEADERS_TOO_LARGE'
+  | 'EXPECTATION_FAILED'
   | 'TOO_MANY_REQUESTS';
 
 const STATUS: Partial<Record<ProblemCode, number>> = {
@@ -28,6 +29,7 @@ const STATUS: Partial<Record<ProblemCode, number>> = {
   // a transfer): the caller's request cannot succeed here, which is not a server bug.
   CONFIG: 409,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  EXPECTATION_FAILED: 417,
   TOO_MANY_REQUESTS: 429,
   HEADERS_TOO_LARGE: 431,
   RANGE_NOT_SATISFIABLE: 416,
@@ -112,6 +114,7 @@ const CLIENT_STATUS_CODES: Record<number, ProblemCode> = {
   413: 'TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   416: 'RANGE_NOT_SATISFIABLE',
+  417: 'EXPECTATION_FAILED',
   431: 'HEADERS_TOO_LARGE',
 };
 
@@ -135,6 +138,21 @@ export function clientErrorOf(err: unknown): { code: ProblemCode; detail: string
   return { code, detail };
 }
 
+/**
+ * The client went away: it closed its side in the middle of a body (Node destroys the
+ * request with ECONNRESET "aborted", which a handler reading the body passes on), or
+ * before a file was sent (`res.sendFile` fails with ECONNABORTED "Request aborted"). That
+ * is the client's doing, not a bug, and must not be logged as a server error (threat: log
+ * noise that buries real failures; found by the fuzz test).
+ */
+function clientWentAway(err: unknown, req: Request): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    (code === 'ECONNABORTED' && req.socket.destroyed) ||
+    (code === 'ECONNRESET' && req.destroyed && !req.complete)
+  );
+}
+
 /** One log line (threat: log injection and unreadable multi-line traces per request). */
 function oneLine(err: unknown): string {
   if (!(err instanceof Error)) return String(err).replace(/\s+/g, ' ');
@@ -148,9 +166,13 @@ function oneLine(err: unknown): string {
  * stack traces or SQL messages) and is logged under the request id instead.
  */
 export function problemHandler(log: ErrorLog): ErrorRequestHandler {
-  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const id = String(res.locals.requestId ?? '');
     if (res.headersSent) {
-      next(err);
+      // Too late for a problem: the answer is cut off. One line, like any other failure,
+      // rather than Express's default of the whole stack trace on stderr.
+      if (!clientWentAway(err, req)) log(`vmic: request ${id} failed mid-answer: ${oneLine(err)}`);
+      res.destroy();
       return;
     }
     if (err instanceof VmicError && statusOf(err.code) < 500) {
@@ -162,7 +184,11 @@ export function problemHandler(log: ErrorLog): ErrorRequestHandler {
       sendProblem(res, client.code, client.detail);
       return;
     }
-    const id = String(res.locals.requestId ?? '');
+    if (clientWentAway(err, req)) {
+      if (!res.socket?.destroyed)
+        sendProblem(res, 'BAD_REQUEST', 'the request was cut off before its end');
+      return;
+    }
     log(`vmic: request ${id} failed: ${oneLine(err)}`);
     sendProblem(res, 'INTERNAL', `internal error (request id ${id})`);
   };

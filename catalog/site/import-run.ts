@@ -148,6 +148,17 @@ async function importOne(
         : await verifiedCatalog(res.body, sub, ctx, previous);
     // Step 10: apply atomically, with the issuer pin learned on first use.
     return await writeTransaction(inst.store, async (tx) => {
+      // The subscription may have been removed while its feed was fetched and verified
+      // (nothing holds `subscription remove` off meanwhile): applying would insert rows
+      // for a subscription that is gone, a FOREIGN KEY failure answered 500 (found by the
+      // fuzz test). A refusal instead, in the same transaction as the apply.
+      const current = await tx
+        .selectFrom('subscriptions')
+        .select('id')
+        .where('id', '=', sub.id)
+        .executeTakeFirst();
+      if (!current)
+        throw new VmicError('CONFLICT', `subscription ${sub.name} was removed during the import`);
       const issuerPinned = await pinIssuerOnFirstUse(tx, inst, sub, verified.issuer, ctx);
       const pinned = issuerPinned ? { issuerPinned } : {};
       const done = {

@@ -61,7 +61,9 @@ export function authPages(inst: Instance, config: WebConfig): Router {
   if (config.demoMode) {
     // Login CSRF is refused too: the form's token comes from the session GET /login made.
     r.post('/login/dev', parseForm, requireCsrf, async (req, res) => {
-      const body = req.body as Record<string, unknown>;
+      // Not a form (JSON, no body): no fields, so a 400 below, never a 500 on `undefined`
+      // (found by the fuzz test).
+      const body = (req.body ?? {}) as Record<string, unknown>;
       const name = typeof body.name === 'string' ? body.name.trim() : '';
       if (!DEV_NAME.test(name))
         throw new VmicError('BAD_REQUEST', 'name: letters, digits, dot, dash, underscore');

@@ -92,6 +92,13 @@ export async function endSession(req: Request): Promise<void> {
 export function sessionPrincipal(inst: Instance, config: WebConfig): RequestHandler {
   return async (req, res, next) => {
     const s = req.session;
+    // express-session leaves a request without a session when its path is outside the
+    // cookie's (`GET *`, a target without a leading slash): anonymous, never a 500
+    // (threat: an odd request-target crashing the sign-in layer; found by the fuzz test).
+    if (s === undefined) {
+      next();
+      return;
+    }
     const principal = s.principal;
     if (principal && s.signedInAt !== undefined) {
       const age = inst.now().getTime() - s.signedInAt;
