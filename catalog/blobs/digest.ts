@@ -31,19 +31,36 @@ export class DigestingStream extends Transform {
   private readonly hash512: crypto.Hash | undefined;
   private bytes = 0;
 
+  private readonly tooLarge: string;
+
   constructor(
     private readonly maxBytes: number,
     private readonly onProgress?: (bytes: number) => void,
-    opts: { sha512?: boolean } = {},
+    /** `tooLarge`: the TOO_LARGE message (default `more than N bytes`). */
+    opts: { sha512?: boolean; tooLarge?: string } = {},
   ) {
     super();
     this.hash512 = opts.sha512 ? crypto.createHash('sha512') : undefined;
+    this.tooLarge = opts.tooLarge ?? `more than ${maxBytes} bytes`;
+  }
+
+  /**
+   * Hashes a file's bytes as if they had flowed through first (a download resumed after
+   * them), without passing them on; returns the count so far.
+   */
+  async absorbFile(file: string): Promise<number> {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+      this.hash.update(chunk as Buffer);
+      this.hash512?.update(chunk as Buffer);
+      this.bytes += (chunk as Buffer).length;
+    }
+    return this.bytes;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      done(new VmicError('TOO_LARGE', `more than ${this.maxBytes} bytes`));
+      done(new VmicError('TOO_LARGE', this.tooLarge));
       return;
     }
     this.hash.update(chunk);

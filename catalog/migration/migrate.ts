@@ -1,11 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { VmicError, isVmicError, type ErrorCode } from '../../pki/errors.ts';
+import { VmicError, isVmicError } from '../../pki/errors.ts';
 import { cmsSign } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
@@ -16,14 +14,14 @@ import { decideDeployment, type GateReason } from '../site/gate.ts';
 import { ImageCache } from '../site/image-cache.ts';
 import { getSubscription } from '../site/subscriptions.ts';
 import { bundleHeader } from './bundle-format.ts';
-import { measureSealed, sealedStream, type SealInput } from './envelope.ts';
+import { measureSealed } from './envelope.ts';
 import { wrapDataKey } from './key-wrap.ts';
 import { encodeManifest, type TransferManifest } from './manifest.ts';
 import { checkIssuerPin, peerPinRules } from '../verify/index.ts';
-import { knownCode } from '../verify/known-codes.ts';
 import { getPeer, pinPeerIssuer, type Peer } from './peers.ts';
 import { MigrationLog } from './records.ts';
 import { resolveRecipient, type Recipient } from './recipient.ts';
+import { ReceiverRefusal, bundleBody, send } from './send.ts';
 import { loadSiteKey } from './site-identity.ts';
 
 export interface MigrationResult {
@@ -115,18 +113,6 @@ export async function migrateImage(
 
 /** Codes by which a receiver says the ciphertext it got is not what the manifest signs. */
 const RETRYABLE: ReadonlySet<string> = new Set(['CIPHERTEXT_INVALID', 'HASH_MISMATCH']);
-
-/** A refusal that the receiver sent back (problem+json), as opposed to one of ours. */
-export class ReceiverRefusal extends VmicError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-    readonly migrationId: string,
-    rule?: string | undefined,
-  ) {
-    super(code, message, rule === undefined ? {} : { rule });
-  }
-}
 
 /**
  * The receiver's certificate's issuing CA, from the path validated in resolveRecipient,
@@ -223,7 +209,7 @@ async function transferOnce(
         // failed write removes its `.part` at once rather than at the next start.
         try {
           await pipeline(
-            Readable.from(body(header, seal)),
+            Readable.from(bundleBody(header, seal)),
             fs.createWriteStream(bundlePartPath(bundle), {
               flags: 'wx',
               mode: 0o600,
@@ -277,134 +263,11 @@ export function bundlePartPath(bundle: string): string {
   return `${bundle}.part`;
 }
 
-async function* body(header: Buffer, seal: SealInput): AsyncGenerator<Buffer> {
-  yield header;
-  yield* sealedStream(seal);
-}
-
-/** The receiver's answer is a small JSON document: more is refused (threat: endless data). */
-export const MAX_RESPONSE_BYTES = 64 * 1024;
-/** No byte either way for this long ends the transfer (threat: a receiver that stalls us). */
-export const IDLE_TIMEOUT_MS = 120_000;
-/**
- * Once the last byte is sent, the receiver has only to check the GCM tag and the plaintext
- * hash it computed while streaming, and commit: its answer must come within this time.
- */
-export const ANSWER_DEADLINE_MS = 10 * 60_000;
-
-/**
- * Streams the bundle to the receiver; its refusal (problem+json) comes back with its code
- * as a ReceiverRefusal. The answer is read up to MAX_RESPONSE_BYTES, with an idle timeout
- * for the whole exchange and a deadline once the body is sent.
- */
-export function send(
-  url: string,
-  header: Buffer,
-  seal: SealInput,
-  length: number,
-  migrationId: string,
-  limits: { idleMs?: number; answerMs?: number; maxBytes?: number } = {},
-): Promise<unknown> {
-  const u = new URL(url);
-  const lib = u.protocol === 'https:' ? https : http;
-  const maxBytes = limits.maxBytes ?? MAX_RESPONSE_BYTES;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let deadline: NodeJS.Timeout | undefined;
-    const settle = (err: unknown, value?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      if (err) {
-        req.destroy();
-        reject(err);
-      } else resolve(value);
-    };
-    const req = lib.request(
-      u,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/vnd.vmic.transfer', 'content-length': length },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (c: Buffer) => {
-          received += c.length;
-          if (received > maxBytes) {
-            settle(
-              new VmicError('TOO_LARGE', `${url}: the receiver's answer exceeds ${maxBytes} bytes`),
-            );
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => {
-          let parsed: { code?: string; detail?: string; rule?: string } & Record<string, unknown> =
-            {};
-          try {
-            const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            // Only an object is read further (threat: a receiver answering `null` or a
-            // number, which would throw inside this handler and crash the sender).
-            if (typeof body === 'object' && body !== null && !Array.isArray(body))
-              parsed = body as typeof parsed;
-          } catch {
-            // not JSON: reported below by status
-          }
-          if (res.statusCode === 201 || res.statusCode === 200) settle(undefined, parsed);
-          else {
-            // The receiver's code is checked against ours, not cast: an unknown one is
-            // FETCH_FAILED, quoted in the message.
-            const { code, unknown } = knownCode(parsed.code, 'FETCH_FAILED');
-            const detail =
-              typeof parsed.detail === 'string' ? parsed.detail : `HTTP ${res.statusCode}`;
-            settle(
-              new ReceiverRefusal(
-                code,
-                `receiver refused the transfer${unknown ? ` with unknown code ${unknown}` : ''}: ${detail}`,
-                migrationId,
-                typeof parsed.rule === 'string' ? parsed.rule : undefined,
-              ),
-            );
-          }
-        });
-        res.on('error', (e) => settle(e));
-      },
-    );
-    req.setTimeout(limits.idleMs ?? IDLE_TIMEOUT_MS, () =>
-      settle(
-        new VmicError(
-          'TOO_SLOW',
-          `${url}: no progress for ${(limits.idleMs ?? IDLE_TIMEOUT_MS) / 1000} s`,
-          {
-            rule: 'transfer.idle',
-          },
-        ),
-      ),
-    );
-    req.on('finish', () => {
-      deadline = setTimeout(
-        () =>
-          settle(
-            new VmicError(
-              'TOO_SLOW',
-              `${url}: no answer within ${(limits.answerMs ?? ANSWER_DEADLINE_MS) / 1000} s of the last byte sent`,
-              { rule: 'transfer.answer' },
-            ),
-          ),
-        limits.answerMs ?? ANSWER_DEADLINE_MS,
-      );
-    });
-    // A receiver that refuses the manifest answers before the body is sent and closes the
-    // connection; the write then fails. Its answer (with the reason code) is what counts,
-    // so a write error waits briefly for it before reporting a network failure.
-    const failed = (e: unknown) =>
-      setTimeout(
-        () =>
-          settle(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
-        2000,
-      ).unref();
-    req.on('error', failed);
-    pipeline(Readable.from(body(header, seal)), req).catch(failed);
-  });
-}
+// The send and its bounds live in send.ts (one HTTP client); re-exported for callers.
+export {
+  ANSWER_DEADLINE_MS,
+  IDLE_TIMEOUT_MS,
+  MAX_RESPONSE_BYTES,
+  ReceiverRefusal,
+  send,
+} from './send.ts';

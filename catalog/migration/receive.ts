@@ -4,7 +4,7 @@ import { VmicError, isVmicError } from '../../pki/errors.ts';
 import type { Instance } from '../instance.ts';
 import { seal } from '../secrets/sealed-box.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
-import { ImageCache } from '../site/image-cache.ts';
+import { ImageCache, upsertCacheEntry } from '../site/image-cache.ts';
 import { readPolicy } from '../site/policy.ts';
 import { loadTrustMaterial } from '../site/trust-store.ts';
 import { migrationTempDir, ownedTempName } from '../cleanup/owned-temporaries.ts';
@@ -159,11 +159,7 @@ export async function receiveTransfer(
           source_detail: `peer ${peer}, migration ${manifest.migrationId}`,
           updated_at: now,
         };
-        await tx
-          .insertInto('cache_entries')
-          .values({ sha256, ...entry })
-          .onConflict((oc) => oc.column('sha256').doUpdateSet(entry))
-          .execute();
+        await upsertCacheEntry(tx, sha256, entry);
         await tx
           .insertInto('migrated_keys')
           .values({

@@ -4,7 +4,7 @@ import type { Instance } from '../instance.ts';
 import { readPolicy } from '../site/policy.ts';
 import { loadTrustMaterial } from '../site/trust-store.ts';
 import type { Peer } from './peers.ts';
-import { boundedGet } from '../net/bounded-fetch.ts';
+import { boundedGet } from '../net/http-client.ts';
 import { issuerOf, type IssuerIdentity } from '../verify/index.ts';
 
 /**

@@ -12,7 +12,7 @@ import type { VerifiedImageList } from './verify-hepix.ts';
  * decision time (catalog/site/freshness.ts), so that no later silence of the feed keeps
  * it deployable past that date.
  *
- * A list signs SHA-512 only: an image without `sl:checksum:sha256` gets '' as its SHA-256
+ * A list signs SHA-512 only: an image without `sl:checksum:sha256` gets NULL as its SHA-256
  * until a fetch has verified its bytes against the SHA-512 and computed the SHA-256 of the
  * same bytes (catalog/site/fetch-images.ts). A learned SHA-256 is kept while the signed
  * SHA-512 and size stay the same, and dropped when they change: approvals bind to it, so
@@ -64,7 +64,7 @@ export async function applyImageList(
       identifier: img.identifier,
       valuesOf: (old) => {
         const sameBytes = old?.sha512 === img.sha512 && old.byte_size === img.size;
-        return { ...rowValues(img), sha256: img.sha256 ?? (sameBytes ? old.sha256 : '') };
+        return { ...rowValues(img), sha256: img.sha256 ?? (sameBytes ? old.sha256 : null) };
       },
     })),
     at,

@@ -5,6 +5,7 @@ import { writeTransaction, type Tx } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
 import { findOneSiteImage, findSiteImages, parseImageRef } from './site-images.ts';
 import { getSubscription } from './subscriptions.ts';
+import { approvingRow } from './approval-rule.ts';
 
 export interface Approval {
   id: number;
@@ -32,9 +33,8 @@ export async function approveImage(
         'CONFLICT',
         `${img.identifier} is withdrawn by its endorser; it cannot be approved`,
       );
-    // A HEPiX image signed by SHA-512 only has no SHA-256 to bind to before it is fetched
-    // (catalog/site/apply-hepix.ts); an approval of '' would cover any such image.
-    if (img.sha256 === '')
+    // A SHA-512-only HEPiX image has no SHA-256 (NULL) to bind to until it is fetched.
+    if (img.sha256 === null)
       throw new VmicError(
         'NOT_FETCHED',
         `${img.identifier} is signed by SHA-512 only: fetch it first (the approval binds to the SHA-256 of the verified bytes), or approve its endorser`,
@@ -147,7 +147,7 @@ export async function unapproveImage(
     let subscriptionIds: number[];
     if (ref.kind === 'identifier') {
       const img = await findOneSiteImage(tx, input.image, input.subscription);
-      sha256 = img.sha256;
+      sha256 = img.sha256 ?? ''; // '' in the answer while not known, as before
       subject = `${img.subscription}/${img.identifier}`;
       subscriptionIds = [img.subscription_id];
       query = query
@@ -155,7 +155,7 @@ export async function unapproveImage(
         .where((eb) =>
           eb.or([
             eb('approvals.identifier', '=', img.identifier),
-            ...(img.sha256 === '' ? [] : [eb('approvals.sha256', '=', img.sha256)]),
+            ...(img.sha256 === null ? [] : [eb('approvals.sha256', '=', img.sha256)]),
           ]),
         );
     } else {
@@ -239,21 +239,20 @@ async function revoke(
   query: ReturnType<typeof active>,
 ): Promise<number> {
   const rows = await query.execute();
-  for (const r of rows) {
+  for (const r of rows)
     await tx
       .updateTable('approvals')
       .set({ revoked_by: actor, revoked_at: inst.now().toISOString() })
       .where('id', '=', r.id)
       .execute();
-  }
   return rows.length;
 }
 
-/** The approval that makes this image version approved, if any (image-level first). */
+/** The approval that makes this image version approved, if any (approval-rule.ts). */
 export async function approvalFor(
   db: Queryable,
   subscriptionId: number,
-  sha256: string,
+  sha256: string | null,
 ): Promise<Approval | undefined> {
   const rows = await active(db, subscriptionId).execute();
   const sub = await db
@@ -261,9 +260,7 @@ export async function approvalFor(
     .select('name')
     .where('id', '=', subscriptionId)
     .executeTakeFirstOrThrow();
-  const hit =
-    rows.find((r) => r.kind === 'image' && sha256 !== '' && r.sha256 === sha256) ??
-    rows.find((r) => r.kind === 'endorser');
+  const hit = approvingRow(rows, sha256);
   return hit ? toApproval(hit, sub.name) : undefined;
 }
 

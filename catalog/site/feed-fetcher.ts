@@ -1,4 +1,4 @@
-import { boundedGet } from '../net/bounded-fetch.ts';
+import { boundedGet } from '../net/http-client.ts';
 import { VmicError } from '../../pki/errors.ts';
 
 export type FeedResponse =

@@ -55,6 +55,15 @@ export async function gatherGateFacts(
   return gatherListing(inst, row, now, await loadTrustMaterial(db));
 }
 
+/** The facts of one listing already in hand (a row of the site images list). */
+export async function gatherRowFacts(
+  inst: Instance,
+  row: SiteImageRow,
+  now: Date,
+): Promise<GatheredListing> {
+  return gatherListing(inst, row, now, await loadTrustMaterial(inst.store.db));
+}
+
 async function gatherListing(
   inst: Instance,
   image: SiteImageRow,
@@ -85,7 +94,10 @@ async function gatherListing(
     .selectAll()
     .where('sha256', '=', image.sha256)
     .executeTakeFirst();
-  const bytesOnDisk = cacheEntry?.state === 'verified' && ImageCache.of(inst).has(image.sha256);
+  const bytesOnDisk =
+    cacheEntry?.state === 'verified' &&
+    image.sha256 !== null &&
+    ImageCache.of(inst).has(image.sha256);
   const signer = catalog ? await recheckSigner(catalog, trust, now) : undefined;
   return {
     listed: true,

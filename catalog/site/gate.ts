@@ -1,6 +1,7 @@
 import type { Instance } from '../instance.ts';
 import type { Approval } from './approvals.ts';
-import { gatherGateFacts, type GatheredListing } from './gate-facts.ts';
+import { gatherGateFacts, gatherRowFacts, type GatheredListing } from './gate-facts.ts';
+import { gateRefOf, type SiteImageRow } from './site-images.ts';
 import { decide, type GateReason } from './gate-rules.ts';
 
 export type { GateReason } from './gate-rules.ts';
@@ -67,13 +68,34 @@ export async function decideDeployment(
   return { ...base, deployable: reasons.length === 0, reasons, ...listingOf(facts) };
 }
 
+/**
+ * The decision for one row of the site images list, asked by the reference that names it
+ * (`gateRefOf`) in its subscription. A row no reference can name (an identifier reading
+ * as `sha256:...` on a row whose SHA-256 is not known yet) is decided for itself.
+ */
+export async function decideSiteImage(inst: Instance, row: SiteImageRow): Promise<DeployDecision> {
+  const ref = gateRefOf(row);
+  if (ref !== undefined) return decideDeployment(inst, ref, { subscription: row.subscription });
+  const now = inst.now();
+  const facts = await gatherRowFacts(inst, row, now);
+  const reasons = decide(facts, now);
+  return {
+    image: row.identifier,
+    decidedAt: now.toISOString(),
+    deployable: reasons.length === 0,
+    reasons,
+    ...listingOf(facts),
+  };
+}
+
 /** The listing's part of the answer (the JSON of `GET /api/v1/gate/{IMAGE}`). */
 function listingOf({ image, catalog, approval, cacheEntry }: GatheredListing): Listing {
   return {
     subscription: image.subscription,
     identifier: image.identifier,
     title: image.title,
-    sha256: image.sha256,
+    // '' while a SHA-512-only image's SHA-256 is not known (the answer's shape is unchanged).
+    sha256: image.sha256 ?? '',
     byteSize: image.byte_size,
     ...(image.expires_at !== null ? { expiresAt: image.expires_at } : {}),
     ...(catalog

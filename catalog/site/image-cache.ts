@@ -4,6 +4,9 @@ import { VmicError } from '../../pki/errors.ts';
 import { SHA256_HEX, SHA512_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
 import { durableRename } from '../blobs/durable-files.ts';
 import type { Instance } from '../instance.ts';
+import type { Insertable } from 'kysely';
+import type { Queryable } from '../store/database.ts';
+import type { CacheEntryTable } from '../store/schema.ts';
 
 /**
  * The site's image cache, named by the SHA-256 that the endorser signed:
@@ -86,6 +89,23 @@ export class ImageCache {
     await durableRename(from, to, { dirMode: 0o750 });
     return to;
   }
+}
+
+/**
+ * The one write of a cache entry (fetch and migration receive): one row per SHA-256, so
+ * a later verified fetch or migration replaces a quarantined entry. Only the columns
+ * given are set on an existing row.
+ */
+export async function upsertCacheEntry(
+  tx: Queryable,
+  sha256: string,
+  entry: Omit<Insertable<CacheEntryTable>, 'sha256'>,
+): Promise<void> {
+  await tx
+    .insertInto('cache_entries')
+    .values({ sha256, ...entry })
+    .onConflict((oc) => oc.column('sha256').doUpdateSet(entry))
+    .execute();
 }
 
 /**

@@ -85,6 +85,17 @@ export function ambiguousImage(
   );
 }
 
+/**
+ * The reference the gate is asked with for one listed row: its identifier, or its own
+ * hash when a foreign catalog's identifier itself reads as `sha256:...` (the hash names the
+ * same image without that ambiguity). Undefined when neither can name it: such an
+ * identifier on a SHA-512-only row whose SHA-256 is not known yet.
+ */
+export function gateRefOf(row: Pick<SiteImageRow, 'identifier' | 'sha256'>): string | undefined {
+  if (!row.identifier.startsWith('sha256:')) return row.identifier;
+  return row.sha256 !== null ? `sha256:${row.sha256}` : undefined;
+}
+
 export async function listSiteImages(
   db: Queryable,
   filter: { subscription?: string | undefined } = {},

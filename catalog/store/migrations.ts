@@ -7,6 +7,7 @@ import { up0005 } from './migration-0005.ts';
 import { up0006 } from './migration-0006.ts';
 import { up0007 } from './migration-0007.ts';
 import { up0008 } from './migration-0008.ts';
+import { up0009 } from './migration-0009.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -25,4 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0007-issuer-pins': { up: up0007 },
   // Crash safety and refused transfers for migrations.
   '0008-migration-safety': { up: up0008 },
+  // site_images.sha256 NULL (not '') until a SHA-512-only image's SHA-256 is learned.
+  '0009-site-image-sha256-null': { up: up0009 },
 };

@@ -181,10 +181,10 @@ export interface SiteImageTable {
   format: string | null;
   byte_size: number;
   /**
-   * The SHA-256 of the bytes. A HEPiX image signed only by SHA-512 has '' here until a
+   * The SHA-256 of the bytes. A HEPiX image signed only by SHA-512 has NULL here until a
    * fetch has checked the SHA-512 and computed the SHA-256 of the same bytes.
    */
-  sha256: string;
+  sha256: string | null;
   sha512: string | null;
   /** JSON object of the list's keys without a column (HEPiX `ad:*`, `sl:comments`, ...). */
   extra: string | null;

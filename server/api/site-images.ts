@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Instance } from '../../catalog/index.ts';
 import { listSiteImages, type SiteImageRow } from '../../catalog/site/site-images.ts';
 import { getSubscription } from '../../catalog/site/subscriptions.ts';
-import { decideDeployment, type DeployDecision } from '../../catalog/site/gate.ts';
+import { decideSiteImage, type DeployDecision } from '../../catalog/site/gate.ts';
 import { siteReader, subscriptionQuery } from './site-access.ts';
 
 /** One imported image with the gate's answer for it, flattened into status badges. */
@@ -42,18 +42,11 @@ export function siteImagesApi(inst: Instance): Router {
     // One gate decision per image: the same rules as `vmic check`, so the list can never
     // disagree with what a deployment system is told.
     const images: SiteImageStatus[] = [];
-    for (const row of rows) images.push(withBadges(row, await decide(inst, row)));
+    for (const row of rows) images.push(withBadges(row, await decideSiteImage(inst, row)));
     res.json({ images });
   });
 
   return r;
-}
-
-function decide(inst: Instance, row: SiteImageRow): Promise<DeployDecision> {
-  // A foreign catalog's identifier could itself read as `sha256:...`; the row's own hash
-  // names the same image without that ambiguity.
-  const ref = row.identifier.startsWith('sha256:') ? `sha256:${row.sha256}` : row.identifier;
-  return decideDeployment(inst, ref, { subscription: row.subscription });
 }
 
 function withBadges(row: SiteImageRow, decision: DeployDecision): SiteImageStatus {
@@ -71,7 +64,7 @@ function withBadges(row: SiteImageRow, decision: DeployDecision): SiteImageStatu
     hypervisor: row.hypervisor,
     format: row.format,
     byteSize: row.byte_size,
-    sha256: row.sha256,
+    sha256: row.sha256 ?? '',
     downloadUrl: row.download_url,
     status: row.status,
     firstSequence: row.first_sequence,

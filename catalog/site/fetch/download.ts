@@ -1,11 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import { Transform, type TransformCallback } from 'node:stream';
+import type http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { VmicError } from '../../../pki/errors.ts';
-import { WRITE_BUFFER_BYTES, type Digest } from '../../blobs/digest.ts';
+import { DigestingStream, WRITE_BUFFER_BYTES, type Digest } from '../../blobs/digest.ts';
+import { openGet, type OpenResponse } from '../../net/http-client.ts';
 
 export interface DownloadTarget {
   url: string;
@@ -35,8 +33,6 @@ export interface DownloadResult {
   /** Bytes that were already in the partial file and kept (0: downloaded from the start). */
   resumedFrom: number;
 }
-
-const MAX_REDIRECTS = 5;
 
 /**
  * Downloads into `partial`, hashing while streaming, never holding the image in memory.
@@ -71,19 +67,19 @@ async function download(
 ): Promise<DownloadResult> {
   let offset = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
   if (offset > target.byteSize) offset = 0;
-  const sha512 = opts.sha512 === true;
-  const hash = new Hashes(sha512);
-  if (offset > 0) offset = await hashInto(hash, partial);
+  // Bytes flowing through the hasher reach whichever watchdog this download has then.
+  const progress: Progress = {};
+  const hash = hasher(target, opts, progress);
+  if (offset > 0) offset = await hash.absorbFile(partial);
   // A partial file that is already complete (a run that stopped before the rename) needs
   // no request: its bytes are judged like any other download.
   if (offset === target.byteSize && offset > 0)
-    return { digest: hash.digest(offset), resumedFrom: offset };
+    return { digest: hash.digest(), resumedFrom: offset };
 
-  // The watchdog starts after the kept bytes are hashed: reading our own disk is not the
-  // server's slowness.
+  // The watchdog starts after the kept bytes are hashed (our disk is not the server's slowness).
   const watch = new Watchdog(target.url, opts);
   try {
-    return await transfer(partial, target, opts, { offset, hash }, watch);
+    return await transfer(partial, target, opts, { offset, hash, progress }, watch);
   } finally {
     watch.stop();
   }
@@ -94,14 +90,13 @@ async function transfer(
   partial: string,
   target: DownloadTarget,
   opts: DownloadOptions,
-  kept: { offset: number; hash: Hashes },
+  kept: { offset: number; hash: DigestingStream; progress: Progress },
   watch: Watchdog,
 ): Promise<DownloadResult> {
   let { offset, hash } = kept;
-  const sha512 = opts.sha512 === true;
   const restart = () => {
     offset = 0;
-    hash = new Hashes(sha512);
+    hash = hasher(target, opts, kept.progress);
   };
   let res = await request(target.url, offset, watch);
   if (offset > 0 && !acceptsResume(res.response, offset)) {
@@ -127,17 +122,19 @@ async function transfer(
     );
   }
 
-  const counter = new CountingHash(hash, offset, target.byteSize, (bytes, added) => {
-    watch.received(added);
+  let seen = offset;
+  kept.progress.onBytes = (bytes) => {
+    watch.received(bytes - seen);
+    seen = bytes;
     opts.onProgress?.(bytes);
-  });
+  };
   const sink = fs.createWriteStream(partial, {
     flags: offset > 0 ? 'a' : 'w',
     mode: 0o640,
     highWaterMark: WRITE_BUFFER_BYTES,
   });
   try {
-    await pipeline(res.response, counter, sink);
+    await pipeline(res.response, hash, sink);
   } catch (e) {
     // pipeline rejects on the first error, possibly before the file stream has finished
     // its last write: wait for it to close, so that the partial file's size is final
@@ -149,7 +146,7 @@ async function transfer(
     res.close();
   }
   watch.stop();
-  const digest = counter.digest();
+  const digest = hash.digest();
   // Without Content-Length or chunked framing the end of the body is the end of the
   // connection, so a short body may be an interruption: keep it to resume, do not judge it.
   if (digest.size < target.byteSize && !framed(res.response))
@@ -176,64 +173,17 @@ function acceptsResume(res: http.IncomingMessage, offset: number): boolean {
   return m !== null && Number(m[1]) === offset;
 }
 
-interface OpenResponse {
-  response: http.IncomingMessage;
-  close(): void;
-}
-
-/** One GET (following a few redirects), under the download's watchdog. */
+/** One GET (following redirects under the client's policy), under the download's watchdog. */
 async function request(url: string, offset: number, watch: Watchdog): Promise<OpenResponse> {
-  let current = url;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await get(current, offset, watch);
-    const status = res.response.statusCode ?? 0;
-    const location = res.response.headers.location;
-    if (status >= 300 && status < 400 && status !== 304 && location) {
-      res.close();
-      current = new URL(location, current).toString();
-      continue;
-    }
-    return res;
-  }
-  throw new VmicError('FETCH_FAILED', `${url}: more than ${MAX_REDIRECTS} redirects`);
-}
-
-function get(url: string, offset: number, watch: Watchdog): Promise<OpenResponse> {
-  let parsed: URL;
   try {
-    parsed = new URL(url);
-  } catch {
-    return Promise.reject(new VmicError('FETCH_FAILED', `not a URL: ${url}`));
+    return await openGet(url, {
+      signal: watch.signal,
+      onActivity: () => watch.touch(),
+      ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+    });
+  } catch (e) {
+    throw watch.failure(e);
   }
-  // Only HTTP(S): a catalog must not make the site read local files or speak other protocols.
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    return Promise.reject(
-      new VmicError('FETCH_FAILED', `${url}: only http and https downloads are allowed`),
-    );
-  watch.touch();
-  return new Promise((resolve, reject) => {
-    const req = (parsed.protocol === 'https:' ? https : http).get(
-      parsed,
-      {
-        signal: watch.signal,
-        headers: {
-          // Raw bytes only: a transfer coding would change what we hash.
-          'accept-encoding': 'identity',
-          ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
-        },
-      },
-      (response) => {
-        watch.touch();
-        resolve({
-          response,
-          close() {
-            if (!response.complete) response.destroy();
-          },
-        });
-      },
-    );
-    req.on('error', (e) => reject(watch.failure(e)));
-  });
 }
 
 /**
@@ -330,61 +280,21 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-/** Hashes and counts what flows through, failing once the total passes the signed size. */
-class CountingHash extends Transform {
-  constructor(
-    private readonly hash: Hashes,
-    private bytes: number,
-    private readonly maxBytes: number,
-    private readonly onBytes: (bytes: number, added: number) => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      done(new VmicError('TOO_LARGE', `the body goes past the signed size ${this.maxBytes}`));
-      return;
-    }
-    this.hash.update(chunk);
-    this.onBytes(this.bytes, chunk.length);
-    done(null, chunk);
-  }
-
-  digest(): Digest {
-    return this.hash.digest(this.bytes);
-  }
+/**
+ * The one streaming hasher (blobs/digest.ts): SHA-256, and SHA-512 when asked for, failing
+ * once the total passes the signed size.
+ */
+interface Progress {
+  onBytes?: (bytes: number) => void;
 }
 
-/** SHA-256, and SHA-512 when asked for, fed the same bytes. */
-class Hashes {
-  private readonly h256 = crypto.createHash('sha256');
-  private readonly h512: crypto.Hash | undefined;
-
-  constructor(sha512: boolean) {
-    this.h512 = sha512 ? crypto.createHash('sha512') : undefined;
-  }
-
-  update(chunk: Buffer): void {
-    this.h256.update(chunk);
-    this.h512?.update(chunk);
-  }
-
-  digest(size: number): Digest {
-    return {
-      sha256: this.h256.digest('hex'),
-      size,
-      ...(this.h512 ? { sha512: this.h512.digest('hex') } : {}),
-    };
-  }
-}
-
-async function hashInto(hash: Hashes, file: string): Promise<number> {
-  let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return size;
+function hasher(
+  target: DownloadTarget,
+  opts: DownloadOptions,
+  progress: Progress,
+): DigestingStream {
+  return new DigestingStream(target.byteSize, (bytes) => progress.onBytes?.(bytes), {
+    sha512: opts.sha512 === true,
+    tooLarge: `the body goes past the signed size ${target.byteSize}`,
+  });
 }

@@ -18,10 +18,11 @@ import {
 } from '../../../catalog/site/approvals.ts';
 import {
   findSiteImages,
+  gateRefOf,
   listSiteImages,
   parseImageRef,
 } from '../../../catalog/site/site-images.ts';
-import { decideDeployment } from '../../../catalog/site/gate.ts';
+import { decideDeployment, decideSiteImage } from '../../../catalog/site/gate.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
 import { VmicError } from '../../../pki/errors.ts';
 import { actorOf } from '../../auth.ts';
@@ -153,8 +154,8 @@ export function sitePages(inst: Instance): Router {
     const images = [];
     for (const row of await listSiteImages(db)) {
       // A foreign identifier could itself read as `sha256:...`; the hash names it unambiguously.
-      const ref = row.identifier.startsWith('sha256:') ? `sha256:${row.sha256}` : row.identifier;
-      const d = await decideDeployment(inst, ref, { subscription: row.subscription });
+      const ref = gateRefOf(row) ?? row.identifier;
+      const d = await decideSiteImage(inst, row);
       images.push({
         row,
         ref,

@@ -128,7 +128,7 @@ test('a vmcaster-style list is imported, fetched by SHA-512, approved and deploy
       .selectFrom('site_images')
       .selectAll()
       .executeTakeFirstOrThrow();
-    assert.equal(row.sha256, '', 'no SHA-256 is known before the fetch');
+    assert.equal(row.sha256, null, 'no SHA-256 is known before the fetch');
     assert.equal(row.sha512, crypto.createHash('sha512').update(image.bytes).digest('hex'));
     assert.deepEqual(JSON.parse(row.extra ?? '{}'), {
       'ad:appid': '1234',

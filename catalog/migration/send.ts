@@ -1,0 +1,146 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VmicError, type ErrorCode } from '../../pki/errors.ts';
+import { openPost } from '../net/http-client.ts';
+import { knownCode } from '../verify/known-codes.ts';
+import { sealedStream, type SealInput } from './envelope.ts';
+
+/** A refusal that the receiver sent back (problem+json), as opposed to one of ours. */
+export class ReceiverRefusal extends VmicError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly migrationId: string,
+    rule?: string | undefined,
+  ) {
+    super(code, message, rule === undefined ? {} : { rule });
+  }
+}
+
+/** A bundle's bytes: the header, then the sealed image. */
+export async function* bundleBody(header: Buffer, seal: SealInput): AsyncGenerator<Buffer> {
+  yield header;
+  yield* sealedStream(seal);
+}
+
+/** The receiver's answer is a small JSON document: more is refused (threat: endless data). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** No byte either way for this long ends the transfer (threat: a receiver that stalls us). */
+export const IDLE_TIMEOUT_MS = 120_000;
+/**
+ * Once the last byte is sent, the receiver has only to check the GCM tag and the plaintext
+ * hash it computed while streaming, and commit: its answer must come within this time.
+ */
+export const ANSWER_DEADLINE_MS = 10 * 60_000;
+
+/**
+ * Streams the bundle to the receiver; its refusal (problem+json) comes back with its code
+ * as a ReceiverRefusal. The answer is read up to MAX_RESPONSE_BYTES, with an idle timeout
+ * for the whole exchange and a deadline once the body is sent.
+ */
+export function send(
+  url: string,
+  header: Buffer,
+  seal: SealInput,
+  length: number,
+  migrationId: string,
+  limits: { idleMs?: number; answerMs?: number; maxBytes?: number } = {},
+): Promise<unknown> {
+  const maxBytes = limits.maxBytes ?? MAX_RESPONSE_BYTES;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let deadline: NodeJS.Timeout | undefined;
+    const settle = (err: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(value);
+    };
+    // No redirect is followed: the bundle goes to the peer's configured URL only.
+    const req = openPost(url, {
+      headers: { 'content-type': 'application/vnd.vmic.transfer', 'content-length': length },
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.on('data', (c: Buffer) => {
+        received += c.length;
+        if (received > maxBytes) {
+          settle(
+            new VmicError('TOO_LARGE', `${url}: the receiver's answer exceeds ${maxBytes} bytes`),
+          );
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => {
+        let parsed: { code?: string; detail?: string; rule?: string } & Record<string, unknown> =
+          {};
+        try {
+          const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          // Only an object is read further (threat: a receiver answering `null` or a
+          // number, which would throw inside this handler and crash the sender).
+          if (typeof body === 'object' && body !== null && !Array.isArray(body))
+            parsed = body as typeof parsed;
+        } catch {
+          // not JSON: reported below by status
+        }
+        if (res.statusCode === 201 || res.statusCode === 200) settle(undefined, parsed);
+        else {
+          // The receiver's code is checked against ours, not cast: an unknown one is
+          // FETCH_FAILED, quoted in the message.
+          const { code, unknown } = knownCode(parsed.code, 'FETCH_FAILED');
+          const detail =
+            typeof parsed.detail === 'string' ? parsed.detail : `HTTP ${res.statusCode}`;
+          settle(
+            new ReceiverRefusal(
+              code,
+              `receiver refused the transfer${unknown ? ` with unknown code ${unknown}` : ''}: ${detail}`,
+              migrationId,
+              typeof parsed.rule === 'string' ? parsed.rule : undefined,
+            ),
+          );
+        }
+      });
+      res.on('error', (e) => settle(e));
+    });
+    req.setTimeout(limits.idleMs ?? IDLE_TIMEOUT_MS, () =>
+      settle(
+        new VmicError(
+          'TOO_SLOW',
+          `${url}: no progress for ${(limits.idleMs ?? IDLE_TIMEOUT_MS) / 1000} s`,
+          {
+            rule: 'transfer.idle',
+          },
+        ),
+      ),
+    );
+    req.on('finish', () => {
+      deadline = setTimeout(
+        () =>
+          settle(
+            new VmicError(
+              'TOO_SLOW',
+              `${url}: no answer within ${(limits.answerMs ?? ANSWER_DEADLINE_MS) / 1000} s of the last byte sent`,
+              { rule: 'transfer.answer' },
+            ),
+          ),
+        limits.answerMs ?? ANSWER_DEADLINE_MS,
+      );
+    });
+    // A receiver that refuses the manifest answers before the body is sent and closes the
+    // connection; the write then fails. Its answer (with the reason code) is what counts,
+    // so a write error waits briefly for it before reporting a network failure.
+    const failed = (e: unknown) =>
+      setTimeout(
+        () =>
+          settle(new VmicError('FETCH_FAILED', `${url}: ${(e as Error).message}`, { cause: e })),
+        2000,
+      ).unref();
+    req.on('error', failed);
+    pipeline(Readable.from(bundleBody(header, seal)), req).catch(failed);
+  });
+}
