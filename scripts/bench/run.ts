@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  addEndorser,
   getCatalogVersion,
   openInstance,
   publishCatalog,
@@ -20,13 +19,12 @@ import { subscribe } from '../../catalog/site/subscriptions.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import type { FeedFetcher } from '../../catalog/site/feed-fetcher.ts';
 import { migrationBench } from './migration.ts';
-import { insertBenchImages } from './bench-images.ts';
+import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
 import { stallBench } from './stall.ts';
 import {
   buildDemoHierarchy,
   derToPem,
   describeCertificate,
-  exportPrivateKeyPkcs8,
   type DemoHierarchy,
 } from '../../pki/index.ts';
 
@@ -106,14 +104,13 @@ async function publishing(h: DemoHierarchy): Promise<Published[]> {
       resolveConfig({ dataDir: dir, publicUrl: 'https://endorser.example', env: {} }),
       { env: {} },
     );
-    await addEndorser(inst, {
+    await addPublishedEndorser(inst, {
       name: 'bench',
-      certificatePem: derToPem(h.endorser.certificate, 'CERTIFICATE'),
-      keyPem: derToPem(await exportPrivateKeyPkcs8(h.endorser.privateKey), 'PRIVATE KEY'),
-      chainPem: derToPem(h.intermediate.certificate, 'CERTIFICATE'),
+      identity: await demoEndorserIdentity(h),
+      images: { rows: n },
       actor: 'bench',
+      publish: false, // timed below
     });
-    await insertBenchImages(inst, n);
     const t = process.hrtime.bigint();
     const v = await publishCatalog(inst, { endorser: 'bench', actor: 'bench' });
     const s = Number(process.hrtime.bigint() - t) / 1e9;

@@ -1,7 +1,5 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import {
   buildDemoHierarchy,
   derToPem,
@@ -11,8 +9,6 @@ import {
   writeDemoHierarchy,
 } from '../../pki/index.ts';
 import {
-  addEndorser,
-  addImageFromStream,
   getCatalogVersion,
   listEndorsers,
   publishCatalog,
@@ -21,6 +17,7 @@ import {
 import { addTrustMaterial } from '../../catalog/site/trust-store.ts';
 import { listSubscriptions, subscribe } from '../../catalog/site/subscriptions.ts';
 import { runImport, type ImportOutcome } from '../../catalog/site/import-run.ts';
+import { addPublishedEndorser } from '../fixtures/published-endorser.ts';
 
 export const DEMO_ENDORSERS = ['demo-rsa', 'demo-ecdsa'] as const;
 const ACTOR = 'demo:setup';
@@ -62,22 +59,6 @@ const SAMPLES = [
     size: 1024 * 1024,
   },
 ];
-
-export function syntheticImage(seed: string, size: number): Readable {
-  let counter = 0;
-  let produced = 0;
-  return new Readable({
-    read() {
-      if (produced >= size) return void this.push(null);
-      const block = Buffer.alloc(Math.min(64 * 1024, size - produced));
-      for (let off = 0; off < block.length; off += 32) {
-        crypto.createHash('sha256').update(`${seed}:${counter++}`).digest().copy(block, off);
-      }
-      produced += block.length;
-      this.push(block);
-    },
-  });
-}
 
 export interface DemoState {
   pkiDir: string;
@@ -131,25 +112,23 @@ export async function ensureDemo(inst: Instance): Promise<DemoState> {
     };
     for (const name of DEMO_ENDORSERS) {
       if (existing.has(name)) continue;
-      await addEndorser(inst, {
+      // Published below, with the catalogs of endorsers that already existed.
+      await addPublishedEndorser(inst, {
         name,
-        ...identities[name],
-        chainPem: intermediatePem,
+        identity: { ...identities[name], chainPem: intermediatePem },
+        images: {
+          synthetic: SAMPLES.map(({ size, identifier, ...metadata }) => ({
+            identifier,
+            size,
+            metadata: {
+              ...metadata,
+              description: 'Synthetic sample bytes for trying vmic; not a bootable image.',
+            },
+          })),
+        },
         actor: ACTOR,
+        publish: false,
       });
-      for (const s of SAMPLES) {
-        const { size, identifier, ...metadata } = s;
-        await addImageFromStream(inst, {
-          endorser: name,
-          identifier,
-          metadata: {
-            ...metadata,
-            description: 'Synthetic sample bytes for trying vmic; not a bootable image.',
-          },
-          actor: ACTOR,
-          source: syntheticImage(`${name}/${identifier}`, size),
-        });
-      }
     }
   }
   for (const name of DEMO_ENDORSERS) {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { addEndorser, getEndorser, listEndorsers, DATABASE_FILE } from '../../catalog/index.ts';
 import { loadSigner } from '../../catalog/endorsers.ts';
-import { opensslIdentity, tempInstance } from '../helpers/temp-instance.ts';
+import { opensslIdentity } from '../helpers/openssl/index.ts';
+import { tempInstance } from '../helpers/temp-instance.ts';
 
 test('an endorser is stored with its key sealed; no listing returns key material', async () => {
   const t = await tempInstance();

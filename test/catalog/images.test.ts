@@ -10,7 +10,8 @@ import {
   updateImageMetadata,
   withdrawImage,
 } from '../../catalog/index.ts';
-import { opensslIdentity, tempInstance } from '../helpers/temp-instance.ts';
+import { opensslIdentity } from '../helpers/openssl/index.ts';
+import { tempInstance } from '../helpers/temp-instance.ts';
 
 async function withEndorser(limits = {}) {
   const t = await tempInstance({ limits });

@@ -13,7 +13,8 @@ import {
 import { parseCanonicalCatalog } from '../../catalog/rdf/index.ts';
 import { cmsVerifySignature, pemToDers } from '../../pki/index.ts';
 import { trustedSignerChain } from '../../catalog/verify/index.ts';
-import { opensslIdentity, tempInstance } from '../helpers/temp-instance.ts';
+import { opensslIdentity } from '../helpers/openssl/index.ts';
+import { tempInstance } from '../helpers/temp-instance.ts';
 
 async function endorserWithImages(alg: 'rsa' | 'ec') {
   // Just after now (the openssl certificate made below is valid from then), with a

@@ -9,7 +9,7 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs a stock tool (openssl, rapper, python3) and reports success without throwing. */
+/** Runs a stock tool (rapper, python3) and reports success without throwing; openssl: ./openssl/. */
 export async function tool(cmd: string, args: string[]): Promise<ToolResult> {
   try {
     const r = await run(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -18,26 +18,4 @@ export async function tool(cmd: string, args: string[]): Promise<ToolResult> {
     const err = e as { stdout?: string; stderr?: string };
     return { ok: false, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
   }
-}
-
-/** `openssl cms -verify` exactly as docs/design.md §3 documents it for catalog auditors. */
-export function opensslCmsVerify(
-  p7: string,
-  anchors: string,
-  detachedContent?: string,
-): Promise<ToolResult> {
-  return tool('openssl', [
-    'cms',
-    '-verify',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    p7,
-    ...(detachedContent ? ['-content', detachedContent] : []),
-    '-CAfile',
-    anchors,
-    '-purpose',
-    'any',
-  ]);
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,45 +25,5 @@ export async function tempInstance(
   };
 }
 
-/** A self-signed endorser identity made by stock openssl (not by our pki code). */
-export function opensslIdentity(
-  dir: string,
-  opts: { name?: string; alg?: 'rsa' | 'ec'; keyUsage?: string } = {},
-): { certificatePem: string; keyPem: string; certFile: string; keyFile: string } {
-  const name = opts.name ?? 'endorser';
-  const keyFile = path.join(dir, `${name}.key`);
-  const certFile = path.join(dir, `${name}.pem`);
-  const keyArgs =
-    opts.alg === 'ec'
-      ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']
-      : ['-newkey', 'rsa:2048'];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...keyArgs,
-      '-nodes',
-      '-sha256',
-      '-days',
-      '30',
-      '-subj',
-      `/C=CH/O=vmic test/CN=${name}`,
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-addext',
-      `keyUsage=critical,${opts.keyUsage ?? 'digitalSignature'}`,
-      '-addext',
-      'basicConstraints=critical,CA:FALSE',
-    ],
-    { stdio: 'pipe' },
-  );
-  return {
-    certificatePem: fs.readFileSync(certFile, 'utf8'),
-    keyPem: fs.readFileSync(keyFile, 'utf8'),
-    certFile,
-    keyFile,
-  };
-}
+/** Kept for callers outside this change (test/server/fuzz/); new code imports ./openssl/index.ts. */
+export { opensslIdentity } from './openssl/index.ts';

@@ -15,7 +15,7 @@ import type { DemoHierarchy, KeyAlgorithm, RevocationPolicy } from '../../pki/in
 import { trustedSignerChain } from '../../catalog/verify/index.ts';
 import { fixtures, FIXTURE_TIME } from '../fixtures/pki-fixtures.ts';
 import { rejectsWith } from './assert-code.ts';
-import { epochSeconds, openssl, withTempDir } from './openssl.ts';
+import { epochSeconds, openssl, withTempDir } from '../helpers/openssl/index.ts';
 
 const NOW = new Date('2030-03-01T10:00:00Z');
 const CONTENT = new TextEncoder().encode('<urn:x> <urn:y> "catalog" .\n');
@@ -68,7 +68,7 @@ async function opensslVerify(dir: string, cms: Uint8Array, detached?: Uint8Array
   // -attime: the fixtures live at NOW, not at the wall clock.
   return openssl(
     [...args, '-CAfile', 'anchors.pem', '-purpose', 'any', '-attime', epochSeconds(NOW)],
-    dir,
+    { cwd: dir },
   );
 }
 
@@ -165,7 +165,7 @@ for (const alg of ['RSA-2048', 'ECDSA-P256', 'ECDSA-P384'] as KeyAlgorithm[]) {
             '-out',
             'o.p7m',
           ],
-          dir,
+          { cwd: dir },
         );
         assert.equal(r.status, 0, r.stderr);
         const cms = new Uint8Array(await readFile(join(dir, 'o.p7m')));
@@ -206,7 +206,7 @@ describe('CMS rejections', () => {
           '-out',
           'two.p7m',
         ],
-        dir,
+        { cwd: dir },
       );
       assert.equal(r.status, 0, r.stderr);
       const cms = new Uint8Array(await readFile(join(dir, 'two.p7m')));
@@ -238,7 +238,7 @@ describe('CMS rejections', () => {
           '-out',
           'sha1.p7m',
         ],
-        dir,
+        { cwd: dir },
       );
       assert.equal(r.status, 0, r.stderr);
       const cms = new Uint8Array(await readFile(join(dir, 'sha1.p7m')));
@@ -341,7 +341,7 @@ describe('CMS rejections', () => {
           '-out',
           'weak.p7m',
         ],
-        dir,
+        { cwd: dir },
       );
       assert.equal(r.status, 0, r.stderr);
       const cms = new Uint8Array(await readFile(join(dir, 'weak.p7m')));

@@ -8,7 +8,7 @@ import {
   validatePath,
   writeDemoHierarchy,
 } from '../../pki/index.ts';
-import { epochSeconds, openssl, withTempDir } from './openssl.ts';
+import { epochSeconds, openssl, withTempDir } from '../helpers/openssl/index.ts';
 
 const NOW = new Date('2030-03-01T10:00:00Z');
 
@@ -52,7 +52,7 @@ test('demo hierarchy: files, key modes, usages, and OpenSSL accepts the chains w
           'root-crl.pem',
           `${leaf}.pem`,
         ],
-        dir,
+        { cwd: dir },
       );
       assert.equal(r.status, 0, r.stderr);
     }

@@ -17,7 +17,7 @@ import {
 } from '../../pki/index.ts';
 import type { KeyAlgorithm } from '../../pki/index.ts';
 import { rejectsWith } from './assert-code.ts';
-import { openssl, withTempDir } from './openssl.ts';
+import { openssl, withTempDir } from '../helpers/openssl/index.ts';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const LATER = new Date('2031-01-01T00:00:00Z');
@@ -95,16 +95,18 @@ for (const alg of algorithms) {
         const attime = String(NOW.getTime() / 1000 + 60);
         const v = openssl(
           ['verify', '-x509_strict', '-attime', attime, '-CAfile', 'ca.pem', 'leaf.pem'],
-          dir,
+          { cwd: dir },
         );
         assert.equal(v.status, 0, v.stderr);
         const r = openssl(
           ['req', '-in', 'csr.pem', '-noout', '-verify', '-subject', '-nameopt', 'RFC2253'],
-          dir,
+          { cwd: dir },
         );
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout.toString(), /CN=Requester,O=vmic tests,C=CH/);
-        const c = openssl(['crl', '-in', 'crl.pem', '-CAfile', 'ca.pem', '-noout', '-text'], dir);
+        const c = openssl(['crl', '-in', 'crl.pem', '-CAfile', 'ca.pem', '-noout', '-text'], {
+          cwd: dir,
+        });
         assert.equal(c.status, 0, c.stderr);
         assert.match(c.stderr + c.stdout.toString(), /verify OK/);
         assert.match(c.stdout.toString(), new RegExp(leafInfo.serialNumber.toUpperCase()));
@@ -121,7 +123,7 @@ for (const alg of algorithms) {
             'crl.pem',
             'leaf.pem',
           ],
-          dir,
+          { cwd: dir },
         );
         assert.notEqual(rv.status, 0);
       });
@@ -134,7 +136,9 @@ test('the CSR carries the requester public key', async () => {
   const csr = await createCsr({ subject: 'CN=x', keys });
   await withTempDir(async (dir) => {
     await writeFile(join(dir, 'csr.der'), csr);
-    const pub = openssl(['req', '-inform', 'DER', '-in', 'csr.der', '-pubkey', '-noout'], dir);
+    const pub = openssl(['req', '-inform', 'DER', '-in', 'csr.der', '-pubkey', '-noout'], {
+      cwd: dir,
+    });
     const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
     assert.ok(createPublicKey(pub.stdout).export({ format: 'der', type: 'spki' }).equals(spki));
   });

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MAX_SIGNATURE_VERIFICATIONS, explainPath, pemToDers } from '../../pki/index.ts';
-import { openssl } from './openssl.ts';
 import {
+  openssl,
   opensslIntermediate,
   opensslLeaf,
   opensslRoot,
   type IssuedCert,
   type OpensslCa,
-} from './openssl-ca.ts';
+} from '../helpers/openssl/index.ts';
 
 let dir: string;
 let root: OpensslCa;
@@ -26,7 +26,7 @@ let leaf: IssuedCert;
 let ski: string;
 
 function run(args: string[]): string {
-  const r = openssl(args, dir);
+  const r = openssl(args, { cwd: dir });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.toString('utf8');
 }

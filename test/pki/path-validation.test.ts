@@ -11,7 +11,7 @@ import {
 } from '../fixtures/pki-fixtures.ts';
 import type { Scenario } from '../fixtures/pki-fixtures.ts';
 import { rejectsWith } from './assert-code.ts';
-import { epochSeconds, openssl, withTempDir } from './openssl.ts';
+import { epochSeconds, openssl, withTempDir } from '../helpers/openssl/index.ts';
 
 describe('validatePath accepts', () => {
   test('a valid chain and returns it leaf → anchor', async () => {
@@ -177,7 +177,7 @@ describe('verdicts agree with openssl verify', () => {
         const args = ['verify', '-x509_strict', '-attime', epochSeconds(s.input.time)];
         args.push('-CAfile', 'anchors.pem', '-untrusted', 'intermediates.pem');
         if ((s.input.crls ?? []).length > 0) args.push('-crl_check', '-CRLfile', 'crls.pem');
-        const r = openssl([...args, 'leaf.pem'], dir);
+        const r = openssl([...args, 'leaf.pem'], { cwd: dir });
         const output = r.stdout.toString() + r.stderr;
         assert.equal(r.status === 0, ok, output);
         if (reason) assert.match(output, reason);

@@ -20,7 +20,7 @@ import {
   opensslRoot,
   type IssuedCert,
   type OpensslCa,
-} from './openssl-ca.ts';
+} from '../helpers/openssl/index.ts';
 
 const POLICIES = ['best-effort', 'require'] as const;
 const crlDer = (pem: string) => pemToDers(pem, 'X509 CRL')[0] as Uint8Array;

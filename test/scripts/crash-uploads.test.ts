@@ -21,7 +21,7 @@ import { verifyAuditChain } from '../../catalog/audit/audit-log.ts';
 import type { Database } from '../../catalog/store/schema.ts';
 import { VMIC_BIN, vmic } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { opensslIdentity } from '../helpers/temp-instance.ts';
+import { opensslIdentity } from '../helpers/openssl/index.ts';
 
 // Issue 11, "Done when": kill -9 `vmic image add` and `vmic serve` in the middle of an
 // upload, ten times each, restart, and find no file left under the temporary directories,

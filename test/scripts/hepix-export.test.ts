@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startVmic, vmic } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { tool } from '../helpers/outside-tools.ts';
+import { opensslSmimeVerify } from '../helpers/openssl/index.ts';
 import { ENDORSER_KEYS, IMAGE_KEYS, LIST_KEYS } from '../../catalog/hepix/index.ts';
 
 // Issue 6, export: every vmic feed serves image.list, which stock `openssl smime -verify`
@@ -84,16 +84,9 @@ after(async () => {
 });
 
 test('openssl smime -verify -CAfile <demo root> accepts image.list and prints a complete list', async () => {
-  const r = await tool('openssl', [
-    'smime',
-    '-verify',
-    '-CAfile',
-    path.join(pki, 'root-ca.pem'),
-    '-in',
-    listFile,
-  ]);
+  const r = opensslSmimeVerify(listFile, path.join(pki, 'root-ca.pem'));
   assert.ok(r.ok, r.stderr);
-  const doc = JSON.parse(r.stdout) as { 'hv:imagelist': Record<string, unknown> };
+  const doc = JSON.parse(r.stdout.toString('utf8')) as { 'hv:imagelist': Record<string, unknown> };
   const list = doc['hv:imagelist'];
   for (const key of LIST_KEYS) assert.ok(key in list, `missing ${key}`);
   const x509 = (list['hv:endorser'] as { 'hv:x509': Record<string, unknown> })['hv:x509'];
@@ -118,14 +111,7 @@ test('a flipped byte in the signed JSON fails openssl smime -verify', async () =
   bytes[i]! ^= 0x01;
   const tampered = path.join(dir, 'tampered.list');
   fs.writeFileSync(tampered, bytes);
-  const r = await tool('openssl', [
-    'smime',
-    '-verify',
-    '-CAfile',
-    path.join(pki, 'root-ca.pem'),
-    '-in',
-    tampered,
-  ]);
+  const r = opensslSmimeVerify(tampered, path.join(pki, 'root-ca.pem'));
   assert.equal(r.ok, false);
 });
 

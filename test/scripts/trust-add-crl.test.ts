@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { vmic } from '../helpers/cli.ts';
-import { opensslCrl, opensslIntermediate, opensslRoot, type OpensslCa } from '../pki/openssl-ca.ts';
+import {
+  opensslCrl,
+  opensslIntermediate,
+  opensslRoot,
+  type OpensslCa,
+} from '../helpers/openssl/index.ts';
 
 let dir: string;
 let root: OpensslCa;

@@ -7,7 +7,8 @@ import {
   type Role,
 } from '../../catalog/index.ts';
 import { startServer } from '../../server/index.ts';
-import { opensslIdentity, tempInstance } from '../helpers/temp-instance.ts';
+import { opensslIdentity } from '../helpers/openssl/index.ts';
+import { tempInstance } from '../helpers/temp-instance.ts';
 
 export const PUBLIC_URL = 'http://vmic.test';
 

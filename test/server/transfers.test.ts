@@ -9,9 +9,9 @@ import { setSiteIdentity } from '../../catalog/migration/site-identity.ts';
 import { listMigrations } from '../../catalog/migration/records.ts';
 import { BUNDLE_MAGIC } from '../../catalog/migration/bundle-format.ts';
 import { TRANSFER_RATE_LIMIT } from '../../server/api/transfer-rate-limit.ts';
-import { opensslIdentity, tempInstance } from '../helpers/temp-instance.ts';
+import { opensslCmsSignFile, opensslIdentity } from '../helpers/openssl/index.ts';
+import { tempInstance } from '../helpers/temp-instance.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { openssl } from '../pki/openssl.ts';
 
 // POST /api/v1/transfers takes no token: the work a stranger can make it do is bounded.
 
@@ -39,14 +39,7 @@ function strangerHeader(dir: string): Buffer {
   const stranger = opensslIdentity(dir, { name: 'stranger' });
   const manifest = path.join(dir, 'manifest.json');
   fs.writeFileSync(manifest, JSON.stringify({ version: 1, sender: 'CN=stranger' }));
-  const r = openssl(
-    ['cms', '-sign', '-nodetach', '-binary', '-outform', 'DER', '-md', 'sha256']
-      .concat(['-in', manifest, '-signer', stranger.certFile, '-inkey', stranger.keyFile])
-      .concat(['-out', `${manifest}.der`]),
-    dir,
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const cms = fs.readFileSync(`${manifest}.der`);
+  const cms = fs.readFileSync(opensslCmsSignFile(manifest, stranger, `${manifest}.der`));
   const len = Buffer.alloc(4);
   len.writeUInt32BE(cms.length);
   return Buffer.concat([BUNDLE_MAGIC, len, cms]);

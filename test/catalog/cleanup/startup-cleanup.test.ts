@@ -23,7 +23,8 @@ import {
 import { ORPHAN_GRACE_MS, sweepOrphanBlobs } from '../../../catalog/cleanup/orphan-blobs.ts';
 import { verifyAuditChain } from '../../../catalog/audit/audit-log.ts';
 import { listMigrations } from '../../../catalog/migration/records.ts';
-import { opensslIdentity, tempInstance } from '../../helpers/temp-instance.ts';
+import { opensslIdentity } from '../../helpers/openssl/index.ts';
+import { tempInstance } from '../../helpers/temp-instance.ts';
 
 /** The token of a process that ran and has exited (a crashed writer). */
 async function deadOwner(): Promise<string> {

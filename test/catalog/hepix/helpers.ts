@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -53,33 +50,6 @@ export function vmcasterList(opts: {
   };
   if (opts.drop) delete list[opts.drop];
   return JSON.stringify({ 'hv:imagelist': list }, null, 2);
-}
-
-/** Signs exactly as vmcaster's users do it: stock `openssl smime -sign` over the JSON file. */
-export function opensslSmimeSign(
-  dir: string,
-  json: string,
-  keys: { cert: string; key: string; chain?: string },
-  extra: string[] = [],
-): Buffer {
-  const input = path.join(dir, `list-${crypto.randomUUID()}.json`);
-  fs.writeFileSync(input, json);
-  return execFileSync(
-    'openssl',
-    [
-      'smime',
-      '-sign',
-      '-signer',
-      keys.cert,
-      '-inkey',
-      keys.key,
-      ...(keys.chain ? ['-certfile', keys.chain] : []),
-      ...extra,
-      '-in',
-      input,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
 }
 
 /** A loopback HTTP server with a settable body per path. */

@@ -23,7 +23,8 @@ import { decideDeployment } from '../../../catalog/site/gate.ts';
 import { formatHepixDate } from '../../../catalog/hepix/index.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { dumpSiteState } from '../site/helpers/site-dump.ts';
-import { opensslSmimeSign, startServer, vmcasterList } from './helpers.ts';
+import { opensslSmimeSign } from '../../helpers/openssl/index.ts';
+import { startServer, vmcasterList } from './helpers.ts';
 
 // Issue 6: a list made the way vmcaster makes it (stock `openssl smime -sign` over the
 // JSON, not vmic's code) is imported, fetched by SHA-512, approved and passes the gate;

@@ -16,7 +16,7 @@ import { verifyAuditChain } from '../../../catalog/audit/audit-log.ts';
 import { setPolicy } from '../../../catalog/site/policy.ts';
 import { createToken } from '../../../catalog/index.ts';
 import { dnEquals } from '../../../pki/index.ts';
-import { syntheticImage } from '../../../scripts/demo/demo-instance.ts';
+import { syntheticImage } from '../../../scripts/fixtures/published-endorser.ts';
 import type { DemoHierarchy } from '../../../pki/index.ts';
 import {
   SUBJECTS,

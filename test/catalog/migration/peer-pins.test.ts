@@ -11,8 +11,13 @@ import { addPeer, listPeers } from '../../../catalog/migration/peers.ts';
 import { listMigrations } from '../../../catalog/migration/records.ts';
 import { addTrustMaterial } from '../../../catalog/site/trust-store.ts';
 import { BUNDLE_MAGIC } from '../../../catalog/migration/bundle-format.ts';
-import { openssl } from '../../pki/openssl.ts';
-import { opensslRoot, type OpensslCa } from '../../pki/openssl-ca.ts';
+import {
+  opensslCmsSignFile,
+  opensslRoot,
+  opensslSiteLeaf,
+  type OpensslCa,
+  type Signer,
+} from '../../helpers/openssl/index.ts';
 import {
   SUBJECTS,
   buildDemoHierarchy,
@@ -54,52 +59,14 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Leaf {
-  certFile: string;
-  keyFile: string;
-}
-
-/** A site certificate issued by `ca` with `openssl x509 -req`, keeping the subject as given. */
-function opensslLeaf(ca: OpensslCa, name: string, subjectSlash: string, extraExt = ''): Leaf {
-  const file = (ext: string) => path.join(dir, `${name}.${ext}`);
-  fs.writeFileSync(
-    file('ext'),
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
-      extraExt,
-  );
-  for (const args of [
-    ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', subjectSlash].concat([
-      '-keyout',
-      file('key'),
-      '-out',
-      file('csr'),
-    ]),
-    ['x509', '-req', '-in', file('csr'), '-CA', ca.certFile, '-CAkey', ca.keyFile]
-      .concat(['-CAcreateserial', '-days', '30', '-sha256', '-extfile', file('ext')])
-      .concat(['-out', file('pem')]),
-  ]) {
-    const r = openssl(args, dir);
-    assert.equal(r.status, 0, r.stderr);
-  }
-  return { certFile: file('pem'), keyFile: file('key') };
-}
-
 /** A transfer whose manifest `openssl cms -sign` signed with `signer`: header only. */
-function opensslTransfer(signer: Leaf, sender: string, receiver = SUBJECTS.b): Buffer {
+function opensslTransfer(signer: Signer, sender: string, receiver = SUBJECTS.b): Buffer {
   const manifest = path.join(dir, `manifest-${Math.random().toString(16).slice(2)}.json`);
   fs.writeFileSync(
     manifest,
     JSON.stringify({ version: 1, sender, receiver, createdAt: new Date().toISOString() }),
   );
-  const out = `${manifest}.der`;
-  const r = openssl(
-    ['cms', '-sign', '-nodetach', '-binary', '-outform', 'DER', '-md', 'sha256']
-      .concat(['-in', manifest, '-signer', signer.certFile, '-inkey', signer.keyFile])
-      .concat(['-out', out]),
-    dir,
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const cms = fs.readFileSync(out);
+  const cms = fs.readFileSync(opensslCmsSignFile(manifest, signer, `${manifest}.der`));
   const len = Buffer.alloc(4);
   len.writeUInt32BE(cms.length);
   return Buffer.concat([BUNDLE_MAGIC, len, cms]);
@@ -130,7 +97,7 @@ test('the first verified transfer pins the issuing CA (subject and key) on both 
 });
 
 test('a manifest from another CA with the pinned subject DN is refused with SUBJECT_MISMATCH', async () => {
-  const impostor = opensslLeaf(rogue, 'site-a-impostor', '/C=CH/O=vmic test/CN=Site A');
+  const impostor = opensslSiteLeaf(dir, 'site-a-impostor', '/C=CH/O=vmic test/CN=Site A', rogue);
   const e = await refused(opensslTransfer(impostor, SUBJECTS.a));
   assert.equal(e.code, 'SUBJECT_MISMATCH');
   assert.equal(e.rule, 'peer.issuer-key');
@@ -147,7 +114,7 @@ test('peer add --expect-issuer: a certificate from another issuer is refused', a
     expectIssuer: 'CN=Some Other CA,O=vmic test,C=CH',
     actor: 'test',
   });
-  const x = opensslLeaf(rogue, 'site-x', '/C=CH/O=vmic test/CN=Site X');
+  const x = opensslSiteLeaf(dir, 'site-x', '/C=CH/O=vmic test/CN=Site X', rogue);
   const e = await refused(opensslTransfer(x, 'CN=Site X,O=vmic test,C=CH'));
   assert.equal(e.code, 'SUBJECT_MISMATCH');
   assert.equal(e.rule, 'peer.issuer');
@@ -157,8 +124,8 @@ test('peer add --expect-issuer: a certificate from another issuer is refused', a
 });
 
 test('peer add --cert: only that certificate may sign the peer manifests', async () => {
-  const given = opensslLeaf(rogue, 'site-y', '/C=CH/O=vmic test/CN=Site Y');
-  const other = opensslLeaf(rogue, 'site-y-2', '/C=CH/O=vmic test/CN=Site Y');
+  const given = opensslSiteLeaf(dir, 'site-y', '/C=CH/O=vmic test/CN=Site Y', rogue);
+  const other = opensslSiteLeaf(dir, 'site-y-2', '/C=CH/O=vmic test/CN=Site Y', rogue);
   await addPeer(b.inst, {
     name: 'site-y',
     certificatePem: fs.readFileSync(given.certFile, 'utf8'),
@@ -179,12 +146,9 @@ test('peer add --cert: only that certificate may sign the peer manifests', async
 test('a manifest signed by a TLS-only certificate (serverAuth) is refused with KEY_USAGE eku', async () => {
   // The peer is pinned to exactly this certificate, so every peer check passes: only the
   // signer rule (no EKU, anyExtendedKeyUsage, codeSigning or emailProtection) refuses it.
-  const tls = opensslLeaf(
-    rogue,
-    'site-z',
-    '/C=CH/O=vmic test/CN=Site Z',
-    'extendedKeyUsage=serverAuth\n',
-  );
+  const tls = opensslSiteLeaf(dir, 'site-z', '/C=CH/O=vmic test/CN=Site Z', rogue, [
+    'extendedKeyUsage=serverAuth',
+  ]);
   await addPeer(b.inst, {
     name: 'site-z',
     certificatePem: fs.readFileSync(tls.certFile, 'utf8'),

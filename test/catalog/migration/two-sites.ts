@@ -9,12 +9,7 @@ import {
   issueCertificate,
   type DemoHierarchy,
 } from '../../../pki/index.ts';
-import {
-  addEndorser,
-  addImageFromStream,
-  publishCatalog,
-  type Instance,
-} from '../../../catalog/index.ts';
+import type { Instance } from '../../../catalog/index.ts';
 import { addTrustMaterial } from '../../../catalog/site/trust-store.ts';
 import { subscribe } from '../../../catalog/site/subscriptions.ts';
 import { runImport } from '../../../catalog/site/import-run.ts';
@@ -23,7 +18,10 @@ import { approveImage } from '../../../catalog/site/approvals.ts';
 import { setSiteIdentity } from '../../../catalog/migration/site-identity.ts';
 import { addPeer } from '../../../catalog/migration/peers.ts';
 import { startServer, type RunningServer } from '../../../server/index.ts';
-import { syntheticImage } from '../../../scripts/demo/demo-instance.ts';
+import {
+  addPublishedEndorser,
+  demoEndorserIdentity,
+} from '../../../scripts/fixtures/published-endorser.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { freePort } from '../../helpers/free-port.ts';
 
@@ -104,21 +102,22 @@ export async function deployableImageAt(
   h: DemoHierarchy,
   size: number,
 ): Promise<{ identifier: string; sha256: string }> {
-  await addEndorser(a.inst, {
+  const published = await addPublishedEndorser(a.inst, {
     name: 'cern',
-    certificatePem: derToPem(h.endorser.certificate, 'CERTIFICATE'),
-    keyPem: derToPem(await exportPrivateKeyPkcs8(h.endorser.privateKey), 'PRIVATE KEY'),
-    chainPem: derToPem(h.intermediate.certificate, 'CERTIFICATE'),
+    identity: await demoEndorserIdentity(h),
+    images: {
+      synthetic: [
+        {
+          identifier: 'alma9',
+          metadata: { title: 'AlmaLinux 9', arch: 'x86_64', format: 'qcow2' },
+          size,
+          seed: 'migration-test',
+        },
+      ],
+    },
     actor: 'test',
   });
-  const img = await addImageFromStream(a.inst, {
-    endorser: 'cern',
-    identifier: 'alma9',
-    metadata: { title: 'AlmaLinux 9', arch: 'x86_64', format: 'qcow2' },
-    actor: 'test',
-    source: syntheticImage('migration-test', size),
-  });
-  await publishCatalog(a.inst, { endorser: 'cern', actor: 'test' });
+  const img = published.images[0]!;
   await subscribe(a.inst, {
     url: `${a.url}/feeds/cern/`,
     expectSubject: 'CN=vmic Demo Endorser,O=vmic demo,C=CH',

@@ -14,7 +14,7 @@ import { formatHepixDate } from '../../../catalog/hepix/index.ts';
 import { describeSubscription } from '../../../scripts/cli/commands/subscribe.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { vmic } from '../../helpers/cli.ts';
-import { opensslSmimeSign, vmcasterList } from '../hepix/helpers.ts';
+import { vmcasterList } from '../hepix/helpers.ts';
 import { catalogNQuads } from './helpers/signed-feed.ts';
 import { startFeedHost, type FeedHost } from './helpers/feed-host.ts';
 import { randomImage, startImageServer, type ImageServer } from './helpers/image-server.ts';
@@ -22,8 +22,9 @@ import {
   opensslCmsSign,
   opensslEndorser,
   opensslRootCa,
+  opensslSmimeSign,
   type OpensslCert,
-} from './helpers/openssl-ca.ts';
+} from '../../helpers/openssl/index.ts';
 import { dumpSiteState } from './helpers/site-dump.ts';
 
 // Issue 10 item 2: freshness is decided by the gate at decision time. A feed host that

@@ -5,14 +5,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { opensslEndorser, opensslRootCa, type OpensslCert } from './helpers/openssl-ca.ts';
+import {
+  opensslCmsSignFile,
+  opensslEndorser,
+  opensslRootCa,
+  type OpensslCert,
+} from '../../helpers/openssl/index.ts';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
@@ -34,26 +39,7 @@ function writeLines(file: string, head: string[], count: number, lineOf: (i: num
 
 /** `openssl cms -sign`, attached, DER, straight to a file: the endorser's own tool. */
 function sign(dir: string, content: string, signer: OpensslCert): string {
-  const out = path.join(dir, `${path.basename(content)}.p7m`);
-  execFileSync('openssl', [
-    'cms',
-    '-sign',
-    '-binary',
-    '-nodetach',
-    '-outform',
-    'DER',
-    '-md',
-    'sha256',
-    '-in',
-    content,
-    '-signer',
-    signer.certFile,
-    '-inkey',
-    signer.keyFile,
-    '-out',
-    out,
-  ]);
-  return out;
+  return opensslCmsSignFile(content, signer, path.join(dir, `${path.basename(content)}.p7m`));
 }
 
 describe('refusing a hostile signed feed costs a bounded amount of memory', () => {

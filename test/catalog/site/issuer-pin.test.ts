@@ -9,16 +9,17 @@ import { runImport } from '../../../catalog/site/import-run.ts';
 import { formatHepixDate } from '../../../catalog/hepix/index.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { vmic } from '../../helpers/cli.ts';
-import { opensslSmimeSign, vmcasterList } from '../hepix/helpers.ts';
+import { vmcasterList } from '../hepix/helpers.ts';
 import { catalogNQuads } from './helpers/signed-feed.ts';
 import { startFeedHost, type FeedHost } from './helpers/feed-host.ts';
 import {
   opensslCmsSign,
   opensslEndorser,
   opensslRootCa,
+  opensslSmimeSign,
   opensslSpkiSha256,
   type OpensslCert,
-} from './helpers/openssl-ca.ts';
+} from '../../helpers/openssl/index.ts';
 import { dumpSiteState } from './helpers/site-dump.ts';
 
 // Issue 10 item 5 (subscriptions): without --expect-issuer, the first verified import

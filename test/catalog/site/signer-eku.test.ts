@@ -9,12 +9,19 @@ import { subscribe } from '../../../catalog/site/subscriptions.ts';
 import { runImport } from '../../../catalog/site/import-run.ts';
 import { formatHepixDate } from '../../../catalog/hepix/index.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
-import { opensslSmimeSign, vmcasterList } from '../hepix/helpers.ts';
+import { vmcasterList } from '../hepix/helpers.ts';
 import { catalogNQuads } from './helpers/signed-feed.ts';
 import { startFeedHost, type FeedHost } from './helpers/feed-host.ts';
-import { opensslCmsSign, type OpensslCert } from './helpers/openssl-ca.ts';
 import { dumpSiteState } from './helpers/site-dump.ts';
-import { opensslLeaf, opensslRoot, type IssuedCert, type OpensslCa } from '../../pki/openssl-ca.ts';
+import {
+  opensslCmsSign,
+  opensslLeaf,
+  opensslRoot,
+  opensslSmimeSign,
+  type IssuedCert,
+  type OpensslCa,
+  type OpensslCert,
+} from '../../helpers/openssl/index.ts';
 
 // Issue 10 item 5 (who may sign): a TLS server certificate (extKeyUsage serverAuth only)
 // issued by a trusted CA, made with `openssl ca`, signs a catalog and an image list with

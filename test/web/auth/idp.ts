@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../helpers/free-port.ts';
+import { opensslSelfSigned } from '../../helpers/openssl/index.ts';
 
 /**
  * A real SAML 2.0 identity provider on loopback: Debian's SimpleSAMLphp under PHP's
@@ -58,26 +59,13 @@ export async function startIdp(): Promise<TestIdp> {
   for (const sub of ['cert', 'data', 'tmp', 'sessions', 'log'])
     fs.mkdirSync(path.join(dir, sub), { recursive: true });
   const certFile = path.join(dir, 'cert/idp.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-days',
-      '30',
-      '-subj',
-      '/CN=vmic-test-idp',
-      '-keyout',
-      path.join(dir, 'cert/idp.key'),
-      '-out',
-      certFile,
-    ],
-    { stdio: 'pipe' },
-  );
+  opensslSelfSigned({
+    keyFile: path.join(dir, 'cert/idp.key'),
+    certFile,
+    subject: '/CN=vmic-test-idp',
+    days: 30,
+    alg: 'rsa',
+  });
   const url = `http://127.0.0.1:${port}`;
   // Its own process group, so that stop() also reaches any PHP worker processes.
   const php: ChildProcess = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', WEB_ROOT], {

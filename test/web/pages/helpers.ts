@@ -4,7 +4,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { addEndorser, type Instance, type Role } from '../../../catalog/index.ts';
 import { startServer } from '../../../server/index.ts';
 import { loadWebConfig } from '../../../server/web/index.ts';
-import { opensslIdentity, tempInstance } from '../../helpers/temp-instance.ts';
+import { opensslIdentity } from '../../helpers/openssl/index.ts';
+import { tempInstance } from '../../helpers/temp-instance.ts';
 import * as sel from './selectors.ts';
 
 export const SCREENSHOTS = path.resolve('test-output/screenshots/pages');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { listTrust } from '../../../catalog/site/trust-store.ts';
-import { opensslCrl, opensslIntermediate, opensslRoot } from '../../pki/openssl-ca.ts';
+import { opensslCrl, opensslIntermediate, opensslRoot } from '../../helpers/openssl/index.ts';
 import { launchBrowser, signIn, startPagesServer, type PagesServer } from './helpers.ts';
 import * as sel from './selectors.ts';
 

@@ -9,7 +9,7 @@ import { tempInstance } from '../../../helpers/temp-instance.ts';
 import { catalogNQuads } from './signed-feed.ts';
 import { startFeedHost } from './feed-host.ts';
 import { randomImage, startImageServer } from './image-server.ts';
-import { opensslCmsSign, opensslEndorser, opensslRootCa } from './openssl-ca.ts';
+import { opensslCmsSign, opensslEndorser, opensslRootCa } from '../../../helpers/openssl/index.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;

@@ -6,8 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pemToDers } from '../../pki/index.ts';
-import { openssl } from './openssl.ts';
+import { opensslOk, readCertDer as readDer } from './run.ts';
 
 export interface OpensslCa {
   name: string;
@@ -62,14 +61,8 @@ authorityKeyIdentifier = keyid
 authorityKeyIdentifier = keyid:always
 `;
 
-function run(args: string[], cwd: string): string {
-  const r = openssl(args, cwd);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.toString('utf8');
-}
-
-function readDer(file: string): Uint8Array {
-  return pemToDers(readFileSync(file, 'utf8'), 'CERTIFICATE')[0] as Uint8Array;
+function run(args: string[], cwd: string): void {
+  opensslOk(args, { cwd });
 }
 
 function newKey(file: string, cwd: string): void {
