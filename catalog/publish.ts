@@ -14,6 +14,7 @@ import {
   type CatalogDocument,
   type CatalogImage,
 } from './rdf/index.ts';
+import { OPTIONAL_IMAGE_FIELDS } from './rdf/model.ts';
 import { catalogIri, endorserIri, feedBase, imageIri } from './feed-iris.ts';
 import { imageListOfCatalog, signImageList, writeImageList } from './hepix/index.ts';
 
@@ -152,26 +153,25 @@ export async function publishCatalog(
 
 function toCatalogImage(base: string, img: Image): CatalogImage {
   const iri = imageIri(base, img.endorser, img.identifier);
-  return {
+  const image: CatalogImage = {
     iri,
     identifier: img.identifier,
     title: img.title,
-    description: img.description,
-    version: img.version,
-    osFamily: img.osFamily,
-    osName: img.osName,
-    osVersion: img.osVersion,
-    arch: img.arch,
-    hypervisor: img.hypervisor,
     distribution: {
       iri: `${iri}#disk`,
       downloadUrl: img.downloadUrl,
-      format: img.format,
+      ...(img.format === undefined ? {} : { format: img.format }),
       byteSize: img.byteSize,
       sha256: img.sha256,
       checksumIri: `${iri}#sha256`,
     },
   };
+  // An absent field stays absent (not `undefined`): the graph writes what is present.
+  for (const field of OPTIONAL_IMAGE_FIELDS) {
+    const value = img[field];
+    if (value !== undefined) image[field] = value;
+  }
+  return image;
 }
 
 /** xsd:dateTime in the catalog has second precision; so does the recorded issue time. */

@@ -30,7 +30,10 @@ export interface SignedContent {
 }
 
 function malformed(message: string, rule?: string, cause?: unknown): VmicError {
-  return new VmicError('MALFORMED', message, { rule, cause });
+  return new VmicError('MALFORMED', message, {
+    ...(rule === undefined ? {} : { rule }),
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 function invalid(message: string, rule: string): VmicError {

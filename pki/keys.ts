@@ -103,15 +103,17 @@ export function describeSpki(spkiDer: Uint8Array): PublicKeyDescription {
   const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
-    return { kind: 'RSA', bits: details.modulusLength, name: `RSA-${details.modulusLength}` };
+    const bits = details.modulusLength;
+    return { kind: 'RSA', ...(bits === undefined ? {} : { bits }), name: `RSA-${bits}` };
   }
   if (key.asymmetricKeyType === 'ec') {
     const curve = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[
       details.namedCurve ?? ''
     ];
+    const named = curve ?? details.namedCurve;
     return {
       kind: 'EC',
-      curve: curve ?? details.namedCurve,
+      ...(named === undefined ? {} : { curve: named }),
       name: `ECDSA-${(curve ?? details.namedCurve ?? '?').replace('-', '')}`,
     };
   }

@@ -27,10 +27,11 @@ export async function endorserCommand(argv: string[]): Promise<number> {
       }
     };
     const chainFile = str(p, 'chain');
+    const title = str(p, 'title');
     const endorser = await withInstance(p, (inst) =>
       addEndorser(inst, {
         name,
-        title: str(p, 'title'),
+        ...(title === undefined ? {} : { title }),
         certificatePem: read(required(p, 'cert')),
         keyPem: read(required(p, 'key')),
         ...(chainFile ? { chainPem: read(chainFile) } : {}),
