@@ -94,20 +94,17 @@ export async function addEndorser(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'endorser.added',
-        subject: name,
-        details: {
-          subject: info.subject,
-          issuer: info.issuer,
-          certificateSha256: info.fingerprintSha256,
-        },
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'endorser.added',
+      subject: name,
+      details: {
+        subject: info.subject,
+        issuer: info.issuer,
+        certificateSha256: info.fingerprintSha256,
       },
-      inst.now(),
-    );
+    });
     return toEndorser({
       id: row.id,
       name,

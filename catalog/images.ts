@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Selectable } from 'kysely';
 import { VmicError } from '../pki/errors.ts';
 import { IMPORT_LIMITS } from './rdf/import-limits.ts';
 import type { Instance } from './instance.ts';
@@ -11,23 +10,10 @@ import { SHA256_HEX, hashFileDual } from './blobs/digest.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 import type { ImageTable } from './store/schema.ts';
-import type { Queryable } from './store/database.ts';
+import { findImage, getImage, type Image } from './image-queries.ts';
 
-export interface Image extends ImageMetadata {
-  id: number;
-  endorser: string;
-  identifier: string;
-  byteSize: number;
-  sha256: string;
-  /** Known for bytes hashed here (upload or file); not for images registered by URL. */
-  sha512: string | undefined;
-  /** Where sites download the bytes: an external URL, or this instance's blob path. */
-  downloadUrl: string;
-  storedHere: boolean;
-  status: 'endorsed' | 'withdrawn';
-  createdAt: string;
-  updatedAt: string;
-}
+// Reading images lives in image-queries.ts; re-exported so that callers keep importing images.ts.
+export { blobUrl, findImage, getImage, listImages, type Image } from './image-queries.ts';
 
 export interface ImageInput {
   endorser: string;
@@ -212,21 +198,18 @@ async function upsertImage(
       .values({ ...values, endorser_id: endorserId, identifier, created_at: now })
       .execute();
   }
-  await appendAudit(
-    tx,
-    {
-      actor: input.actor,
-      action: existing ? 'image.replaced' : 'image.added',
-      subject: `${input.endorser}/${identifier}`,
-      details: {
-        sha256: bytes.sha256,
-        byteSize: bytes.size,
-        title: m.title,
-        ...(bytes.url ? { downloadUrl: bytes.url } : {}),
-      },
+  await appendAudit(tx, {
+    at: inst.now(),
+    actor: input.actor,
+    action: existing ? 'image.replaced' : 'image.added',
+    subject: `${input.endorser}/${identifier}`,
+    details: {
+      sha256: bytes.sha256,
+      byteSize: bytes.size,
+      title: m.title,
+      ...(bytes.url ? { downloadUrl: bytes.url } : {}),
     },
-    inst.now(),
-  );
+  });
   return getImage(inst, input.endorser, identifier, tx);
 }
 
@@ -259,16 +242,13 @@ export async function updateImageMetadata(
       .set({ ...set, updated_at: inst.now().toISOString() })
       .where('id', '=', img.id)
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'image.updated',
-        subject: `${input.endorser}/${input.identifier}`,
-        details: { fields: Object.keys(set) },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'image.updated',
+      subject: `${input.endorser}/${input.identifier}`,
+      details: { fields: Object.keys(set) },
+    });
     return getImage(inst, input.endorser, input.identifier, tx);
   });
 }
@@ -285,76 +265,15 @@ export async function withdrawImage(
       .set({ status: 'withdrawn', updated_at: inst.now().toISOString() })
       .where('id', '=', img.id)
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'image.withdrawn',
-        subject: `${img.endorser}/${img.identifier}`,
-        details: { sha256: img.sha256 },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'image.withdrawn',
+      subject: `${img.endorser}/${img.identifier}`,
+      details: { sha256: img.sha256 },
+    });
     return { ...img, status: 'withdrawn' };
   });
-}
-
-function imageQuery(db: Queryable) {
-  return db
-    .selectFrom('images')
-    .innerJoin('endorsers', 'endorsers.id', 'images.endorser_id')
-    .selectAll('images')
-    .select('endorsers.name as endorser_name');
-}
-
-export async function listImages(
-  inst: Instance,
-  filter: { endorser?: string | undefined; status?: 'endorsed' | 'withdrawn' } = {},
-  db: Queryable = inst.store.db,
-): Promise<Image[]> {
-  let q = imageQuery(db);
-  if (filter.endorser) q = q.where('endorsers.name', '=', filter.endorser);
-  if (filter.status) q = q.where('images.status', '=', filter.status);
-  const rows = await q.orderBy('endorsers.name').orderBy('images.identifier').execute();
-  return rows.map((r) => toImage(inst, r));
-}
-
-export async function getImage(
-  inst: Instance,
-  endorser: string,
-  identifier: string,
-  db: Queryable = inst.store.db,
-): Promise<Image> {
-  const row = await imageQuery(db)
-    .where('endorsers.name', '=', endorser)
-    .where('images.identifier', '=', identifier)
-    .executeTakeFirst();
-  if (!row) throw new VmicError('NOT_FOUND', `no image ${identifier} for endorser ${endorser}`);
-  return toImage(inst, row);
-}
-
-/** IMAGE as in docs/design.md §5: an identifier or `sha256:HEX`; ambiguous matches are refused. */
-export async function findImage(
-  inst: Instance,
-  ref: string,
-  endorser?: string,
-  db: Queryable = inst.store.db,
-): Promise<Image> {
-  let q = imageQuery(db);
-  if (ref.startsWith('sha256:')) {
-    const hex = ref.slice(7).toLowerCase();
-    if (!SHA256_HEX.test(hex))
-      throw new VmicError('BAD_REQUEST', 'sha256: must be followed by 64 hex digits');
-    q = q.where('images.sha256', '=', hex);
-  } else {
-    q = q.where('images.identifier', '=', ref);
-  }
-  if (endorser) q = q.where('endorsers.name', '=', endorser);
-  const rows = await q.limit(2).execute();
-  if (rows.length === 0) throw new VmicError('NOT_FOUND', `no image ${ref}`);
-  if (rows.length > 1)
-    throw new VmicError('CONFLICT', `${ref} matches several images; name the endorser`);
-  return toImage(inst, rows[0]!);
 }
 
 async function endorserIdOf(inst: Instance, name: string): Promise<number> {
@@ -365,34 +284,4 @@ async function endorserIdOf(inst: Instance, name: string): Promise<number> {
     .executeTakeFirst();
   if (!row) throw new VmicError('NOT_FOUND', `no endorser named ${name}`);
   return row.id;
-}
-
-export function blobUrl(publicUrl: string, sha256: string): string {
-  return `${publicUrl}/blobs/sha256/${sha256}`;
-}
-
-function toImage(inst: Instance, r: Selectable<ImageTable> & { endorser_name: string }): Image {
-  const opt = (v: string | null) => v ?? undefined;
-  return {
-    id: r.id,
-    endorser: r.endorser_name,
-    identifier: r.identifier,
-    title: r.title,
-    description: opt(r.description),
-    version: opt(r.version),
-    osFamily: opt(r.os_family),
-    osName: opt(r.os_name),
-    osVersion: opt(r.os_version),
-    arch: opt(r.arch),
-    hypervisor: opt(r.hypervisor),
-    format: opt(r.format),
-    byteSize: r.byte_size,
-    sha256: r.sha256,
-    sha512: r.sha512 ?? undefined,
-    downloadUrl: r.download_url ?? blobUrl(inst.config.publicUrl, r.sha256),
-    storedHere: r.download_url === null,
-    status: r.status,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
 }

@@ -125,21 +125,18 @@ export async function publishCatalog(
         content_sha256: contentSha256,
       })
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'catalog.published',
-        subject: input.endorser,
-        details: {
-          sequence,
-          imageCount: images.length,
-          expires: expires.toISOString(),
-          contentSha256,
-        },
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'catalog.published',
+      subject: input.endorser,
+      details: {
+        sequence,
+        imageCount: images.length,
+        expires: expires.toISOString(),
+        contentSha256,
       },
-      inst.now(),
-    );
+    });
     return {
       endorser: input.endorser,
       sequence,

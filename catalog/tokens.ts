@@ -67,16 +67,13 @@ export async function createToken(
         revoked_at: null,
       })
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'token.created',
-        subject: `token:${id}`,
-        details: { role: input.role, expires: exp.toISOString() },
-      },
-      now,
-    );
+    await appendAudit(tx, {
+      at: now,
+      actor: input.actor,
+      action: 'token.created',
+      subject: `token:${id}`,
+      details: { role: input.role, expires: exp.toISOString() },
+    });
   });
   return { token, id, expiresAt: exp.toISOString() };
 }

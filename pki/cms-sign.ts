@@ -88,7 +88,7 @@ export async function cmsSign(opts: CmsSignOptions): Promise<Uint8Array> {
     ],
     certificates: [signerCert, ...opts.chain.map(parseCert)],
   });
-  await signedData.sign(opts.signer.privateKey as never, 0, 'SHA-256');
+  await signedData.sign(opts.signer.privateKey, 0, 'SHA-256');
   const contentInfo = new pkijs.ContentInfo({
     contentType: OID_SIGNED_DATA,
     content: signedData.toSchema(true),

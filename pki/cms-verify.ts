@@ -161,23 +161,23 @@ function signerHash(si: pkijs.SignerInfo, keyKind: string): HashName {
  * trust is not checked here (catalog/verify: trustedSignerChain). Returns the covered bytes only,
  * so callers never act on content the signature did not protect.
  */
-export async function cmsVerifySignature(opts: {
+export function cmsVerifySignature(opts: {
   cms: Uint8Array;
   detachedContent?: Uint8Array;
 }): Promise<SignedContent> {
+  // The work is synchronous; the promise stays so callers (and a future async crypto
+  // provider) see one contract, and every failure arrives as a rejection, never a throw.
   try {
-    return await verifySignerInfo(opts.cms, opts.detachedContent);
+    return Promise.resolve(verifySignerInfo(opts.cms, opts.detachedContent));
   } catch (e) {
     // The CMS is attacker-supplied: any decoder surprise is a malformed input, not a crash.
-    if (e instanceof VmicError) throw e;
-    throw malformed('CMS does not decode', undefined, e);
+    return Promise.reject(
+      e instanceof VmicError ? e : malformed('CMS does not decode', undefined, e),
+    );
   }
 }
 
-async function verifySignerInfo(
-  cms: Uint8Array,
-  detachedContent: Uint8Array | undefined,
-): Promise<SignedContent> {
+function verifySignerInfo(cms: Uint8Array, detachedContent: Uint8Array | undefined): SignedContent {
   const sd = parseSignedData(cms);
   if (sd.signerInfos.length !== 1) {
     throw malformed(`expected exactly one signer, found ${sd.signerInfos.length}`, 'signerInfos');

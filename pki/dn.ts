@@ -97,7 +97,7 @@ function unescapeValue(raw: string): string {
       bytes.push(parseInt(v.slice(i + 1, i + 3), 16));
       i += 2;
     } else if (ch === '\\' && i + 1 < v.length) {
-      bytes.push(...enc.encode(v[++i] as string));
+      bytes.push(...enc.encode(v[++i]));
     } else if (ch === '\\') {
       throw new VmicError('MALFORMED', `DN value ends in a lone backslash: ${raw}`);
     } else {

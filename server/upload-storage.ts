@@ -99,7 +99,7 @@ export function uploadReceiver(
   };
 }
 
-function toVmicError(err: unknown): unknown {
+function toVmicError(err: unknown): Error {
   if (err instanceof VmicError) return err;
   if (err instanceof MulterError) {
     const badShape =
@@ -115,7 +115,8 @@ function toVmicError(err: unknown): unknown {
     );
   }
   // File-system failures (disk full, permissions) are ours: they stay 500s.
-  if (typeof (err as NodeJS.ErrnoException).syscall === 'string') return err;
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string')
+    return err;
   // busboy reports a malformed or truncated body with plain Errors.
   return new VmicError('BAD_REQUEST', 'malformed multipart/form-data body', { cause: err });
 }

@@ -5,9 +5,62 @@ import type { Tx } from '../store/write-transaction.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/**
+ * Every action the catalog records. A union, so that a misspelt action does not compile;
+ * records read back from the log keep `action: string` (older entries may predate a rename).
+ */
+export type AuditAction =
+  | 'approval.endorser.granted'
+  | 'approval.endorser.revoked'
+  | 'approval.image.granted'
+  | 'approval.image.revoked'
+  | 'catalog.published'
+  | 'cleanup.temporaries.removed'
+  | 'endorser.added'
+  | 'image.added'
+  | 'image.fetched'
+  | 'image.quarantined'
+  | 'image.replaced'
+  | 'image.updated'
+  | 'image.withdrawn'
+  | 'import.applied'
+  | 'import.failed'
+  | 'migration.done'
+  | 'migration.failed'
+  | 'migration.refused'
+  | 'migration.import.refused'
+  | 'migration.incoming.started'
+  | 'migration.outgoing.started'
+  | 'migration.export.started'
+  | 'migration.export.done'
+  | 'migration.export.failed'
+  | 'migration.transfer.started'
+  | 'migration.transfer.done'
+  | 'migration.transfer.failed'
+  | 'migration.import.started'
+  | 'migration.import.done'
+  | 'migration.import.failed'
+  | 'peer.added'
+  | 'peer.issuer.pinned'
+  | 'peer.removed'
+  | 'policy.set'
+  | 'site.identity.set'
+  | 'subscription.added'
+  | 'subscription.disabled'
+  | 'subscription.enabled'
+  | 'subscription.issuer-pinned'
+  | 'subscription.issuer-unpinned'
+  | 'subscription.removed'
+  | 'token.created'
+  | 'trust.anchor.added'
+  | 'trust.crl.added'
+  | 'trust.intermediate.added';
+
 export interface AuditEvent {
+  /** When the change happened: the caller's clock (`inst.now()`), never read here. */
+  at: Date;
   actor: string;
-  action: string;
+  action: AuditAction;
   subject: string;
   details?: Record<string, unknown>;
 }
@@ -42,7 +95,7 @@ export function entryHash(e: Omit<AuditRecord, 'hash' | 'details'> & { details: 
 }
 
 /** Appends inside the caller's write transaction, so the entry commits with the change it records. */
-export async function appendAudit(tx: Tx, event: AuditEvent, at: Date): Promise<AuditRecord> {
+export async function appendAudit(tx: Tx, event: AuditEvent): Promise<AuditRecord> {
   const head = await tx
     .selectFrom('audit_log')
     .select(['seq', 'hash'])
@@ -54,7 +107,7 @@ export async function appendAudit(tx: Tx, event: AuditEvent, at: Date): Promise<
   const details = JSON.stringify(event.details ?? {});
   const row = {
     seq,
-    at: at.toISOString(),
+    at: event.at.toISOString(),
     actor: event.actor,
     action: event.action,
     subject: event.subject,

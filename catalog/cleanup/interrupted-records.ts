@@ -58,16 +58,13 @@ export async function failInterruptedMigrations(
         .where('migration_id', '=', r.id)
         .where('state', '=', 'running')
         .execute();
-      await appendAudit(
-        tx,
-        {
-          actor: 'startup-cleanup',
-          action: 'migration.failed',
-          subject: `migration:${r.id}`,
-          details: { migrationId: r.id, code: 'INTERRUPTED', owner: r.owner },
-        },
-        now,
-      );
+      await appendAudit(tx, {
+        at: now,
+        actor: 'startup-cleanup',
+        action: 'migration.failed',
+        subject: `migration:${r.id}`,
+        details: { migrationId: r.id, code: 'INTERRUPTED', owner: r.owner },
+      });
       marked.push(r.id);
     }
   });

@@ -48,16 +48,13 @@ export async function cleanUpAfterCrashes(
   const interrupted = await failInterruptedMigrations(store, now);
   if (removed.length > 0)
     await writeTransaction(store, (tx) =>
-      appendAudit(
-        tx,
-        {
-          actor: 'startup-cleanup',
-          action: 'cleanup.temporaries.removed',
-          subject: 'instance',
-          details: { count: removed.length, files: removed.slice(0, 50) },
-        },
-        now,
-      ),
+      appendAudit(tx, {
+        at: now,
+        actor: 'startup-cleanup',
+        action: 'cleanup.temporaries.removed',
+        subject: 'instance',
+        details: { count: removed.length, files: removed.slice(0, 50) },
+      }),
     );
   return { interrupted, removed };
 }

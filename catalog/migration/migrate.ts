@@ -66,16 +66,13 @@ export async function migrateImage(
   const decision = await decideDeployment(inst, input.image, { subscription: input.subscription });
   if (!decision.deployable) {
     await writeTransaction(inst.store, (tx) =>
-      appendAudit(
-        tx,
-        {
-          actor: input.actor,
-          action: 'migration.refused',
-          subject: input.image,
-          details: { to: input.to, reasons: decision.reasons.map((r) => r.code) },
-        },
-        inst.now(),
-      ),
+      appendAudit(tx, {
+        at: inst.now(),
+        actor: input.actor,
+        action: 'migration.refused',
+        subject: input.image,
+        details: { to: input.to, reasons: decision.reasons.map((r) => r.code) },
+      }),
     );
     throw new NotDeployableError(decision.reasons);
   }

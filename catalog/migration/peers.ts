@@ -111,16 +111,13 @@ export async function addPeer(
         issuer_pinned: expectIssuer === null ? null : 'configured',
       })
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'peer.added',
-        subject: name,
-        details: { url, expectSubject, expectIssuer },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'peer.added',
+      subject: name,
+      details: { url, expectSubject, expectIssuer },
+    });
   });
   return {
     name,
@@ -160,16 +157,13 @@ export async function pinPeerIssuer(
       .where('issuer_key_id', 'is', null)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) return;
-    await appendAudit(
-      tx,
-      {
-        actor,
-        action: 'peer.issuer.pinned',
-        subject: peer.name,
-        details: { issuer: issuer.subject, keyId: issuer.keyId },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'peer.issuer.pinned',
+      subject: peer.name,
+      details: { issuer: issuer.subject, keyId: issuer.keyId },
+    });
   });
 }
 
@@ -199,6 +193,6 @@ export async function removePeer(inst: Instance, name: string, actor: string): P
   await writeTransaction(inst.store, async (tx) => {
     const r = await tx.deleteFrom('peers').where('name', '=', name).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw new VmicError('NOT_FOUND', `no peer named ${name}`);
-    await appendAudit(tx, { actor, action: 'peer.removed', subject: name }, inst.now());
+    await appendAudit(tx, { at: inst.now(), actor, action: 'peer.removed', subject: name });
   });
 }

@@ -4,31 +4,8 @@ import { writeTransaction } from '../store/write-transaction.ts';
 import type { StageName } from '../store/schema-transfers.ts';
 import { currentOwner } from '../cleanup/process-owner.ts';
 
-export interface MigrationRecord {
-  id: string;
-  direction: 'outgoing' | 'incoming';
-  peer: string;
-  target: string;
-  image: string;
-  sha256: string;
-  byteSize: number;
-  /** `refused`: an incoming transfer refused at the manifest stage (no record could exist). */
-  state: 'running' | 'done' | 'failed' | 'refused';
-  reason: { code: string; message: string; rule?: string | undefined } | undefined;
-  /** For refusals: the sender the transfer claimed, and whether its signature proved it. */
-  claimedSender?: { subject: string; verified: boolean } | undefined;
-  createdAt: string;
-  updatedAt: string;
-  stages: {
-    stage: StageName;
-    state: 'running' | 'done' | 'failed';
-    startedAt: string;
-    finishedAt: string | undefined;
-    seconds: number | undefined;
-    reasonCode: string | undefined;
-    detail: Record<string, unknown>;
-  }[];
-}
+// Listing migrations lives in migration-list.ts; re-exported so that callers keep importing records.ts.
+export { listMigrations, type MigrationRecord } from './migration-list.ts';
 
 /** Every stage transition is a row and an audit entry naming the migration id (docs/design.md §8). */
 export class MigrationLog {
@@ -66,16 +43,13 @@ export class MigrationLog {
           owner: currentOwner(),
         })
         .execute();
-      await appendAudit(
-        tx,
-        {
-          actor: this.actor,
-          action: `migration.${row.direction}.started`,
-          subject: `migration:${this.id}`,
-          details: { migrationId: this.id, peer: row.peer, image: row.image, sha256: row.sha256 },
-        },
-        this.inst.now(),
-      );
+      await appendAudit(tx, {
+        at: this.inst.now(),
+        actor: this.actor,
+        action: `migration.${row.direction}.started`,
+        subject: `migration:${this.id}`,
+        details: { migrationId: this.id, peer: row.peer, image: row.image, sha256: row.sha256 },
+      });
     });
   }
 
@@ -98,16 +72,13 @@ export class MigrationLog {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await appendAudit(
-        tx,
-        {
-          actor: this.actor,
-          action: `migration.${stage}.started`,
-          subject: `migration:${this.id}`,
-          details: { migrationId: this.id },
-        },
-        this.inst.now(),
-      );
+      await appendAudit(tx, {
+        at: this.inst.now(),
+        actor: this.actor,
+        action: `migration.${stage}.started`,
+        subject: `migration:${this.id}`,
+        details: { migrationId: this.id },
+      });
       return r;
     });
     try {
@@ -120,16 +91,13 @@ export class MigrationLog {
           .set({ state: 'done', finished_at: finished.toISOString(), detail: JSON.stringify(full) })
           .where('id', '=', row.id)
           .execute();
-        await appendAudit(
-          tx,
-          {
-            actor: this.actor,
-            action: `migration.${stage}.done`,
-            subject: `migration:${this.id}`,
-            details: { migrationId: this.id, ...full },
-          },
-          this.inst.now(),
-        );
+        await appendAudit(tx, {
+          at: this.inst.now(),
+          actor: this.actor,
+          action: `migration.${stage}.done`,
+          subject: `migration:${this.id}`,
+          details: { migrationId: this.id, ...full },
+        });
       });
       return result;
     } catch (e) {
@@ -146,16 +114,13 @@ export class MigrationLog {
           })
           .where('id', '=', row.id)
           .execute();
-        await appendAudit(
-          tx,
-          {
-            actor: this.actor,
-            action: `migration.${stage}.failed`,
-            subject: `migration:${this.id}`,
-            details: { migrationId: this.id, code, message: message.slice(0, 1000) },
-          },
-          this.inst.now(),
-        );
+        await appendAudit(tx, {
+          at: this.inst.now(),
+          actor: this.actor,
+          action: `migration.${stage}.failed`,
+          subject: `migration:${this.id}`,
+          details: { migrationId: this.id, code, message: message.slice(0, 1000) },
+        });
       });
       throw e;
     }
@@ -176,16 +141,13 @@ export class MigrationLog {
         })
         .where('id', '=', this.id)
         .execute();
-      await appendAudit(
-        tx,
-        {
-          actor: this.actor,
-          action: `migration.${state}`,
-          subject: `migration:${this.id}`,
-          details: { migrationId: this.id, ...(reason ? { code: reason.code } : {}) },
-        },
-        this.inst.now(),
-      );
+      await appendAudit(tx, {
+        at: this.inst.now(),
+        actor: this.actor,
+        action: `migration.${state}`,
+        subject: `migration:${this.id}`,
+        details: { migrationId: this.id, ...(reason ? { code: reason.code } : {}) },
+      });
     });
   }
 }
@@ -229,89 +191,19 @@ export async function recordRefusedTransfer(
         image: r.image?.slice(0, 1000) ?? null,
       })
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor,
-        action: 'migration.import.refused',
-        subject: r.via.slice(0, 500),
-        details: {
-          code: r.code,
-          rule: r.rule ?? null,
-          message: r.message.slice(0, 500),
-          claimedSender: r.claimedSender?.subject.slice(0, 1000) ?? null,
-          senderVerified: r.claimedSender?.verified ?? false,
-          migrationId: r.migrationId ?? null,
-        },
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'migration.import.refused',
+      subject: r.via.slice(0, 500),
+      details: {
+        code: r.code,
+        rule: r.rule ?? null,
+        message: r.message.slice(0, 500),
+        claimedSender: r.claimedSender?.subject.slice(0, 1000) ?? null,
+        senderVerified: r.claimedSender?.verified ?? false,
+        migrationId: r.migrationId ?? null,
       },
-      inst.now(),
-    );
+    });
   });
-}
-
-export async function listMigrations(inst: Instance): Promise<MigrationRecord[]> {
-  const rows = await inst.store.db
-    .selectFrom('migrations')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .limit(500)
-    .execute();
-  const refused = await inst.store.db
-    .selectFrom('refused_transfers')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(500)
-    .execute();
-  const stages = await inst.store.db
-    .selectFrom('migration_stages')
-    .selectAll()
-    .orderBy('id')
-    .execute();
-  const records: MigrationRecord[] = rows.map((r) => ({
-    id: r.id,
-    direction: r.direction,
-    peer: r.peer,
-    target: r.target,
-    image: r.image,
-    sha256: r.sha256,
-    byteSize: r.byte_size,
-    state: r.state,
-    reason: r.reason_code ? { code: r.reason_code, message: r.reason_message ?? '' } : undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    stages: stages
-      .filter((s) => s.migration_id === r.id)
-      .map((s) => {
-        const detail = JSON.parse(s.detail) as Record<string, unknown>;
-        return {
-          stage: s.stage,
-          state: s.state,
-          startedAt: s.started_at,
-          finishedAt: s.finished_at ?? undefined,
-          seconds: typeof detail.seconds === 'number' ? detail.seconds : undefined,
-          reasonCode: s.reason_code ?? undefined,
-          detail,
-        };
-      }),
-  }));
-  const refusals: MigrationRecord[] = refused.map((r) => ({
-    id: `refused-${r.id}`,
-    direction: 'incoming',
-    peer: r.peer ?? '',
-    target: r.via,
-    image: r.image ?? '',
-    sha256: '',
-    byteSize: 0,
-    state: 'refused',
-    reason: { code: r.code, message: r.message, rule: r.rule ?? undefined },
-    claimedSender: r.claimed_sender
-      ? { subject: r.claimed_sender, verified: r.sender_verified === 1 }
-      : undefined,
-    createdAt: r.at,
-    updatedAt: r.at,
-    stages: [],
-  }));
-  return [...records, ...refusals]
-    .sort((x, y) => (x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0))
-    .slice(0, 500);
 }

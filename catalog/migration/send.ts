@@ -11,7 +11,7 @@ export class ReceiverRefusal extends VmicError {
     code: ErrorCode,
     message: string,
     readonly migrationId: string,
-    rule?: string | undefined,
+    rule?: string,
   ) {
     super(code, message, rule === undefined ? {} : { rule });
   }
@@ -50,7 +50,7 @@ export function send(
   return new Promise((resolve, reject) => {
     let settled = false;
     let deadline: NodeJS.Timeout | undefined;
-    const settle = (err: unknown, value?: unknown) => {
+    const settle = (err: Error | undefined, value?: unknown) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);

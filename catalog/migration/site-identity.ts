@@ -69,16 +69,13 @@ export async function setSiteIdentity(
       .values({ id: 1, ...row })
       .onConflict((oc) => oc.column('id').doUpdateSet(row))
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'site.identity.set',
-        subject: info.subject,
-        details: { issuer: info.issuer, certificateSha256: info.fingerprintSha256 },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'site.identity.set',
+      subject: info.subject,
+      details: { issuer: info.issuer, certificateSha256: info.fingerprintSha256 },
+    });
   });
   return {
     subject: info.subject,

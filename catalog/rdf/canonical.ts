@@ -84,6 +84,8 @@ function readCanonicalGraph(content: Buffer): Promise<Map<string, Objects>> {
         }
         return;
       }
+      // Rejects with exactly what the index threw (its VmicError MALFORMED), unchanged.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       if (structural !== undefined) reject(structural);
       else if (!lines.end()) reject(notCanonical());
       else resolve(index.finish());

@@ -137,7 +137,7 @@ function indexBySubject(quads: readonly Quad[]): Map<string, Objects> {
   for (const q of quads) {
     checkStatement(q);
     let objects = graph.get(q.subject.value);
-    if (objects === undefined) graph.set(q.subject.value, (objects = new Map()));
+    if (objects === undefined) graph.set(q.subject.value, (objects = new Map<string, Term[]>()));
     addObject(objects, q);
   }
   return graph;
@@ -163,7 +163,7 @@ export class TypedNodeIndex {
     if (q.subject.value !== this.subject) {
       this.flush();
       this.subject = q.subject.value;
-      this.objects = this.graph.get(this.subject) ?? new Map();
+      this.objects = this.graph.get(this.subject) ?? new Map<string, Term[]>();
     }
     addObject(this.objects, q);
   }

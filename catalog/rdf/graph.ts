@@ -15,7 +15,10 @@ import { DCAT, DCTERMS, FOAF, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
 
 export { quadsToCatalog } from './graph-reader.ts';
 
-const { namedNode, literal, quad } = DataFactory;
+// Called through DataFactory rather than destructured (typescript-eslint unbound-method).
+const namedNode = (iri: string): NamedNode => DataFactory.namedNode(iri);
+const literal = (value: string, datatype?: NamedNode) => DataFactory.literal(value, datatype);
+const quad = (s: NamedNode, p: NamedNode, o: Quad_Object): Quad => DataFactory.quad(s, p, o);
 
 /**
  * The catalog as RDF, exactly the shape of docs/design.md §2, without blank nodes (so RDFC-1.0 is

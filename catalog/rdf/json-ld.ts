@@ -104,7 +104,7 @@ function compactDirectly(quads: readonly Quad[]): object {
     const existing = node[key];
     if (existing === undefined) node[key] = value;
     else if (Array.isArray(existing)) (existing as JsonValue[]).push(value);
-    else node[key] = [existing as JsonValue, value];
+    else node[key] = [existing, value];
   }
   return { '@context': VMIC_CONTEXT, '@graph': [...nodes.values()] };
 }

@@ -59,16 +59,13 @@ export async function approveImage(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'approval.image.granted',
-        subject: `${img.subscription}/${img.identifier}`,
-        details: { sha256: img.sha256 },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'approval.image.granted',
+      subject: `${img.subscription}/${img.identifier}`,
+      details: { sha256: img.sha256 },
+    });
     return toApproval(row, img.subscription);
   });
 }
@@ -96,16 +93,13 @@ export async function approveEndorser(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'approval.endorser.granted',
-        subject: sub.name,
-        details: { expectSubject: sub.expectSubject },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'approval.endorser.granted',
+      subject: sub.name,
+      details: { expectSubject: sub.expectSubject },
+    });
     return toApproval(row, sub.name);
   });
 }
@@ -183,16 +177,13 @@ export async function unapproveImage(
         .where('id', '=', t.id)
         .execute();
     if (targets.length > 0)
-      await appendAudit(
-        tx,
-        {
-          actor: input.actor,
-          action: 'approval.image.revoked',
-          subject,
-          details: { approvals: targets.length, sha256 },
-        },
-        inst.now(),
-      );
+      await appendAudit(tx, {
+        at: inst.now(),
+        actor: input.actor,
+        action: 'approval.image.revoked',
+        subject,
+        details: { approvals: targets.length, sha256 },
+      });
     const endorserApproved: string[] = [];
     for (const id of new Set([...subscriptionIds, ...targets.map((t) => t.subscription_id)])) {
       const still = await approvalFor(tx, id, sha256);
@@ -215,11 +206,12 @@ export async function unapproveEndorser(
       active(tx, sub.id).where('kind', '=', 'endorser'),
     );
     if (n > 0)
-      await appendAudit(
-        tx,
-        { actor: input.actor, action: 'approval.endorser.revoked', subject: sub.name },
-        inst.now(),
-      );
+      await appendAudit(tx, {
+        at: inst.now(),
+        actor: input.actor,
+        action: 'approval.endorser.revoked',
+        subject: sub.name,
+      });
     return n;
   });
 }

@@ -133,11 +133,13 @@ export async function setPolicy(
         .values({ key, value })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
         .execute();
-    await appendAudit(
-      tx,
-      { actor, action: 'policy.set', subject: key, details: { value: value ?? null } },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'policy.set',
+      subject: key,
+      details: { value: value ?? null },
+    });
     return readPolicy(tx);
   });
 }

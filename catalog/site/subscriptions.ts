@@ -145,16 +145,13 @@ export async function subscribe(
         last_error_at: null,
       })
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor: input.actor,
-        action: 'subscription.added',
-        subject: name,
-        details: { url, format, expectSubject, expectIssuer },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor: input.actor,
+      action: 'subscription.added',
+      subject: name,
+      details: { url, format, expectSubject, expectIssuer },
+    });
     return getSubscription(tx, name);
   });
 }
@@ -172,11 +169,12 @@ export async function setSubscriptionEnabled(
       .set({ enabled: enabled ? 1 : 0 })
       .where('name', '=', name)
       .execute();
-    await appendAudit(
-      tx,
-      { actor, action: enabled ? 'subscription.enabled' : 'subscription.disabled', subject: name },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: enabled ? 'subscription.enabled' : 'subscription.disabled',
+      subject: name,
+    });
     return getSubscription(tx, name);
   });
 }
@@ -198,16 +196,13 @@ export async function forgetIssuerPin(
       .set({ pinned_issuer: null, pinned_issuer_key: null, pinned_at: null })
       .where('id', '=', sub.id)
       .execute();
-    await appendAudit(
-      tx,
-      {
-        actor,
-        action: 'subscription.issuer-unpinned',
-        subject: name,
-        details: { issuer: sub.issuerPin?.subject ?? null, key: sub.issuerPin?.key ?? null },
-      },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'subscription.issuer-unpinned',
+      subject: name,
+      details: { issuer: sub.issuerPin?.subject ?? null, key: sub.issuerPin?.key ?? null },
+    });
     return getSubscription(tx, name);
   });
 }
@@ -221,19 +216,18 @@ export async function removeSubscription(
   await writeTransaction(inst.store, async (tx) => {
     const sub = await getSubscription(tx, name);
     await tx.deleteFrom('subscriptions').where('id', '=', sub.id).execute();
-    await appendAudit(
-      tx,
-      { actor, action: 'subscription.removed', subject: name, details: { url: sub.url } },
-      inst.now(),
-    );
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'subscription.removed',
+      subject: name,
+      details: { url: sub.url },
+    });
   });
 }
 
 /** Every subscription; with `at`, each catalog's age at that time. */
-export async function listSubscriptions(
-  db: Queryable,
-  at?: Date | undefined,
-): Promise<Subscription[]> {
+export async function listSubscriptions(db: Queryable, at?: Date): Promise<Subscription[]> {
   const rows = await db.selectFrom('subscriptions').selectAll().orderBy('name').execute();
   return Promise.all(rows.map((r) => withCatalog(db, r, at)));
 }
@@ -241,7 +235,7 @@ export async function listSubscriptions(
 export async function getSubscription(
   db: Queryable,
   name: string,
-  at?: Date | undefined,
+  at?: Date,
 ): Promise<Subscription> {
   const row = await db
     .selectFrom('subscriptions')

@@ -111,16 +111,13 @@ export async function addTrustMaterial(
         continue;
       }
       (kind === 'anchor' ? result.anchors : result.intermediates).push(info.subject);
-      await appendAudit(
-        tx,
-        {
-          actor,
-          action: `trust.${kind}.added`,
-          subject: info.subject,
-          details: { fingerprint: info.fingerprintSha256, notAfter: info.notAfter.toISOString() },
-        },
-        inst.now(),
-      );
+      await appendAudit(tx, {
+        at: inst.now(),
+        actor,
+        action: `trust.${kind}.added`,
+        subject: info.subject,
+        details: { fingerprint: info.fingerprintSha256, notAfter: info.notAfter.toISOString() },
+      });
     }
     for (const { info, issuerFingerprint } of crlRows) {
       const inserted = await tx
@@ -143,21 +140,18 @@ export async function addTrustMaterial(
         continue;
       }
       result.crls.push(info.issuer);
-      await appendAudit(
-        tx,
-        {
-          actor,
-          action: 'trust.crl.added',
-          subject: info.issuer,
-          details: {
-            fingerprint: info.fingerprintSha256,
-            thisUpdate: info.thisUpdate.toISOString(),
-            nextUpdate: info.nextUpdate?.toISOString() ?? null,
-            revoked: info.revokedSerials.length,
-          },
+      await appendAudit(tx, {
+        at: inst.now(),
+        actor,
+        action: 'trust.crl.added',
+        subject: info.issuer,
+        details: {
+          fingerprint: info.fingerprintSha256,
+          thisUpdate: info.thisUpdate.toISOString(),
+          nextUpdate: info.nextUpdate?.toISOString() ?? null,
+          revoked: info.revokedSerials.length,
         },
-        inst.now(),
-      );
+      });
     }
   });
   return result;

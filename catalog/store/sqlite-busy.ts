@@ -80,6 +80,8 @@ class WaitingConnection implements DatabaseConnection {
     }
   }
 
+  // The driver interface asks for an async iterator; better-sqlite3 iterates synchronously.
+  // eslint-disable-next-line @typescript-eslint/require-await
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     const stmt = this.sqlite.prepare(query.sql);
     for (const row of stmt.iterate(...(query.parameters as unknown[]))) yield { rows: [row as R] };
@@ -140,12 +142,14 @@ class WaitingDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     this.#mutex.unlock();
+    return Promise.resolve();
   }
 
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
     this.sqlite.close();
+    return Promise.resolve();
   }
 }
 

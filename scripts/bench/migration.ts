@@ -35,7 +35,7 @@ function serve(data: string, port: number): Promise<ChildProcess> {
   });
   return new Promise((resolve, reject) => {
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       if (err.includes('vmic listening')) resolve(child);
     });
@@ -53,8 +53,8 @@ function measured(args: string[]): Promise<{ stdout: string; seconds: number; pe
   let stdout = '';
   let stderr = '';
   let peak = 0;
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setInterval(() => {
     try {
       const now = peakRss(child.pid!);

@@ -25,7 +25,7 @@ export function parse(argv: string[], options: OptionSpec, allowPositionals = tr
       allowPositionals,
       strict: true,
     });
-    return { values: values as Parsed['values'], positionals };
+    return { values, positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -5,7 +5,7 @@
 export function progressBar(
   label: string,
   total: number | undefined,
-): { update(bytes: number): void; done(): void } {
+): { update: (bytes: number) => void; done: () => void } {
   const tty = process.stderr.isTTY === true;
   let last = 0;
   const draw = (bytes: number) => {

@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { Router, type Response } from 'express';
 import { VmicError } from '../../pki/errors.ts';
-import { listEndorsers, parseRole, type Instance, type Role } from '../../catalog/index.ts';
+import {
+  listEndorsers,
+  parseRole,
+  type Instance,
+  type Principal,
+  type Role,
+} from '../../catalog/index.ts';
 import { csrfTokenOf, endSession, establishSession, sessionCookieName } from './session.ts';
 import { parseForm, requireCsrf } from './csrf.ts';
 import { safeReturnPath } from './return-path.ts';
@@ -25,7 +31,7 @@ export function renderAuthPage(
 ): void {
   const html = env.render(template, {
     ...context,
-    principal: res.locals.principal,
+    principal: res.locals.principal as Principal | undefined,
     nav: [],
     csrfToken: String(res.locals.csrfToken ?? ''),
   });

@@ -117,4 +117,4 @@ export function sessionPrincipal(inst: Instance, config: WebConfig): RequestHand
 }
 
 /** For the API's resolver chain: the session principal, when the request has one. */
-export const sessionResolver: PrincipalResolver = async (req) => req.session?.principal;
+export const sessionResolver: PrincipalResolver = (req) => Promise.resolve(req.session?.principal);

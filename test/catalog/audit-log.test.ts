@@ -11,11 +11,13 @@ async function seed(n: number) {
   const t = await tempInstance();
   for (let i = 1; i <= n; i++) {
     await writeTransaction(t.inst.store, (tx) =>
-      appendAudit(
-        tx,
-        { actor: 'test', action: 'thing.done', subject: `s${i}`, details: { i } },
-        new Date(Date.UTC(2026, 0, i)),
-      ),
+      appendAudit(tx, {
+        at: new Date(Date.UTC(2026, 0, i)),
+        actor: 'test',
+        action: 'policy.set',
+        subject: `s${i}`,
+        details: { i },
+      }),
     );
   }
   return t;

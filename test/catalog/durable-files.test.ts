@@ -18,7 +18,7 @@ import { openStream } from '../../catalog/migration/envelope.ts';
 async function fsyncsDuring(fn: () => Promise<unknown>): Promise<string[]> {
   const synced: string[] = [];
   const open = fs.promises.open;
-  fs.promises.open = (async (file: fs.PathLike, ...rest: unknown[]) => {
+  fs.promises.open = async (file: fs.PathLike, ...rest: unknown[]) => {
     const fh = await (open as (...a: unknown[]) => Promise<fs.promises.FileHandle>)(file, ...rest);
     const sync = fh.sync.bind(fh);
     fh.sync = async () => {
@@ -26,7 +26,7 @@ async function fsyncsDuring(fn: () => Promise<unknown>): Promise<string[]> {
       synced.push(path.resolve(String(file)));
     };
     return fh;
-  }) as typeof fs.promises.open;
+  };
   try {
     await fn();
   } finally {

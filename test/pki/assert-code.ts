@@ -8,7 +8,8 @@ export async function rejectsWith(
   rule?: string,
 ): Promise<void> {
   await assert.rejects(
-    async () => (typeof p === 'function' ? p() : p),
+    // then(): a synchronous throw from p() becomes a rejection too.
+    () => Promise.resolve().then(() => (typeof p === 'function' ? p() : p)),
     (e: unknown) => {
       assert.ok(isVmicError(e), `expected VmicError, got ${String(e)}`);
       assert.equal(e.code, code);

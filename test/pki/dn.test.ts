@@ -87,7 +87,7 @@ print(json.dumps(out))
 `;
 
 test('DNs written by OpenSSL (-nameopt RFC2253) and Python cryptography (rfc4514_string)', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir((dir) => {
     const py = spawnSync('/usr/bin/python3', ['-c', PY_NAMES, dir], { encoding: 'utf8' });
     assert.equal(py.status, 0, py.stderr);
     const made = JSON.parse(py.stdout) as Record<string, { pem: string; rfc4514: string }>;

@@ -11,7 +11,7 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vmic-cli-'));
 }
 
-test('endorser workflow through the CLI: pki demo, endorser add, image add, publish twice, audit', async () => {
+test('endorser workflow through the CLI: pki demo, endorser add, image add, publish twice, audit', () => {
   const dir = tempDir();
   const data = path.join(dir, 'data');
   const pki = path.join(dir, 'pki');

@@ -83,7 +83,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('openssl smime -verify -CAfile <demo root> accepts image.list and prints a complete list', async () => {
+test('openssl smime -verify -CAfile <demo root> accepts image.list and prints a complete list', () => {
   const r = opensslSmimeVerify(listFile, path.join(pki, 'root-ca.pem'));
   assert.ok(r.ok, r.stderr);
   const doc = JSON.parse(r.stdout.toString('utf8')) as { 'hv:imagelist': Record<string, unknown> };
@@ -105,7 +105,7 @@ test('openssl smime -verify -CAfile <demo root> accepts image.list and prints a 
   );
 });
 
-test('a flipped byte in the signed JSON fails openssl smime -verify', async () => {
+test('a flipped byte in the signed JSON fails openssl smime -verify', () => {
   const bytes = fs.readFileSync(listFile);
   const i = bytes.indexOf(Buffer.from('AlmaLinux 9'));
   bytes[i]! ^= 0x01;

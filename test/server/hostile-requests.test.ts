@@ -81,7 +81,7 @@ describe('hostile requests get 4xx problem+json, never 500', () => {
     const res = parseRaw(await rawExchange(h.url, req));
     assert.equal(res.status, 400);
     assert.match(res.headers, /content-type: application\/problem\+json/);
-    assert.equal(JSON.parse(res.body).code, 'BAD_REQUEST');
+    assert.equal((JSON.parse(res.body) as { code: string }).code, 'BAD_REQUEST');
   });
 
   test('headers over the limit: problem+json 431', async () => {
@@ -91,7 +91,7 @@ describe('hostile requests get 4xx problem+json, never 500', () => {
     );
     assert.equal(res.status, 431);
     assert.match(res.headers, /content-type: application\/problem\+json/);
-    assert.equal(JSON.parse(res.body).code, 'HEADERS_TOO_LARGE');
+    assert.equal((JSON.parse(res.body) as { code: string }).code, 'HEADERS_TOO_LARGE');
   });
 
   test('a JSON body that declares 10 GB is refused before any of it is sent', async () => {
@@ -104,7 +104,7 @@ describe('hostile requests get 4xx problem+json, never 500', () => {
     const res = parseRaw(await rawExchange(h.url, req));
     assert.equal(res.status, 413);
     assert.match(res.headers, /connection: close/);
-    assert.equal(JSON.parse(res.body).code, 'TOO_LARGE');
+    assert.equal((JSON.parse(res.body) as { code: string }).code, 'TOO_LARGE');
   });
 
   test('an anonymous upload is refused without reading the body', async () => {

@@ -18,7 +18,7 @@ export async function recordEntry(
     state: 'verified' | 'quarantined';
     reason: string | null;
     actual_sha256: string | null;
-    audit: { action: string; details: Record<string, unknown> };
+    audit: { action: 'image.fetched' | 'image.quarantined'; details: Record<string, unknown> };
   },
 ): Promise<void> {
   const at = inst.now();
@@ -34,16 +34,13 @@ export async function recordEntry(
       updated_at: at.toISOString(),
     });
     if (entry.state === 'verified' && w.sha512 !== null) await setLearnedSha256(tx, w, w.sha256);
-    await appendAudit(
-      tx,
-      {
-        actor,
-        action: entry.audit.action,
-        subject: `sha256:${w.sha256}`,
-        details: { subscription: w.subscription, identifier: w.identifier, ...entry.audit.details },
-      },
+    await appendAudit(tx, {
       at,
-    );
+      actor,
+      action: entry.audit.action,
+      subject: `sha256:${w.sha256}`,
+      details: { subscription: w.subscription, identifier: w.identifier, ...entry.audit.details },
+    });
   });
 }
 
@@ -58,23 +55,20 @@ export async function recordQuarantineBySha512(
   actual: { sha512?: string; size: number },
 ): Promise<void> {
   await writeTransaction(inst.store, (tx) =>
-    appendAudit(
-      tx,
-      {
-        actor,
-        action: 'image.quarantined',
-        subject: `sha512:${w.sha512}`,
-        details: {
-          subscription: w.subscription,
-          identifier: w.identifier,
-          url: w.url,
-          byteSize: w.byteSize,
-          actualSha512: actual.sha512 ?? null,
-          actualSize: actual.size,
-        },
+    appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'image.quarantined',
+      subject: `sha512:${w.sha512}`,
+      details: {
+        subscription: w.subscription,
+        identifier: w.identifier,
+        url: w.url,
+        byteSize: w.byteSize,
+        actualSha512: actual.sha512 ?? null,
+        actualSize: actual.size,
       },
-      inst.now(),
-    ),
+    }),
   );
 }
 

@@ -105,9 +105,10 @@ export function auditPages(inst: Instance): Router {
     const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
     const link = (p: number) => {
       const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, v);
+      for (const [k, v] of Object.entries<string | undefined>({ ...filter }))
+        if (v !== undefined) q.set(k, v);
       q.set('page', String(p));
-      return `/audit?${q}`;
+      return `/audit?${q.toString()}`;
     };
     render(req, res, 'audit.njk', {
       title: 'Audit log',

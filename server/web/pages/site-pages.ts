@@ -100,7 +100,7 @@ export function sitePages(inst: Instance): Router {
       crls: String(added.crls.length),
       unchanged: String(added.unchanged),
     });
-    res.redirect(303, `/site/trust?${q}`);
+    res.redirect(303, `/site/trust?${q.toString()}`);
   });
 
   r.get('/site/subscriptions', siteReader, async (req, res) => {
@@ -147,7 +147,7 @@ export function sitePages(inst: Instance): Router {
     const [outcome] = await runImport(inst, { subscription: name, actor: actorOf(req) });
     const q = new URLSearchParams({ imported: name, status: outcome?.status ?? 'failed' });
     if (outcome?.code) q.set('code', outcome.code);
-    res.redirect(303, `/site/subscriptions?${q}`);
+    res.redirect(303, `/site/subscriptions?${q.toString()}`);
   });
 
   r.get('/site/images', siteReader, async (req, res) => {
@@ -180,7 +180,7 @@ export function sitePages(inst: Instance): Router {
       failed: String(t.failed),
       quarantined: String(t.quarantined),
     });
-    res.redirect(303, `/site/images?${q}`);
+    res.redirect(303, `/site/images?${q.toString()}`);
   });
 
   // Approve or unapprove one image version (by identifier or sha256:HEX, within its

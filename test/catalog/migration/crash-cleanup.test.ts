@@ -53,7 +53,7 @@ function serveB(): Promise<ChildProcess> {
   );
   let err = '';
   return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       if (/vmic listening on/.test(err)) resolve(child);
     });

@@ -278,7 +278,7 @@ test('every refusal at the manifest stage is listed with its code and sender, in
   const replay = refused.find((m) => m.reason?.code === 'REPLAY')!;
   assert.equal(replay.claimedSender?.verified, true, 'a replay is signed by a verified peer');
   assert.equal(replay.peer, 'site-a');
-  assert.equal(dnEquals(replay.claimedSender!.subject, SUBJECTS.a), true);
+  assert.equal(dnEquals(replay.claimedSender.subject, SUBJECTS.a), true);
 
   const { token } = await createToken(b.inst, { role: 'auditor', ttlSeconds: 600, actor: 'test' });
   const res = await fetch(`${b.url}/api/v1/migrations`, {
@@ -330,10 +330,10 @@ test('ciphertext damaged on the way is refused by the receiver, and migrate retr
   assert.notEqual(result.retriedAfter?.migrationId, result.migrationId);
   assert.equal(ImageCache.of(b.inst).has(image.sha256), true, 'the retry imported the image');
   const atA = new Map((await listMigrations(a.inst)).map((m) => [m.id, m]));
-  assert.equal(atA.get(result.retriedAfter!.migrationId)?.reason?.code, 'CIPHERTEXT_INVALID');
+  assert.equal(atA.get(result.retriedAfter.migrationId)?.reason?.code, 'CIPHERTEXT_INVALID');
   assert.equal(atA.get(result.migrationId)?.state, 'done');
   const atB = new Map((await listMigrations(b.inst)).map((m) => [m.id, m]));
-  assert.equal(atB.get(result.retriedAfter!.migrationId)?.state, 'failed');
+  assert.equal(atB.get(result.retriedAfter.migrationId)?.state, 'failed');
   assert.equal(atB.get(result.migrationId)?.state, 'done');
   assert.deepEqual(partialFiles(b), []);
 });

@@ -103,7 +103,7 @@ test('a manifest from another CA with the pinned subject DN is refused with SUBJ
   assert.equal(e.rule, 'peer.issuer-key');
   const [listed] = (await listMigrations(b.inst)).filter((m) => m.state === 'refused');
   assert.equal(listed?.reason?.code, 'SUBJECT_MISMATCH');
-  assert.equal(dnEquals(listed!.claimedSender!.subject, SUBJECTS.a), true);
+  assert.equal(dnEquals(listed.claimedSender!.subject, SUBJECTS.a), true);
 });
 
 test('peer add --expect-issuer: a certificate from another issuer is refused', async () => {

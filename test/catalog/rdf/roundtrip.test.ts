@@ -47,7 +47,7 @@ describe('catalog round trip', () => {
     assert.equal(back.issued.toISOString(), '2026-11-01T10:00:00.000Z');
   });
 
-  it('omits optional fields that are undefined and restores none of them', async () => {
+  it('omits optional fields that are undefined and restores none of them', () => {
     const image = makeImage(1);
     const minimal = {
       iri: image.iri,

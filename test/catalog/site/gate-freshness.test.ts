@@ -149,7 +149,7 @@ test('a feed answering 304 for ever stops being deployable at max-catalog-age (C
     // `subscription list` shows how old the newest verified catalog is and the last 304.
     const [listed] = await listSubscriptions(s.inst.store.db, new Date(s.clock.now));
     assert.equal(listed?.catalog?.ageSeconds, 7 * 86400 + 60);
-    const text = describeSubscription(listed!);
+    const text = describeSubscription(listed);
     assert.match(text, /newest verified catalog: issued \S+ \(7 d old\)/);
     assert.ok(text.includes(`last 304 Not Modified: ${sub.last_not_modified_at}`), text);
     const cli = vmic(['subscription', 'list', '--data', s.dir]);

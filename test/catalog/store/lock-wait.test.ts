@@ -25,7 +25,7 @@ async function holdWriteLock(file: string): Promise<ChildProcess> {
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
   assert.equal(line.toString().trim(), 'locked');
   return child;
 }

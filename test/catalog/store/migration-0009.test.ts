@@ -11,8 +11,10 @@ test('migration 0009 turns the SHA-256 placeholder into NULL and keeps the rows'
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
   const upTo = (last: string) => ({
-    getMigrations: async (): Promise<Record<string, Migration>> =>
-      Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last)),
+    getMigrations: (): Promise<Record<string, Migration>> =>
+      Promise.resolve(
+        Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last)),
+      ),
   });
   try {
     const before = await new Migrator({ db, provider: upTo('0008') }).migrateToLatest();

@@ -55,7 +55,7 @@ export function readCertDer(file: string): Uint8Array {
   return pemToDers(readFileSync(file, 'utf8'), 'CERTIFICATE')[0] as Uint8Array;
 }
 
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'vmic-pki-'));
   try {
     return await fn(dir);

@@ -12,6 +12,7 @@ import {
   signIn,
   startPagesServer,
   type PagesServer,
+  type PageElement,
 } from './helpers.ts';
 import * as sel from './selectors.ts';
 
@@ -119,7 +120,7 @@ describe('web admin: endorser pages in a real browser', () => {
     assert.equal(await page.textContent(sel.NEXT_SEQUENCE), '1');
     const added = await page
       .locator(`${sel.PREVIEW_ADDED} li[data-identifier]`)
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-identifier')));
+      .evaluateAll((els: PageElement[]) => els.map((e) => e.getAttribute('data-identifier')));
     assert.deepEqual(added.sort(), ['alma-9', 'xss']);
     await screenshot(page, 'endorser-publish-preview');
     await page.fill(sel.PUBLISH_EXPIRY, '7');
@@ -131,7 +132,7 @@ describe('web admin: endorser pages in a real browser', () => {
     const links = await page
       .locator(sel.versionRow(1))
       .locator(sel.FEED_FILE)
-      .evaluateAll((els) => els.map((e) => e.getAttribute('href')));
+      .evaluateAll((els: PageElement[]) => els.map((e) => e.getAttribute('href')));
     assert.deepEqual(links, [
       '/feeds/cern/1/catalog.p7m',
       '/feeds/cern/1/catalog.nq',
@@ -139,7 +140,7 @@ describe('web admin: endorser pages in a real browser', () => {
       '/feeds/cern/1/catalog.ttl',
       '/feeds/cern/1/catalog.jsonld',
     ]);
-    for (const href of links) assert.equal((await fetch(`${s.url}${href}`)).status, 200, href!);
+    for (const href of links) assert.equal((await fetch(`${s.url}${href}`)).status, 200, href);
     const index = (await (await fetch(`${s.url}/feeds/cern/`)).json()) as {
       versions: { sequence: number; imageCount: number }[];
     };

@@ -101,6 +101,11 @@ export async function signIn(
   return { page, dialogs };
 }
 
+/** The tests compile without the DOM lib: the part of an element that page functions read. */
+export interface PageElement {
+  getAttribute(name: string): string | null;
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });

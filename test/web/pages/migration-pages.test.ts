@@ -10,6 +10,7 @@ import {
   signIn,
   startPagesServer,
   type PagesServer,
+  type PageElement,
 } from './helpers.ts';
 
 let server: PagesServer;
@@ -29,8 +30,8 @@ before(async () => {
     sha256: 'a'.repeat(64),
     byteSize: 10,
   });
-  await ok.stage('export', async () => ({ result: undefined, detail: {} }));
-  await ok.stage('transfer', async () => ({ result: undefined, detail: {} }));
+  await ok.stage('export', () => Promise.resolve({ result: undefined, detail: {} }));
+  await ok.stage('transfer', () => Promise.resolve({ result: undefined, detail: {} }));
   await ok.finish('done');
   const bad = new MigrationLog(server.inst, '22222222-2222-4222-8222-222222222222', 'test');
   await bad.create({
@@ -41,11 +42,11 @@ before(async () => {
     sha256: 'a'.repeat(64),
     byteSize: 10,
   });
-  await bad.stage('export', async () => ({ result: undefined, detail: {} }));
+  await bad.stage('export', () => Promise.resolve({ result: undefined, detail: {} }));
   await assert.rejects(
-    bad.stage('transfer', async () => {
-      throw new VmicError('WRONG_RECIPIENT', 'addressed elsewhere');
-    }),
+    bad.stage('transfer', () =>
+      Promise.reject(new VmicError('WRONG_RECIPIENT', 'addressed elsewhere')),
+    ),
   );
   await bad.finish('failed', { code: 'WRONG_RECIPIENT', message: 'addressed elsewhere' });
   // A transfer refused at the manifest stage, recorded as the receiver records it.
@@ -76,13 +77,13 @@ test('the migrations page shows each migration with its stage progress', async (
   const stages = (id: string) =>
     page.locator(`[data-testid="migration"][data-id="${id}"] [data-testid="migration-stage"]`);
   assert.deepEqual(
-    await stages('11111111-1111-4111-8111-111111111111').evaluateAll((els) =>
+    await stages('11111111-1111-4111-8111-111111111111').evaluateAll((els: PageElement[]) =>
       els.map((e) => `${e.getAttribute('data-stage')}:${e.getAttribute('data-state')}`),
     ),
     ['export:done', 'transfer:done'],
   );
   assert.deepEqual(
-    await stages('22222222-2222-4222-8222-222222222222').evaluateAll((els) =>
+    await stages('22222222-2222-4222-8222-222222222222').evaluateAll((els: PageElement[]) =>
       els.map((e) => `${e.getAttribute('data-stage')}:${e.getAttribute('data-state')}`),
     ),
     ['export:done', 'transfer:failed'],

@@ -23,6 +23,7 @@ import {
   signIn,
   startPagesServer,
   type PagesServer,
+  type PageElement,
 } from './helpers.ts';
 import * as sel from './selectors.ts';
 
@@ -33,7 +34,7 @@ async function codesIn(page: Page, list: string): Promise<string[]> {
   return (
     await page
       .locator(`${list} li[data-code]`)
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-code')))
+      .evaluateAll((els: PageElement[]) => els.map((e) => e.getAttribute('data-code')))
   ).map(String);
 }
 

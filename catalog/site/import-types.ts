@@ -1,0 +1,32 @@
+import type { ApplyCounts } from './apply-catalog.ts';
+
+/** What one subscription's import came to, as the CLI, the API and the web page report it. */
+export interface ImportOutcome {
+  subscription: string;
+  status: 'applied' | 'unchanged' | 'not-modified' | 'failed';
+  sequence?: number;
+  counts?: ApplyCounts;
+  /** HEPiX subscriptions: the list's `hv:version` (`sequence` is the site's own ordinal). */
+  listVersion?: string;
+  /** `not-modified`: when a catalog of this feed was last verified (the 304 verifies nothing). */
+  lastVerifiedAt?: string;
+  /** The issuing CA this import pinned, on the subscription's first verified import. */
+  issuerPinned?: { subject: string; key: string };
+  code?: string;
+  rule?: string;
+  message?: string;
+}
+
+/** The subscription columns an import reads. */
+export type SubscriptionRow = {
+  id: number;
+  name: string;
+  url: string;
+  format: 'rdf' | 'hepix';
+  expect_subject: string;
+  expect_issuer: string | null;
+  etag: string | null;
+  last_success_at: string | null;
+  pinned_issuer: string | null;
+  pinned_issuer_key: string | null;
+};
