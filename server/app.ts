@@ -13,7 +13,9 @@ import { catalogsApi } from './api/catalogs.ts';
 import { siteApi } from './api/site-api.ts';
 import { transfersApi } from './api/transfers.ts';
 import { migrationsApi } from './api/migrations.ts';
-import { openApiDocument } from './openapi.ts';
+import { openApiDocument } from './api-schema/openapi.ts';
+import { ROUTES } from './api-schema/routes.ts';
+import { route } from './api-schema/register.ts';
 import { sessionResolver, webAuth, type WebConfig } from './web/index.ts';
 import { STATIC_DIR, webPages } from './web/pages/index.ts';
 
@@ -58,9 +60,14 @@ export function createApp(inst: Instance, opts: AppOptions = {}): Express {
 function apiRouter(inst: Instance, resolvers: readonly PrincipalResolver[]): Router {
   const api = Router();
   const document = JSON.stringify(openApiDocument(inst.config.publicUrl));
-  api.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(document);
-  });
+  route(
+    api,
+    ROUTES.openapi,
+    (_in, _req, res) => {
+      res.type('application/json').send(document);
+    },
+    { jsonLimitBytes: inst.config.limits.jsonBodyBytes },
+  );
   api.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { boundedBody } from './bounded-body.ts';
 import { VmicError } from '../pki/errors.ts';
 
@@ -71,19 +71,4 @@ export function illFormedTextAt(value: unknown): string | typeof TOO_DEEP | unde
     }
   }
   return undefined;
-}
-
-/** The parsed body as a plain object; any other JSON value or no body is refused. */
-export function objectBody(req: Request, allowed: readonly string[]): Record<string, unknown> {
-  const body: unknown = req.body;
-  const hasContent =
-    req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
-  if (body === undefined && !hasContent) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new VmicError('BAD_REQUEST', 'the request body must be a JSON object (application/json)');
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key))
-      throw new VmicError('BAD_REQUEST', `unknown field ${JSON.stringify(key)}`);
-  }
-  return body as Record<string, unknown>;
 }

@@ -1,5 +1,4 @@
-import { Router, type Request } from 'express';
-import { VmicError } from '../../pki/errors.ts';
+import { Router } from 'express';
 import {
   feedBase,
   getEndorser,
@@ -7,23 +6,20 @@ import {
   publishCatalog,
   type Instance,
 } from '../../catalog/index.ts';
-import { actorOf, requireEndorserRole, requirePrincipal } from '../auth.ts';
-import { endorserParam } from '../params.ts';
-import { jsonBody, objectBody } from '../json-body.ts';
+import { actorOf } from '../auth.ts';
+import { ROUTES } from '../api-schema/routes.ts';
+import { route } from '../api-schema/register.ts';
 
 export function catalogsApi(inst: Instance): Router {
   const r = Router();
-  const endorser = (req: Request) => endorserParam(req.params.name);
+  const opts = { jsonLimitBytes: inst.config.limits.jsonBodyBytes };
 
-  r.post(
-    '/endorsers/:name/publish',
-    requireEndorserRole(endorser),
-    jsonBody(inst.config.limits.jsonBodyBytes),
-    async (req, res) => {
-      const name = endorser(req);
-      const { expiresInSeconds } = objectBody(req, ['expiresInSeconds']);
-      if (expiresInSeconds !== undefined && typeof expiresInSeconds !== 'number')
-        throw new VmicError('BAD_REQUEST', 'expiresInSeconds must be a number');
+  route(
+    r,
+    ROUTES.publish,
+    async ({ params, body }, req, res) => {
+      const name = params.endorser;
+      const { expiresInSeconds } = body;
       const version = await publishCatalog(inst, {
         endorser: name,
         actor: actorOf(req),
@@ -34,13 +30,18 @@ export function catalogsApi(inst: Instance): Router {
         .location(`${feedBase(inst.config.publicUrl, name)}/${version.sequence}/catalog.p7m`);
       res.json(version);
     },
+    opts,
   );
 
-  r.get('/endorsers/:name/catalogs', requirePrincipal, async (req, res) => {
-    const name = endorser(req);
-    await getEndorser(inst, name);
-    res.json({ versions: await listCatalogVersions(inst, name) });
-  });
+  route(
+    r,
+    ROUTES.listCatalogs,
+    async ({ params }, _req, res) => {
+      await getEndorser(inst, params.endorser);
+      res.json({ versions: await listCatalogVersions(inst, params.endorser) });
+    },
+    opts,
+  );
 
   return r;
 }

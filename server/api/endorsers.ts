@@ -1,16 +1,27 @@
 import { Router } from 'express';
 import { getEndorser, listEndorsers, type Instance } from '../../catalog/index.ts';
-import { requirePrincipal } from '../auth.ts';
-import { endorserParam } from '../params.ts';
+import { ROUTES } from '../api-schema/routes.ts';
+import { route } from '../api-schema/register.ts';
 
 /** Endorser identities: certificates and subjects only; the catalog API never returns keys. */
 export function endorsersApi(inst: Instance): Router {
   const r = Router();
-  r.get('/endorsers', requirePrincipal, async (_req, res) => {
-    res.json({ endorsers: await listEndorsers(inst) });
-  });
-  r.get('/endorsers/:name', requirePrincipal, async (req, res) => {
-    res.json(await getEndorser(inst, endorserParam(req.params.name)));
-  });
+  const opts = { jsonLimitBytes: inst.config.limits.jsonBodyBytes };
+  route(
+    r,
+    ROUTES.listEndorsers,
+    async (_in, _req, res) => {
+      res.json({ endorsers: await listEndorsers(inst) });
+    },
+    opts,
+  );
+  route(
+    r,
+    ROUTES.getEndorser,
+    async ({ params }, _req, res) => {
+      res.json(await getEndorser(inst, params.endorser));
+    },
+    opts,
+  );
   return r;
 }

@@ -1,4 +1,4 @@
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { VmicError } from '../../pki/errors.ts';
 import { ENDORSER_NAME } from '../../catalog/names.ts';
 import { requireRole } from '../auth.ts';
@@ -28,12 +28,6 @@ export function subscriptionParam(value: unknown): string {
   return value;
 }
 
-/** The optional `?subscription=` filter; repeated or malformed values are refused. */
-export function subscriptionQuery(req: Request): string | undefined {
-  const v = req.query.subscription;
-  return v === undefined ? undefined : subscriptionParam(v);
-}
-
 /**
  * Plain-text bodies (PEM), bounded like JSON bodies (threat: endless data). Used after
  * authorisation, so an anonymous caller never makes the server read anything.
@@ -53,18 +47,4 @@ export function textBody(limitBytes: number, types: string[]): RequestHandler {
       return next(err);
     });
   };
-}
-
-/** An optional string field of a validated body. */
-export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new VmicError('BAD_REQUEST', `${key} must be a string`);
-  return v;
-}
-
-export function requiredString(body: Record<string, unknown>, key: string): string {
-  const v = optionalString(body, key);
-  if (v === undefined || v === '') throw new VmicError('BAD_REQUEST', `${key} is required`);
-  return v;
 }

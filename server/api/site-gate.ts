@@ -2,8 +2,8 @@ import { Router } from 'express';
 import type { Instance } from '../../catalog/index.ts';
 import { decideDeployment } from '../../catalog/site/gate.ts';
 import { getSubscription } from '../../catalog/site/subscriptions.ts';
-import { requirePrincipal } from '../auth.ts';
-import { subscriptionQuery } from './site-access.ts';
+import { ROUTES } from '../api-schema/routes.ts';
+import { route } from '../api-schema/register.ts';
 
 /**
  * The deploy gate of docs/design.md §7 for deployment systems. Any authenticated principal may
@@ -16,12 +16,17 @@ import { subscriptionQuery } from './site-access.ts';
 export function siteGateApi(inst: Instance): Router {
   const r = Router();
 
-  r.get('/gate/:image', requirePrincipal, async (req, res) => {
-    const subscription = subscriptionQuery(req);
-    // A misspelt subscription must not read as "unknown image".
-    if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
-    res.json(await decideDeployment(inst, String(req.params.image), { subscription }));
-  });
+  route(
+    r,
+    ROUTES.gate,
+    async ({ params, query }, _req, res) => {
+      const { subscription } = query;
+      // A misspelt subscription must not read as "unknown image".
+      if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
+      res.json(await decideDeployment(inst, params.image, { subscription }));
+    },
+    { jsonLimitBytes: inst.config.limits.jsonBodyBytes },
+  );
 
   return r;
 }

@@ -3,7 +3,8 @@ import type { Instance } from '../../catalog/index.ts';
 import { listSiteImages, type SiteImageRow } from '../../catalog/site/site-images.ts';
 import { getSubscription } from '../../catalog/site/subscriptions.ts';
 import { decideSiteImage, type DeployDecision } from '../../catalog/site/gate.ts';
-import { siteReader, subscriptionQuery } from './site-access.ts';
+import { ROUTES } from '../api-schema/routes.ts';
+import { route } from '../api-schema/register.ts';
 
 /** One imported image with the gate's answer for it, flattened into status badges. */
 export interface SiteImageStatus {
@@ -35,16 +36,21 @@ export interface SiteImageStatus {
 export function siteImagesApi(inst: Instance): Router {
   const r = Router();
 
-  r.get('/site/images', siteReader, async (req, res) => {
-    const subscription = subscriptionQuery(req);
-    if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
-    const rows = await listSiteImages(inst.store.db, { subscription });
-    // One gate decision per image: the same rules as `vmic check`, so the list can never
-    // disagree with what a deployment system is told.
-    const images: SiteImageStatus[] = [];
-    for (const row of rows) images.push(withBadges(row, await decideSiteImage(inst, row)));
-    res.json({ images });
-  });
+  route(
+    r,
+    ROUTES.siteImages,
+    async ({ query }, _req, res) => {
+      const { subscription } = query;
+      if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
+      const rows = await listSiteImages(inst.store.db, { subscription });
+      // One gate decision per image: the same rules as `vmic check`, so the list can never
+      // disagree with what a deployment system is told.
+      const images: SiteImageStatus[] = [];
+      for (const row of rows) images.push(withBadges(row, await decideSiteImage(inst, row)));
+      res.json({ images });
+    },
+    { jsonLimitBytes: inst.config.limits.jsonBodyBytes },
+  );
 
   return r;
 }

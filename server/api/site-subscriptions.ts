@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { Instance } from '../../catalog/index.ts';
 import {
   getSubscription,
@@ -9,67 +9,100 @@ import {
 } from '../../catalog/site/subscriptions.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import { actorOf } from '../auth.ts';
-import { jsonBody, objectBody } from '../json-body.ts';
-import {
-  optionalString,
-  requiredString,
-  siteAdmin,
-  siteReader,
-  subscriptionParam,
-} from './site-access.ts';
-
-const SUBSCRIBE_FIELDS = ['url', 'expectSubject', 'expectIssuer', 'name'];
+import { ROUTES } from '../api-schema/routes.ts';
+import { route } from '../api-schema/register.ts';
 
 export function siteSubscriptionsApi(inst: Instance): Router {
   const r = Router();
-  const json = jsonBody(inst.config.limits.jsonBodyBytes);
-  const name = (req: Request) => subscriptionParam(req.params.name);
+  const opts = { jsonLimitBytes: inst.config.limits.jsonBodyBytes };
 
-  r.get('/site/subscriptions', siteReader, async (_req, res) => {
-    res.json({ subscriptions: await listSubscriptions(inst.store.db, inst.now()) });
-  });
+  route(
+    r,
+    ROUTES.listSubscriptions,
+    async (_in, _req, res) => {
+      res.json({ subscriptions: await listSubscriptions(inst.store.db, inst.now()) });
+    },
+    opts,
+  );
 
-  r.post('/site/subscriptions', siteAdmin, json, async (req, res) => {
-    const body = objectBody(req, SUBSCRIBE_FIELDS);
-    const sub = await subscribe(inst, {
-      url: requiredString(body, 'url'),
-      expectSubject: requiredString(body, 'expectSubject'),
-      expectIssuer: optionalString(body, 'expectIssuer'),
-      name: optionalString(body, 'name'),
-      actor: actorOf(req),
-    });
-    res.status(201).location(`${req.baseUrl}/site/subscriptions/${sub.name}`);
-    res.json(sub);
-  });
+  route(
+    r,
+    ROUTES.subscribe,
+    async ({ body }, req, res) => {
+      const sub = await subscribe(inst, {
+        url: body.url,
+        expectSubject: body.expectSubject,
+        expectIssuer: body.expectIssuer,
+        name: body.name,
+        actor: actorOf(req),
+      });
+      res.status(201).location(`${req.baseUrl}/site/subscriptions/${sub.name}`);
+      res.json(sub);
+    },
+    opts,
+  );
 
-  r.get('/site/subscriptions/:name', siteReader, async (req, res) => {
-    res.json(await getSubscription(inst.store.db, name(req), inst.now()));
-  });
+  route(
+    r,
+    ROUTES.getSubscription,
+    async ({ params }, _req, res) => {
+      res.json(await getSubscription(inst.store.db, params.subscription, inst.now()));
+    },
+    opts,
+  );
 
-  r.post('/site/subscriptions/:name/enable', siteAdmin, async (req, res) => {
-    res.json(await setSubscriptionEnabled(inst, name(req), true, actorOf(req)));
-  });
+  route(
+    r,
+    ROUTES.enableSubscription,
+    async ({ params }, req, res) => {
+      res.json(await setSubscriptionEnabled(inst, params.subscription, true, actorOf(req)));
+    },
+    opts,
+  );
 
-  r.post('/site/subscriptions/:name/disable', siteAdmin, async (req, res) => {
-    res.json(await setSubscriptionEnabled(inst, name(req), false, actorOf(req)));
-  });
+  route(
+    r,
+    ROUTES.disableSubscription,
+    async ({ params }, req, res) => {
+      res.json(await setSubscriptionEnabled(inst, params.subscription, false, actorOf(req)));
+    },
+    opts,
+  );
 
-  r.delete('/site/subscriptions/:name', siteAdmin, async (req, res) => {
-    await removeSubscription(inst, name(req), actorOf(req));
-    res.status(204).end();
-  });
+  route(
+    r,
+    ROUTES.removeSubscription,
+    async ({ params }, req, res) => {
+      await removeSubscription(inst, params.subscription, actorOf(req));
+      res.status(204).end();
+    },
+    opts,
+  );
 
   // Import now. A refused catalog is a completed run, not a failed request: 200 with
   // status "failed" and the reason code, exactly what the cron job records. A run already
   // in progress (the schedule, the CLI) is a 409 CONFLICT.
-  r.post('/site/subscriptions/:name/import', siteAdmin, async (req, res) => {
-    const [outcome] = await runImport(inst, { subscription: name(req), actor: actorOf(req) });
-    res.json(outcome);
-  });
+  route(
+    r,
+    ROUTES.importOne,
+    async ({ params }, req, res) => {
+      const [outcome] = await runImport(inst, {
+        subscription: params.subscription,
+        actor: actorOf(req),
+      });
+      res.json(outcome);
+    },
+    opts,
+  );
 
-  r.post('/site/import', siteAdmin, async (req, res) => {
-    res.json({ outcomes: await runImport(inst, { actor: actorOf(req) }) });
-  });
+  route(
+    r,
+    ROUTES.importAll,
+    async (_in, req, res) => {
+      res.json({ outcomes: await runImport(inst, { actor: actorOf(req) }) });
+    },
+    opts,
+  );
 
   return r;
 }

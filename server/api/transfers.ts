@@ -8,6 +8,8 @@ import { getSiteIdentity } from '../../catalog/migration/site-identity.ts';
 import { closeUnreadBodyAfterAnswer } from '../lingering-close.ts';
 import { sendProblem } from '../problem.ts';
 import { RateLimiter, type RateLimit } from './transfer-rate-limit.ts';
+import { ROUTES } from '../api-schema/routes.ts';
+import { route } from '../api-schema/register.ts';
 
 /**
  * Site-to-site endpoints (docs/design.md §8). They take no bearer token: a transfer is
@@ -25,43 +27,55 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
   const r = Router();
   const limiter = new RateLimiter(opts.rateLimit);
 
-  r.get('/site/identity', async (_req, res) => {
-    const id = await getSiteIdentity(inst);
-    res.json({
-      subject: id.subject,
-      issuer: id.issuer,
-      certificatePem: id.certificatePem,
-      chainPem: id.chainPem,
-    });
-  });
+  const routeOpts = { jsonLimitBytes: inst.config.limits.jsonBodyBytes };
 
-  r.post('/transfers', async (req, res) => {
-    closeUnreadBodyAfterAnswer(req, res);
-    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(wait));
-      sendProblem(
-        res,
-        'TOO_MANY_REQUESTS',
-        `too many transfers from this address; retry in ${wait} s`,
-      );
-      return;
-    }
-    if (!req.is('application/vnd.vmic.transfer')) {
-      throw new VmicError('BAD_REQUEST', 'a transfer is sent as application/vnd.vmic.transfer');
-    }
-    const declared = Number(req.get('content-length') ?? NaN);
-    const most = 12 + MAX_MANIFEST_BYTES + inst.config.limits.imageBytes + GCM_TAG_BYTES;
-    if (declared > most)
-      throw new VmicError('TOO_LARGE', `a transfer is at most ${most} bytes`, {
-        rule: 'content-length',
+  route(
+    r,
+    ROUTES.siteIdentity,
+    async (_in, _req, res) => {
+      const id = await getSiteIdentity(inst);
+      res.json({
+        subject: id.subject,
+        issuer: id.issuer,
+        certificatePem: id.certificatePem,
+        chainPem: id.chainPem,
       });
-    const received = await receiveTransfer(inst, req, {
-      via: `http from ${req.socket.remoteAddress ?? 'unknown'}`,
-      actor: 'peer-transfer',
-    });
-    res.status(201).json({ state: 'imported', ...received });
-  });
+    },
+    routeOpts,
+  );
+
+  route(
+    r,
+    ROUTES.transfer,
+    async (_in, req, res) => {
+      closeUnreadBodyAfterAnswer(req, res);
+      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        sendProblem(
+          res,
+          'TOO_MANY_REQUESTS',
+          `too many transfers from this address; retry in ${wait} s`,
+        );
+        return;
+      }
+      if (!req.is('application/vnd.vmic.transfer')) {
+        throw new VmicError('BAD_REQUEST', 'a transfer is sent as application/vnd.vmic.transfer');
+      }
+      const declared = Number(req.get('content-length') ?? NaN);
+      const most = 12 + MAX_MANIFEST_BYTES + inst.config.limits.imageBytes + GCM_TAG_BYTES;
+      if (declared > most)
+        throw new VmicError('TOO_LARGE', `a transfer is at most ${most} bytes`, {
+          rule: 'content-length',
+        });
+      const received = await receiveTransfer(inst, req, {
+        via: `http from ${req.socket.remoteAddress ?? 'unknown'}`,
+        actor: 'peer-transfer',
+      });
+      res.status(201).json({ state: 'imported', ...received });
+    },
+    routeOpts,
+  );
 
   return r;
 }
