@@ -1,0 +1,105 @@
+import { Type } from '@sinclair/typebox';
+import type { RouteSpec } from './route-spec.ts';
+import { created, endorserPath, imagePath, listOf, ok } from './route-helpers.ts';
+import * as S from './schemas.ts';
+
+/** The endorser half of /api/v1: endorsers, images, publish, catalog versions (and the document itself). */
+export const ENDORSER_ROUTES = {
+  openapi: {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'this document',
+    tag: 'api',
+    access: 'public',
+    responses: { 200: ok('OpenAPI 3.1', S.AnyObject) },
+  },
+  listEndorsers: {
+    method: 'get',
+    path: '/endorsers',
+    summary: 'list endorsers',
+    tag: 'endorsers',
+    access: 'principal',
+    responses: { 200: ok('the endorsers', listOf('endorsers', S.Endorser)) },
+  },
+  getEndorser: {
+    method: 'get',
+    path: '/endorsers/{endorser}',
+    summary: 'one endorser: subject, issuer, certificate and chain (never a key)',
+    tag: 'endorsers',
+    access: 'principal',
+    params: endorserPath,
+    responses: { 200: ok('the endorser', S.Endorser) },
+  },
+  listImages: {
+    method: 'get',
+    path: '/endorsers/{endorser}/images',
+    summary: "list an endorser's images",
+    tag: 'images',
+    access: 'principal',
+    params: endorserPath,
+    query: Type.Object({
+      status: Type.Optional(Type.Union([Type.Literal('endorsed'), Type.Literal('withdrawn')])),
+    }),
+    responses: { 200: ok('the images', listOf('images', S.Image)) },
+  },
+  createImage: {
+    method: 'post',
+    path: '/endorsers/{endorser}/images',
+    summary: 'register an image: upload its bytes, or reference bytes served elsewhere',
+    tag: 'images',
+    access: 'endorser',
+    params: endorserPath,
+    body: {
+      json: S.ImageByUrl,
+      types: { 'multipart/form-data': S.ImageUpload },
+    },
+    responses: { 201: created('the new image', S.Image) },
+  },
+  getImage: {
+    method: 'get',
+    path: '/endorsers/{endorser}/images/{identifier}',
+    summary: 'one image',
+    tag: 'images',
+    access: 'principal',
+    params: imagePath,
+    responses: { 200: ok('the image', S.Image) },
+  },
+  updateImage: {
+    method: 'patch',
+    path: '/endorsers/{endorser}/images/{identifier}',
+    summary: "change an image's metadata (null clears an optional field)",
+    tag: 'images',
+    access: 'endorser',
+    params: imagePath,
+    body: { json: S.MetadataPatch },
+    responses: { 200: ok('the image', S.Image) },
+  },
+  withdrawImage: {
+    method: 'post',
+    path: '/endorsers/{endorser}/images/{identifier}/withdraw',
+    summary: 'withdraw an image (listed as withdrawn from the next catalog on)',
+    tag: 'images',
+    access: 'endorser',
+    params: imagePath,
+    responses: { 200: ok('the image', S.Image) },
+  },
+  publish: {
+    method: 'post',
+    path: '/endorsers/{endorser}/publish',
+    summary: 'sign and publish the next catalog version',
+    tag: 'catalogs',
+    access: 'endorser',
+    params: endorserPath,
+    body: { json: S.PublishRequest },
+    responses: { 201: created('the published version', S.CatalogVersion) },
+  },
+  listCatalogs: {
+    method: 'get',
+    path: '/endorsers/{endorser}/catalogs',
+    summary: 'published catalog versions',
+    tag: 'catalogs',
+    access: 'principal',
+    params: endorserPath,
+    responses: { 200: ok('the versions', listOf('versions', S.CatalogVersion)) },
+  },
+} as const satisfies Record<string, RouteSpec>;
