@@ -1,0 +1,111 @@
+import { Type, type TNull, type TOptional, type TString, type TUnion } from '@sinclair/typebox';
+import { ENDORSER_NAME, IMAGE_IDENTIFIER } from '../../catalog/names.ts';
+import { METADATA_FIELDS, SHA256_HEX } from '../../catalog/index.ts';
+
+/*
+ * The schemas of the JSON API (docs/design.md §4), one per input and output. They are
+ * JSON Schema as they stand, so the route table validates requests with them and the
+ * OpenAPI document embeds them unchanged. Name patterns come from catalog/names.ts.
+ */
+
+const pattern = (re: RegExp, description: string) =>
+  Type.String({ pattern: re.source, description });
+
+export const EndorserName = pattern(
+  ENDORSER_NAME,
+  'endorser name: 1-64 lowercase letters, digits or -',
+);
+export const ImageIdentifier = pattern(
+  IMAGE_IDENTIFIER,
+  'image identifier: 1-128 letters, digits, ., _ or -',
+);
+export const SubscriptionName = pattern(
+  ENDORSER_NAME,
+  'subscription name: 1-64 lowercase letters, digits or -',
+);
+export const Sha256Hex = pattern(SHA256_HEX, 'SHA-256: 64 lowercase hex digits');
+export const DateTime = Type.String({ format: 'date-time' });
+export const Uri = Type.String({ format: 'uri' });
+
+export const Problem = Type.Object({
+  type: Uri,
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String({
+    description: 'stable reason code (docs/design.md §6, §7) or operational code',
+  }),
+  rule: Type.Optional(
+    Type.String({
+      description:
+        'the named rule that failed; for a request that does not fit its schema, the JSON pointer of the bad field (`/params/…`, `/query/…`, `/body/…`)',
+    }),
+  ),
+  requestId: Type.Optional(Type.String()),
+});
+
+/** The nine metadata fields; `null` clears an optional one in an update. */
+const metadataProperties = Object.fromEntries(
+  METADATA_FIELDS.map((k) => [k, Type.Optional(Type.Union([Type.String(), Type.Null()]))]),
+) as unknown as Record<(typeof METADATA_FIELDS)[number], TOptional<TUnion<[TString, TNull]>>>;
+
+export const MetadataPatch = Type.Object(metadataProperties, { additionalProperties: false });
+
+export const ImageByUrl = Type.Object(
+  {
+    ...metadataProperties,
+    identifier: Type.Optional(Type.String()),
+    url: Type.String({ description: 'where the bytes are served (http or https)' }),
+    sha256: Type.String({ description: '64 hex digits' }),
+    size: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ImageUpload = Type.Object({
+  ...metadataProperties,
+  identifier: Type.Optional(Type.String()),
+  file: Type.String({ format: 'binary' }),
+});
+
+export const Endorser = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  title: Type.String(),
+  subject: Type.String(),
+  issuer: Type.String(),
+  certificatePem: Type.String(),
+  chainPem: Type.String(),
+  createdAt: DateTime,
+});
+
+export const Image = Type.Object({
+  ...metadataProperties,
+  id: Type.Integer(),
+  endorser: Type.String(),
+  identifier: Type.String(),
+  byteSize: Type.Integer(),
+  sha256: Type.String(),
+  downloadUrl: Uri,
+  storedHere: Type.Boolean(),
+  status: Type.Union([Type.Literal('endorsed'), Type.Literal('withdrawn')]),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+
+export const PublishRequest = Type.Object(
+  { expiresInSeconds: Type.Optional(Type.Number()) },
+  { additionalProperties: false },
+);
+
+export const CatalogVersion = Type.Object({
+  endorser: Type.String(),
+  sequence: Type.Integer(),
+  issuedAt: DateTime,
+  expiresAt: DateTime,
+  imageCount: Type.Integer(),
+  contentSha256: Type.String(),
+});
+
+/** A JSON object whose members this document does not spell out. */
+export const AnyObject = Type.Object({});

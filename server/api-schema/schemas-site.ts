@@ -1,0 +1,183 @@
+import { Type } from '@sinclair/typebox';
+import { ENDORSER_NAME } from '../../catalog/names.ts';
+import { DateTime, SubscriptionName, Uri } from './schemas-base.ts';
+
+/** Schemas of the site half of the API: the gate, trust, subscriptions, imports, fetch, site images, approvals and policy. */
+export const GateReason = Type.Object({
+  code: Type.Union(
+    [
+      'UNKNOWN_IMAGE',
+      'NOT_ENDORSED',
+      'CATALOG_EXPIRED',
+      'SUBSCRIPTION_DISABLED',
+      'NOT_APPROVED',
+      'NOT_FETCHED',
+      'HASH_MISMATCH',
+      'SIGNER_REVOKED',
+    ].map((c) => Type.Literal(c)),
+  ),
+  message: Type.String(),
+});
+
+export const Approval = Type.Object({
+  id: Type.Integer(),
+  subscription: Type.String(),
+  kind: Type.Union([Type.Literal('image'), Type.Literal('endorser')]),
+  identifier: Type.Optional(Type.String()),
+  sha256: Type.Optional(Type.String()),
+  approvedBy: Type.String(),
+  approvedAt: DateTime,
+});
+
+export const DeployDecision = Type.Object({
+  image: Type.String(),
+  deployable: Type.Boolean(),
+  reasons: Type.Array(GateReason),
+  subscription: Type.Optional(Type.String()),
+  identifier: Type.Optional(Type.String()),
+  title: Type.Optional(Type.String()),
+  sha256: Type.Optional(Type.String()),
+  byteSize: Type.Optional(Type.Integer()),
+  catalog: Type.Optional(
+    Type.Object({
+      sequence: Type.Integer(),
+      issuedAt: DateTime,
+      expiresAt: DateTime,
+      verifiedAt: DateTime,
+      signer: Type.String(),
+    }),
+  ),
+  expiresAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: "the image's own expiry (HEPiX dc:date:expires)",
+    }),
+  ),
+  approval: Type.Optional(Approval),
+  bytes: Type.Optional(
+    Type.Object({
+      source: Type.String(),
+      detail: Type.Union([Type.String(), Type.Null()]),
+      verifiedAt: DateTime,
+    }),
+  ),
+  decidedAt: DateTime,
+});
+
+export const TrustListing = Type.Object({
+  certificates: Type.Array(Type.Object({})),
+  crls: Type.Array(Type.Object({})),
+});
+
+export const TrustPem = Type.Object({ pem: Type.String() }, { additionalProperties: false });
+
+export const Subscription = Type.Object({
+  name: Type.String(),
+  url: Uri,
+  expectSubject: Type.String(),
+  expectIssuer: Type.Optional(Type.String()),
+  enabled: Type.Boolean(),
+  createdAt: DateTime,
+  lastCheckedAt: Type.Optional(DateTime),
+  lastSuccessAt: Type.Optional(DateTime),
+  lastNotModifiedAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'when the feed last answered 304 Not Modified (verifies nothing)',
+    }),
+  ),
+  issuerPin: Type.Optional(
+    Type.Object(
+      { subject: Type.String(), key: Type.String(), pinnedAt: DateTime },
+      { description: 'the issuing CA pinned by the first verified import (trust on first use)' },
+    ),
+  ),
+  lastError: Type.Optional(
+    Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() }),
+  ),
+  catalog: Type.Optional(Type.Object({})),
+});
+
+export const SubscribeRequest = Type.Object(
+  {
+    url: Type.String({ minLength: 1 }),
+    expectSubject: Type.String({ minLength: 1 }),
+    expectIssuer: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const ImportOutcome = Type.Object({
+  subscription: Type.String(),
+  status: Type.Union(
+    ['applied', 'unchanged', 'not-modified', 'failed'].map((s) => Type.Literal(s)),
+  ),
+  sequence: Type.Optional(Type.Integer()),
+  code: Type.Optional(
+    Type.String({ description: 'the reason code of a refusal (docs/design.md §6)' }),
+  ),
+  rule: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+});
+
+export const FetchRequest = Type.Object(
+  { subscription: Type.Optional(SubscriptionName) },
+  { additionalProperties: false },
+);
+
+export const SiteImage = Type.Object(
+  {
+    subscription: Type.String(),
+    identifier: Type.String(),
+    title: Type.String(),
+    sha256: Type.String(),
+    byteSize: Type.Integer(),
+    downloadUrl: Uri,
+    status: Type.Union([Type.Literal('endorsed'), Type.Literal('withdrawn')]),
+    endorsed: Type.Boolean(),
+    approved: Type.Boolean(),
+    fetched: Type.Boolean(),
+    deployable: Type.Boolean(),
+    reasons: Type.Array(GateReason),
+  },
+  {
+    description:
+      'An imported image and its gate decision. Badges: endorsed (in the latest verified, unexpired catalog), approved, fetched (a verified copy in the cache), deployable.',
+  },
+);
+
+export const ApprovalTarget = Type.Object(
+  {
+    image: Type.Optional(Type.String({ description: 'identifier or `sha256:HEX`' })),
+    subscription: Type.Optional(
+      Type.String({
+        pattern: ENDORSER_NAME.source,
+        description: 'needed when several subscriptions list the image',
+      }),
+    ),
+    endorser: Type.Optional(
+      Type.String({
+        pattern: ENDORSER_NAME.source,
+        description: 'a subscription name: approve all its images',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SitePolicy = Type.Object({
+  policy: Type.Record(Type.String(), Type.Unknown()),
+  keys: Type.Array(
+    Type.Object({ key: Type.String(), field: Type.String(), optional: Type.Boolean() }),
+  ),
+});
+
+export const PolicyValue = Type.Object(
+  {
+    value: Type.Union([Type.String(), Type.Integer(), Type.Null()], {
+      description: 'a string, an integer, or null to reset the key',
+    }),
+  },
+  { additionalProperties: false },
+);
