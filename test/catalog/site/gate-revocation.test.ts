@@ -12,6 +12,7 @@ import { decideDeployment } from '../../../catalog/site/gate.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { pythonCrl } from '../../pki/python-crl.ts';
 import { signedCatalog, startFeedServer } from './helpers/signed-feed.ts';
+import { dumpSiteState } from './helpers/site-dump.ts';
 import { randomImage, startImageServer, type ImageServer } from './helpers/image-server.ts';
 
 // Issue 10 item 1 at the gate: a CRL written by Python `cryptography` without a
@@ -131,9 +132,11 @@ test('the reported case at import: a CRL without cRLNumber revokes the signer un
           expires: new Date(now + 10 * DAY),
         }),
       );
+      const before = await dumpSiteState(t.inst);
       const [outcome] = await runImport(t.inst, { actor: 'test' });
       assert.equal(outcome?.status, 'failed', policy);
       assert.equal(outcome?.code, 'CERT_REVOKED', `${policy}: ${outcome?.message}`);
+      assert.deepEqual(await dumpSiteState(t.inst), before, `${policy}: site state changed`);
     } finally {
       await t.cleanup();
     }
