@@ -1,29 +1,7 @@
 import { VmicError } from '../pki/errors.ts';
+import { IMAGE_FIELDS, IMAGE_FIELD_KEYS, type ImageMetadata } from './image-fields.ts';
 
-/** Descriptive fields of an image, as signed into the catalog (docs/design.md §2). */
-export interface ImageMetadata {
-  title: string;
-  description?: string | undefined;
-  version?: string | undefined;
-  osFamily?: string | undefined;
-  osName?: string | undefined;
-  osVersion?: string | undefined;
-  arch?: string | undefined;
-  hypervisor?: string | undefined;
-  format?: string | undefined;
-}
-
-export const METADATA_FIELDS = [
-  'title',
-  'description',
-  'version',
-  'osFamily',
-  'osName',
-  'osVersion',
-  'arch',
-  'hypervisor',
-  'format',
-] as const;
+export type { ImageMetadata } from './image-fields.ts';
 
 // Control characters other than newline/tab in a description would make feeds and the
 // admin pages misleading (threat: log and display spoofing); they are refused outright.
@@ -39,7 +17,7 @@ export function checkMetadata(
   opts: { partial?: boolean } = {},
 ): Partial<ImageMetadata> {
   const out: Record<string, string | undefined> = {};
-  for (const field of METADATA_FIELDS) {
+  for (const field of IMAGE_FIELD_KEYS) {
     const raw = input[field];
     if (raw === undefined) continue;
     if (raw === null) {
@@ -53,7 +31,7 @@ export function checkMetadata(
     const value = raw.trim();
     if (value.length > maxChars)
       throw new VmicError('TOO_LARGE', `${field} is longer than ${maxChars} characters`);
-    if ((field === 'description' ? CONTROL : SINGLE_LINE_CONTROL).test(value)) {
+    if ((IMAGE_FIELDS[field].lines === 'many' ? CONTROL : SINGLE_LINE_CONTROL).test(value)) {
       throw new VmicError('BAD_REQUEST', `${field} contains control characters`);
     }
     out[field] = value === '' ? undefined : value;

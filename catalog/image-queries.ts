@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { VmicError } from '../pki/errors.ts';
 import type { Instance } from './instance.ts';
-import type { ImageMetadata } from './image-metadata.ts';
+import { metadataOfColumns, type ImageMetadata } from './image-fields.ts';
 import { SHA256_HEX } from './blobs/digest.ts';
 import type { ImageTable } from './store/schema.ts';
 import type { Queryable } from './store/database.ts';
@@ -85,20 +85,11 @@ export function blobUrl(publicUrl: string, sha256: string): string {
 }
 
 function toImage(inst: Instance, r: Selectable<ImageTable> & { endorser_name: string }): Image {
-  const opt = (v: string | null) => v ?? undefined;
   return {
     id: r.id,
     endorser: r.endorser_name,
     identifier: r.identifier,
-    title: r.title,
-    description: opt(r.description),
-    version: opt(r.version),
-    osFamily: opt(r.os_family),
-    osName: opt(r.os_name),
-    osVersion: opt(r.os_version),
-    arch: opt(r.arch),
-    hypervisor: opt(r.hypervisor),
-    format: opt(r.format),
+    ...metadataOfColumns(r),
     byteSize: r.byte_size,
     sha256: r.sha256,
     sha512: r.sha512 ?? undefined,

@@ -5,11 +5,16 @@ import { VmicError } from '../pki/errors.ts';
 import { IMPORT_LIMITS } from './rdf/import-limits.ts';
 import type { Instance } from './instance.ts';
 import { checkImageIdentifier } from './names.ts';
-import { checkMetadata, type ImageMetadata } from './image-metadata.ts';
+import { checkMetadata } from './image-metadata.ts';
+import {
+  IMAGE_FIELDS,
+  IMAGE_FIELD_KEYS,
+  metadataColumns,
+  type ImageMetadata,
+} from './image-fields.ts';
 import { SHA256_HEX, hashFileDual } from './blobs/digest.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
-import type { ImageTable } from './store/schema.ts';
 import { findImage, getImage, type Image } from './image-queries.ts';
 
 // Reading images lives in image-queries.ts; re-exported so that callers keep importing images.ts.
@@ -168,15 +173,7 @@ async function upsertImage(
   const identifier =
     input.identifier === undefined ? crypto.randomUUID() : checkImageIdentifier(input.identifier);
   const values = {
-    title: m.title,
-    description: m.description ?? null,
-    version: m.version ?? null,
-    os_family: m.osFamily ?? null,
-    os_name: m.osName ?? null,
-    os_version: m.osVersion ?? null,
-    arch: m.arch ?? null,
-    hypervisor: m.hypervisor ?? null,
-    format: m.format ?? null,
+    ...metadataColumns(m),
     byte_size: bytes.size,
     sha256: bytes.sha256,
     sha512: bytes.sha512,
@@ -222,19 +219,8 @@ export async function updateImageMetadata(
   return writeTransaction(inst.store, async (tx) => {
     const img = await getImage(inst, input.endorser, input.identifier, tx);
     const set: Partial<Record<string, string | null>> = {};
-    const columns: Record<keyof ImageMetadata, keyof ImageTable> = {
-      title: 'title',
-      description: 'description',
-      version: 'version',
-      osFamily: 'os_family',
-      osName: 'os_name',
-      osVersion: 'os_version',
-      arch: 'arch',
-      hypervisor: 'hypervisor',
-      format: 'format',
-    };
-    for (const field of Object.keys(input.metadata) as (keyof ImageMetadata)[]) {
-      if (field in columns) set[columns[field]] = m[field] ?? null;
+    for (const field of IMAGE_FIELD_KEYS) {
+      if (field in input.metadata) set[IMAGE_FIELDS[field].column] = m[field] ?? null;
     }
     if (Object.keys(set).length === 0) return img;
     await tx

@@ -19,7 +19,14 @@ export {
   findImage,
   type Image,
 } from './images.ts';
-export { METADATA_FIELDS, type ImageMetadata } from './image-metadata.ts';
+export {
+  IMAGE_FIELDS,
+  IMAGE_FIELD_KEYS,
+  type ImageFieldKey,
+  type ImageMetadata,
+  type NullableMetadata,
+  nullableMetadata,
+} from './image-fields.ts';
 export { publishCatalog, DEFAULT_EXPIRES_IN_SECONDS, type PublishedVersion } from './publish.ts';
 export {
   listCatalogVersions,

@@ -14,7 +14,8 @@ import {
   type CatalogDocument,
   type CatalogImage,
 } from './rdf/index.ts';
-import { OPTIONAL_IMAGE_FIELDS } from './rdf/model.ts';
+import { GRAPH_IMAGE_FIELDS } from './image-fields.ts';
+import { GRAPH_DISTRIBUTION_FIELDS } from './rdf/image-fields.ts';
 import { catalogIri, endorserIri, feedBase, imageIri } from './feed-iris.ts';
 import { imageListOfCatalog, signImageList, writeImageList } from './hepix/index.ts';
 
@@ -157,16 +158,19 @@ function toCatalogImage(base: string, img: Image): CatalogImage {
     distribution: {
       iri: `${iri}#disk`,
       downloadUrl: img.downloadUrl,
-      ...(img.format === undefined ? {} : { format: img.format }),
       byteSize: img.byteSize,
       sha256: img.sha256,
       checksumIri: `${iri}#sha256`,
     },
   };
   // An absent field stays absent (not `undefined`): the graph writes what is present.
-  for (const field of OPTIONAL_IMAGE_FIELDS) {
+  for (const field of GRAPH_IMAGE_FIELDS) {
     const value = img[field];
     if (value !== undefined) image[field] = value;
+  }
+  for (const field of GRAPH_DISTRIBUTION_FIELDS) {
+    const value = img[field];
+    if (value !== undefined) image.distribution[field] = value;
   }
   return image;
 }

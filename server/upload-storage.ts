@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import multer, { MulterError, type StorageEngine } from 'multer';
 import { VmicError } from '../pki/errors.ts';
-import { METADATA_FIELDS, discardUnreferencedBlob, type Instance } from '../catalog/index.ts';
+import { IMAGE_FIELD_KEYS, discardUnreferencedBlob, type Instance } from '../catalog/index.ts';
 
 /** The one file part of an upload, already hashed and stored under its digest. */
 export interface StoredUpload {
@@ -9,7 +9,7 @@ export interface StoredUpload {
   size: number;
 }
 
-export const UPLOAD_FIELDS: readonly string[] = [...METADATA_FIELDS, 'identifier'];
+export const UPLOAD_FIELDS: readonly string[] = [...IMAGE_FIELD_KEYS, 'identifier'];
 
 /**
  * A multer storage engine that pipes the file part straight into the blob store, which

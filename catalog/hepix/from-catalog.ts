@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Image } from '../images.ts';
+import { listedFieldsOf } from './listed-metadata.ts';
 import { toSlashDn } from './dn.ts';
 import type { ImageList, ListedImage } from './model.ts';
 
@@ -44,20 +45,13 @@ export function imageListOfCatalog(c: CatalogForList): ImageList {
 
 function listedImage(img: Image, sha512: string): ListedImage {
   return {
+    ...listedFieldsOf(img),
     identifier: img.identifier,
-    title: img.title,
-    description: img.description ?? '',
     size: img.byteSize,
     sha512,
     sha256: img.sha256,
-    arch: img.arch ?? '',
     uri: img.downloadUrl,
-    os: img.osName ?? img.osFamily ?? '',
-    osVersion: img.osVersion ?? '',
     comments: '',
-    hypervisor: img.hypervisor ?? '',
-    version: img.version ?? '',
-    format: img.format,
     expires: undefined,
     extra: {},
   };

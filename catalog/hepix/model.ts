@@ -1,3 +1,10 @@
+import {
+  HEPIX_IMAGE_FIELDS,
+  hepixOf,
+  type HepixImageField,
+  type HepixRequiredField,
+} from '../image-fields.ts';
+
 /**
  * The HEPiX image list (hepixvmitrust, as written by vmcaster and EGI AppDB and read by
  * vmcatcher, cloudkeeper and atrope): `{"hv:imagelist": {...}}`, JSON signed as S/MIME.
@@ -25,29 +32,27 @@ export interface ImageList {
   extra: Record<string, unknown>;
 }
 
-export interface ListedImage {
+/**
+ * One `hv:image`. Its descriptive fields (title, `sl:os` as osName, `hv:format`, ...) come
+ * from catalog/image-fields.ts: the keys the format requires are strings, `""` when empty;
+ * the optional ones (`hv:format`, AppDB's) may be absent.
+ */
+export type ListedImage = {
   identifier: string;
-  title: string;
-  description: string;
   size: number;
   /** Lowercase hex. */
   sha512: string;
   /** Not part of the HEPiX vocabulary; vmic writes it, and checks it where present. */
   sha256: string | undefined;
-  arch: string;
   uri: string;
-  os: string;
-  osVersion: string;
   comments: string;
-  hypervisor: string;
-  version: string;
-  /** `hv:format` (AppDB), e.g. `qcow2`, `ova`. */
-  format: string | undefined;
   /** Per-image `dc:date:expires` (AppDB). */
   expires: Date | undefined;
   /** Keys that vmic does not map (AppDB's `ad:*` and the like), kept verbatim. */
   extra: Record<string, unknown>;
-}
+} & { [K in HepixRequiredField]: string } & {
+  [K in Exclude<HepixImageField, HepixRequiredField>]: string | undefined;
+};
 
 /** Required keys of `hv:imagelist`, in the order the reader checks them. */
 export const LIST_KEYS = [
@@ -65,21 +70,22 @@ export const LIST_KEYS = [
 
 export const ENDORSER_KEYS = ['hv:dn', 'hv:ca', 'hv:email', 'dc:creator'] as const;
 
-/** Required keys of `hv:image`. */
-export const IMAGE_KEYS = [
+const fieldKeys = (required: boolean): string[] =>
+  HEPIX_IMAGE_FIELDS.map(hepixOf).flatMap((h) => (h.required === required ? [h.key] : []));
+
+/** Required keys of `hv:image`, in the order the reader checks them. */
+export const IMAGE_KEYS: readonly string[] = [
   'dc:identifier',
-  'dc:title',
-  'dc:description',
   'hv:size',
   'sl:checksum:sha512',
-  'sl:arch',
   'hv:uri',
-  'sl:os',
-  'sl:osversion',
   'sl:comments',
-  'hv:hypervisor',
-  'hv:version',
-] as const;
+  ...fieldKeys(true),
+];
 
 /** Optional image keys that vmic maps to columns (everything else goes to `extra`). */
-export const IMAGE_OPTIONAL_KEYS = ['sl:checksum:sha256', 'hv:format', 'dc:date:expires'] as const;
+export const IMAGE_OPTIONAL_KEYS: readonly string[] = [
+  'sl:checksum:sha256',
+  'dc:date:expires',
+  ...fieldKeys(false),
+];

@@ -1,4 +1,5 @@
 import { VmicError } from '../../pki/errors.ts';
+import { HEPIX_IMAGE_FIELDS, hepixOf, type HepixImageField } from '../image-fields.ts';
 import { parseHepixDate } from './dates.ts';
 import { checkListVersion } from './version.ts';
 import {
@@ -94,21 +95,19 @@ function readImage(img: Record<string, unknown>, i: number): ListedImage {
   // Sites only download over HTTP(S) (threat: a list making the site read local files).
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new VmicError('MALFORMED', `${at}/hv:uri must be an http(s) URL`, { rule: 'hv:uri' });
+  const fields: Record<string, string | undefined> = {};
+  for (const field of HEPIX_IMAGE_FIELDS) {
+    const { key, required } = hepixOf(field);
+    fields[field] = required || img[key] !== undefined ? text(img, key, at) : undefined;
+  }
   return {
+    ...(fields as Pick<ListedImage, HepixImageField>),
     identifier: text(img, 'dc:identifier', at),
-    title: text(img, 'dc:title', at),
-    description: text(img, 'dc:description', at),
     size: size(img['hv:size'], at),
     sha512,
     sha256: sha256?.toLowerCase(),
-    arch: text(img, 'sl:arch', at),
     uri,
-    os: text(img, 'sl:os', at),
-    osVersion: text(img, 'sl:osversion', at),
     comments: text(img, 'sl:comments', at),
-    hypervisor: text(img, 'hv:hypervisor', at),
-    version: text(img, 'hv:version', at),
-    format: img['hv:format'] === undefined ? undefined : text(img, 'hv:format', at),
     expires:
       img['dc:date:expires'] === undefined
         ? undefined

@@ -1,3 +1,4 @@
+import { HEPIX_IMAGE_FIELDS, hepixOf } from '../image-fields.ts';
 import { formatHepixDate } from './dates.ts';
 import type { ImageList, ListedImage } from './model.ts';
 
@@ -31,22 +32,23 @@ export function writeImageList(list: ImageList): string {
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
+/** vmcaster writes an image's keys sorted; the AppDB expiry and unmapped keys follow. */
 function imageObject(img: ListedImage): Record<string, unknown> {
+  const keys: [string, unknown][] = [
+    ['dc:identifier', img.identifier],
+    ['hv:size', img.size],
+    ['hv:uri', img.uri],
+    ['sl:checksum:sha512', img.sha512],
+    ['sl:comments', img.comments],
+  ];
+  if (img.sha256 !== undefined) keys.push(['sl:checksum:sha256', img.sha256]);
+  for (const field of HEPIX_IMAGE_FIELDS) {
+    const value = img[field];
+    if (value !== undefined) keys.push([hepixOf(field).key, value]);
+  }
+  keys.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
-    'dc:description': img.description,
-    'dc:identifier': img.identifier,
-    'dc:title': img.title,
-    ...(img.format !== undefined ? { 'hv:format': img.format } : {}),
-    'hv:hypervisor': img.hypervisor,
-    'hv:size': img.size,
-    'hv:uri': img.uri,
-    'hv:version': img.version,
-    'sl:arch': img.arch,
-    ...(img.sha256 !== undefined ? { 'sl:checksum:sha256': img.sha256 } : {}),
-    'sl:checksum:sha512': img.sha512,
-    'sl:comments': img.comments,
-    'sl:os': img.os,
-    'sl:osversion': img.osVersion,
+    ...Object.fromEntries(keys),
     ...(img.expires !== undefined ? { 'dc:date:expires': formatHepixDate(img.expires) } : {}),
     ...img.extra,
   };

@@ -3,8 +3,8 @@ import { isNonNegativeInteger, isPositiveInteger, isSha256Hex, parseDateTime } f
 import { malformed } from './malformed.ts';
 import { checkIriLength, checkTextLength } from './import-limits.ts';
 import type { CatalogDocument, CatalogImage } from './model.ts';
-import { OPTIONAL_IMAGE_FIELDS } from './model.ts';
-import { IMAGE_FIELD_PREDICATES } from './image-fields.ts';
+import { GRAPH_IMAGE_FIELDS, IMAGE_FIELDS } from '../image-fields.ts';
+import { GRAPH_DISTRIBUTION_FIELDS } from './image-fields.ts';
 import { DCAT, DCTERMS, FOAF, PREFIXES, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
 
 export type Objects = Map<string, Term[]>;
@@ -102,12 +102,14 @@ function readImage(read: SubjectReader, iri: string): CatalogImage {
       checksumIri,
     },
   };
-  for (const field of OPTIONAL_IMAGE_FIELDS) {
-    const value = read.optionalString(iri, image, IMAGE_FIELD_PREDICATES[field]);
+  for (const field of GRAPH_IMAGE_FIELDS) {
+    const value = read.optionalString(iri, image, IMAGE_FIELDS[field].rdf.predicate);
     if (value !== undefined) result[field] = value;
   }
-  const format = read.optionalString(diskIri, disk, DCTERMS.format);
-  if (format !== undefined) result.distribution.format = format;
+  for (const field of GRAPH_DISTRIBUTION_FIELDS) {
+    const value = read.optionalString(diskIri, disk, IMAGE_FIELDS[field].rdf.predicate);
+    if (value !== undefined) result.distribution[field] = value;
+  }
   return result;
 }
 

@@ -9,8 +9,8 @@ import {
 } from './lexical.ts';
 import { malformed } from './malformed.ts';
 import type { CatalogDocument, CatalogImage } from './model.ts';
-import { OPTIONAL_IMAGE_FIELDS } from './model.ts';
-import { IMAGE_FIELD_PREDICATES } from './image-fields.ts';
+import { GRAPH_IMAGE_FIELDS, IMAGE_FIELDS } from '../image-fields.ts';
+import { GRAPH_DISTRIBUTION_FIELDS } from './image-fields.ts';
 import { DCAT, DCTERMS, FOAF, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
 
 export { quadsToCatalog } from './graph-reader.ts';
@@ -68,15 +68,18 @@ function addImage(
   add(subject, RDF.type, VMIC.Image);
   add(subject, DCTERMS.identifier, literal(image.identifier));
   add(subject, DCTERMS.title, literal(image.title));
-  for (const field of OPTIONAL_IMAGE_FIELDS) {
+  for (const field of GRAPH_IMAGE_FIELDS) {
     const value = image[field];
-    if (value !== undefined) add(subject, IMAGE_FIELD_PREDICATES[field], literal(value));
+    if (value !== undefined) add(subject, IMAGE_FIELDS[field].rdf.predicate, literal(value));
   }
   add(subject, DCAT.distribution, disk);
 
   add(disk, RDF.type, DCAT.Distribution);
   add(disk, DCAT.downloadURL, namedNode(dist.downloadUrl));
-  if (dist.format !== undefined) add(disk, DCTERMS.format, literal(dist.format));
+  for (const field of GRAPH_DISTRIBUTION_FIELDS) {
+    const value = dist[field];
+    if (value !== undefined) add(disk, IMAGE_FIELDS[field].rdf.predicate, literal(value));
+  }
   add(disk, DCAT.byteSize, literal(String(dist.byteSize), XSD.nonNegativeInteger));
   add(disk, SPDX.checksum, checksum);
 

@@ -1,3 +1,5 @@
+import type { GraphImageField, OptionalImageField } from '../image-fields.ts';
+
 /**
  * The neutral shape of a catalog (docs/design.md §2). Untrusted graphs are converted into this
  * shape by `quadsToCatalog` before any policy looks at them.
@@ -24,41 +26,26 @@ export interface CatalogPublisher {
   x509Issuer: string;
 }
 
-export interface CatalogImage {
+/** The optional descriptive fields come from catalog/image-fields.ts (`rdf.on`). */
+export type CatalogImage = {
   /** `${publicUrl}/feeds/${endorser}/images/${identifier}` */
   iri: string;
   /** Stable across versions of this image. */
   identifier: string;
   title: string;
-  description?: string;
-  version?: string;
-  osFamily?: string;
-  osName?: string;
-  osVersion?: string;
-  arch?: string;
-  hypervisor?: string;
   distribution: CatalogDistribution;
-}
+} & { [K in GraphImageField]?: string };
 
-export interface CatalogDistribution {
+export type CatalogDistribution = {
   /** image iri + '#disk' */
   iri: string;
   downloadUrl: string;
-  format?: string;
   byteSize: number;
   /** Lowercase hex. */
   sha256: string;
   /** image iri + '#sha256' */
   checksumIri: string;
-}
+} & { [K in DistributionField]?: string };
 
-/** The optional string properties of an image, in the order they are written. */
-export const OPTIONAL_IMAGE_FIELDS = [
-  'description',
-  'version',
-  'osFamily',
-  'osName',
-  'osVersion',
-  'arch',
-  'hypervisor',
-] as const satisfies readonly (keyof CatalogImage)[];
+/** Descriptive fields stated on the distribution (the disk), e.g. its format. */
+export type DistributionField = Exclude<OptionalImageField, GraphImageField>;

@@ -1,6 +1,8 @@
 import { derToPem } from '../../pki/index.ts';
 import type { Tx } from '../store/write-transaction.ts';
 import type { CatalogImage } from '../rdf/index.ts';
+import { metadataOfGraph } from '../rdf/image-fields.ts';
+import { metadataColumns } from '../image-fields.ts';
 import type { VerifiedCatalog } from './verify-catalog.ts';
 import { syncSiteImages, type ApplyCounts } from './sync-site-images.ts';
 
@@ -49,15 +51,7 @@ export async function applyCatalog(
 function rowValues(img: CatalogImage) {
   return {
     iri: img.iri,
-    title: img.title,
-    description: img.description ?? null,
-    version: img.version ?? null,
-    os_family: img.osFamily ?? null,
-    os_name: img.osName ?? null,
-    os_version: img.osVersion ?? null,
-    arch: img.arch ?? null,
-    hypervisor: img.hypervisor ?? null,
-    format: img.distribution.format ?? null,
+    ...metadataColumns(metadataOfGraph(img)),
     byte_size: img.distribution.byteSize,
     sha256: img.distribution.sha256,
     download_url: img.distribution.downloadUrl,

@@ -1,5 +1,7 @@
 import { derToPem } from '../../pki/index.ts';
 import type { ListedImage } from '../hepix/index.ts';
+import { metadataOfListed } from '../hepix/listed-metadata.ts';
+import { metadataColumns } from '../image-fields.ts';
 import type { Tx } from '../store/write-transaction.ts';
 import { syncSiteImages, type ApplyCounts } from './sync-site-images.ts';
 import type { VerifiedImageList } from './verify-hepix.ts';
@@ -76,15 +78,7 @@ function rowValues(img: ListedImage) {
   const extra = { ...img.extra, 'sl:comments': img.comments };
   return {
     iri: /^[0-9a-f-]{36}$/i.test(img.identifier) ? `urn:uuid:${img.identifier}` : img.uri,
-    title: img.title,
-    description: img.description === '' ? null : img.description,
-    version: img.version === '' ? null : img.version,
-    os_family: null,
-    os_name: img.os === '' ? null : img.os,
-    os_version: img.osVersion === '' ? null : img.osVersion,
-    arch: img.arch === '' ? null : img.arch,
-    hypervisor: img.hypervisor === '' ? null : img.hypervisor,
-    format: img.format ?? null,
+    ...metadataColumns(metadataOfListed(img)),
     byte_size: img.size,
     sha512: img.sha512,
     extra: JSON.stringify(extra),

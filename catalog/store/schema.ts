@@ -1,5 +1,6 @@
 import type { MigrationTables } from './schema-transfers.ts';
 import type { Generated } from 'kysely';
+import type { MetadataColumns } from '../image-fields.ts';
 
 /** Row types of the instance database. Times are ISO 8601 UTC strings; hashes are lowercase hex. */
 export interface EndorserTable {
@@ -15,19 +16,11 @@ export interface EndorserTable {
   created_at: string;
 }
 
-export interface ImageTable {
+/** The descriptive columns (title, description, os_name, ...) come from catalog/image-fields.ts. */
+export interface ImageTable extends MetadataColumns {
   id: Generated<number>;
   endorser_id: number;
   identifier: string;
-  title: string;
-  description: string | null;
-  version: string | null;
-  os_family: string | null;
-  os_name: string | null;
-  os_version: string | null;
-  arch: string | null;
-  hypervisor: string | null;
-  format: string | null;
   byte_size: number;
   sha256: string;
   sha512: string | null;
@@ -165,20 +158,11 @@ export interface SiteCatalogTable {
   list_identifier: string | null;
 }
 
-export interface SiteImageTable {
+export interface SiteImageTable extends MetadataColumns {
   id: Generated<number>;
   subscription_id: number;
   identifier: string;
   iri: string;
-  title: string;
-  description: string | null;
-  version: string | null;
-  os_family: string | null;
-  os_name: string | null;
-  os_version: string | null;
-  arch: string | null;
-  hypervisor: string | null;
-  format: string | null;
   byte_size: number;
   /**
    * The SHA-256 of the bytes. A HEPiX image signed only by SHA-512 has NULL here until a

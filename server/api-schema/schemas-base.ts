@@ -1,6 +1,6 @@
 import { Type, type TNull, type TOptional, type TString, type TUnion } from '@sinclair/typebox';
 import { ENDORSER_NAME, IMAGE_IDENTIFIER } from '../../catalog/names.ts';
-import { METADATA_FIELDS, SHA256_HEX } from '../../catalog/index.ts';
+import { IMAGE_FIELD_KEYS, SHA256_HEX, type ImageFieldKey } from '../../catalog/index.ts';
 
 /*
  * The schemas of the JSON API (docs/design.md §4), one per input and output. They are
@@ -46,8 +46,8 @@ export const Problem = Type.Object({
 
 /** The nine metadata fields; `null` clears an optional one in an update. */
 const metadataProperties = Object.fromEntries(
-  METADATA_FIELDS.map((k) => [k, Type.Optional(Type.Union([Type.String(), Type.Null()]))]),
-) as unknown as Record<(typeof METADATA_FIELDS)[number], TOptional<TUnion<[TString, TNull]>>>;
+  IMAGE_FIELD_KEYS.map((k) => [k, Type.Optional(Type.Union([Type.String(), Type.Null()]))]),
+) as unknown as Record<ImageFieldKey, TOptional<TUnion<[TString, TNull]>>>;
 
 export const MetadataPatch = Type.Object(metadataProperties, { additionalProperties: false });
 

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { VmicError } from '../../pki/errors.ts';
 import {
-  METADATA_FIELDS,
+  IMAGE_FIELD_KEYS,
   discardUnreferencedBlob,
   registerStoredImage,
   getEndorser,
@@ -59,7 +59,7 @@ export function imagesApi(inst: Instance): Router {
       const image = await registerStoredImage(inst, {
         endorser: name,
         identifier: optionalString(fields, 'identifier'),
-        metadata: pick(fields, METADATA_FIELDS),
+        metadata: pick(fields, IMAGE_FIELD_KEYS),
         actor: actorOf(req),
         digest: upload,
       });
@@ -85,7 +85,7 @@ export function imagesApi(inst: Instance): Router {
       const image = await registerImageByUrl(inst, {
         endorser: name,
         identifier: body.identifier === '' ? undefined : body.identifier,
-        metadata: pick(body, METADATA_FIELDS),
+        metadata: pick(body, IMAGE_FIELD_KEYS),
         actor: actorOf(req),
         url,
         sha256,

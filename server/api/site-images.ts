@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Instance } from '../../catalog/index.ts';
+import { nullableMetadata, type Instance, type NullableMetadata } from '../../catalog/index.ts';
 import { listSiteImages, type SiteImageRow } from '../../catalog/site/site-images.ts';
 import { getSubscription } from '../../catalog/site/subscriptions.ts';
 import { decideSiteImage, type DeployDecision } from '../../catalog/site/gate.ts';
@@ -7,18 +7,9 @@ import { ROUTES } from '../api-schema/routes.ts';
 import { route } from '../api-schema/register.ts';
 
 /** One imported image with the gate's answer for it, flattened into status badges. */
-export interface SiteImageStatus {
+export interface SiteImageStatus extends NullableMetadata {
   subscription: string;
   identifier: string;
-  title: string;
-  description: string | null;
-  version: string | null;
-  osFamily: string | null;
-  osName: string | null;
-  osVersion: string | null;
-  arch: string | null;
-  hypervisor: string | null;
-  format: string | null;
   byteSize: number;
   sha256: string;
   downloadUrl: string;
@@ -60,15 +51,7 @@ function withBadges(row: SiteImageRow, decision: DeployDecision): SiteImageStatu
   return {
     subscription: row.subscription,
     identifier: row.identifier,
-    title: row.title,
-    description: row.description,
-    version: row.version,
-    osFamily: row.os_family,
-    osName: row.os_name,
-    osVersion: row.os_version,
-    arch: row.arch,
-    hypervisor: row.hypervisor,
-    format: row.format,
+    ...nullableMetadata(row),
     byteSize: row.byte_size,
     sha256: row.sha256 ?? '',
     downloadUrl: row.download_url,

@@ -1,31 +1,36 @@
 import fs from 'node:fs';
 import {
+  IMAGE_FIELDS,
+  IMAGE_FIELD_KEYS,
   addImageFromStream,
   listImages,
   registerImageByUrl,
   withdrawImage,
   type Image,
 } from '../../../catalog/index.ts';
-import { flag, parse, required, str } from '../options.ts';
+import { flag, parse, required, str, type Parsed } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
 import { progressBar } from '../progress.ts';
 import { UsageError } from '../usage-error.ts';
 
-const META_OPTIONS = {
-  title: { type: 'string' },
-  description: { type: 'string' },
-  version: { type: 'string' },
-  'os-family': { type: 'string' },
-  'os-name': { type: 'string' },
-  'os-version': { type: 'string' },
-  arch: { type: 'string' },
-  format: { type: 'string' },
-  hypervisor: { type: 'string' },
-} as const;
+/** One `--flag VALUE` option per descriptive field of catalog/image-fields.ts. */
+const META_OPTIONS = Object.fromEntries(
+  IMAGE_FIELD_KEYS.map((k) => [IMAGE_FIELDS[k].flag, { type: 'string' as const }]),
+);
 
-const ADD_USAGE =
-  'usage: vmic image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [--identifier ID] [--os-name ...] [--os-version ...] [--arch ...] [--format ...] [--hypervisor ...]';
+const ADD_USAGE = `usage: vmic image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [--identifier ID] ${IMAGE_FIELD_KEYS.filter(
+  (k) => k !== 'title',
+)
+  .map((k) => `[--${IMAGE_FIELDS[k].flag} ...]`)
+  .join(' ')}`;
+
+function metadataOptions(p: Parsed): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k of IMAGE_FIELD_KEYS) out[k] = str(p, IMAGE_FIELDS[k].flag);
+  out.title = required(p, 'title');
+  return out;
+}
 
 export async function imageCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -79,17 +84,7 @@ async function add(argv: string[]): Promise<number> {
     false,
   );
   const endorser = required(p, 'endorser');
-  const metadata = {
-    title: required(p, 'title'),
-    description: str(p, 'description'),
-    version: str(p, 'version'),
-    osFamily: str(p, 'os-family'),
-    osName: str(p, 'os-name'),
-    osVersion: str(p, 'os-version'),
-    arch: str(p, 'arch'),
-    format: str(p, 'format'),
-    hypervisor: str(p, 'hypervisor'),
-  };
+  const metadata = metadataOptions(p);
   const file = str(p, 'file');
   const url = str(p, 'url');
   if ((file === undefined) === (url === undefined)) throw new UsageError(ADD_USAGE);

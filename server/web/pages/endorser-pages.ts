@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import {
-  METADATA_FIELDS,
+  IMAGE_FIELDS,
+  IMAGE_FIELD_KEYS,
   discardUnreferencedBlob,
   feedBase,
   getEndorser,
@@ -22,25 +23,24 @@ import { formBody, formFields, integerField, requiredField, textField } from './
 import { previewPublish } from './publish-preview.ts';
 import { render } from './render.ts';
 
-/** The metadata form fields in the order the pages show them. */
-export const METADATA_FORM: readonly { name: (typeof METADATA_FIELDS)[number]; label: string }[] = [
-  { name: 'title', label: 'Title' },
-  { name: 'osFamily', label: 'OS family' },
-  { name: 'osName', label: 'OS name' },
-  { name: 'osVersion', label: 'OS version' },
-  { name: 'version', label: 'Image version' },
-  { name: 'arch', label: 'Architecture' },
-  { name: 'format', label: 'Disk format' },
-  { name: 'hypervisor', label: 'Hypervisor' },
-  { name: 'description', label: 'Description' },
-];
+/** The metadata form: the fields of catalog/image-fields.ts, multi-line ones last. */
+const METADATA_FORM = [...IMAGE_FIELD_KEYS]
+  .sort(
+    (a, b) => Number(IMAGE_FIELDS[a].lines === 'many') - Number(IMAGE_FIELDS[b].lines === 'many'),
+  )
+  .map((name) => ({
+    name,
+    label: IMAGE_FIELDS[name].label,
+    multiline: IMAGE_FIELDS[name].lines === 'many',
+    required: name === 'title',
+  }));
 
 const FEED_FILES = ['catalog.p7m', 'catalog.nq', 'catalog.p7s', 'catalog.ttl', 'catalog.jsonld'];
 const DAY_SECONDS = 86400;
 
 function metadataOf(fields: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of METADATA_FIELDS) {
+  for (const f of IMAGE_FIELD_KEYS) {
     const v = fields[f];
     if (v === undefined) continue;
     if (typeof v !== 'string') throw new VmicError('BAD_REQUEST', `${f} must be given once`);

@@ -1,11 +1,14 @@
 import {
+  IMAGE_FIELD_KEYS,
   getCatalogVersion,
   listImages,
   type CatalogVersionSummary,
   type Image,
+  type ImageMetadata,
   type Instance,
 } from '../../../catalog/index.ts';
 import { parseCanonicalCatalog, type CatalogImage } from '../../../catalog/rdf/index.ts';
+import { metadataOfGraph } from '../../../catalog/rdf/image-fields.ts';
 import { VmicError } from '../../../pki/errors.ts';
 
 /** One image's difference between the last published catalog and what publish would sign. */
@@ -25,39 +28,26 @@ export interface PublishPreview {
   unchanged: number;
 }
 
-/** The signed values of an image, as publish writes them into the graph (docs/design.md §2). */
-function signedFields(i: {
-  title: string;
-  description?: string | undefined;
-  version?: string | undefined;
-  osFamily?: string | undefined;
-  osName?: string | undefined;
-  osVersion?: string | undefined;
-  arch?: string | undefined;
-  hypervisor?: string | undefined;
-  format?: string | undefined;
-  downloadUrl: string;
-  byteSize: number;
-  sha256: string;
-}): Record<string, string> {
+/**
+ * The signed values of an image, as publish writes them into the graph (docs/design.md §2):
+ * the descriptive fields of catalog/image-fields.ts, then the bytes.
+ */
+function signedFields(
+  m: ImageMetadata,
+  bytes: { downloadUrl: string; byteSize: number; sha256: string },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of IMAGE_FIELD_KEYS) out[field] = m[field] ?? '';
   return {
-    title: i.title,
-    description: i.description ?? '',
-    version: i.version ?? '',
-    osFamily: i.osFamily ?? '',
-    osName: i.osName ?? '',
-    osVersion: i.osVersion ?? '',
-    arch: i.arch ?? '',
-    hypervisor: i.hypervisor ?? '',
-    format: i.format ?? '',
-    downloadUrl: i.downloadUrl,
-    byteSize: String(i.byteSize),
-    sha256: i.sha256,
+    ...out,
+    downloadUrl: bytes.downloadUrl,
+    byteSize: String(bytes.byteSize),
+    sha256: bytes.sha256,
   };
 }
 
 function fromGraph(i: CatalogImage): Record<string, string> {
-  return signedFields({ ...i, ...i.distribution });
+  return signedFields(metadataOfGraph(i), i.distribution);
 }
 
 /**
@@ -94,7 +84,7 @@ export async function previewPublish(inst: Instance, endorser: string): Promise<
       continue;
     }
     const a = fromGraph(old);
-    const b = signedFields(img);
+    const b = signedFields(img, img);
     const fields = Object.keys(b).filter((k) => a[k] !== b[k]);
     if (fields.length > 0)
       preview.changed.push({ identifier: img.identifier, title: img.title, fields });

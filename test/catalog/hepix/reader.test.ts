@@ -33,7 +33,7 @@ const LIST: ImageList = {
       sha256: undefined,
       arch: 'x86_64',
       uri: 'https://example.org/i1',
-      os: 'Linux',
+      osName: 'Linux',
       osVersion: '9',
       comments: '',
       hypervisor: 'KVM',
