@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 
 /** Typed instance configuration, validated once at start-up (docs/design.md §5). */
 export interface InstanceConfig {

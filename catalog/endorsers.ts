@@ -1,5 +1,5 @@
 import crypto, { type webcrypto } from 'node:crypto';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { derToPem, describeCertificate, importPrivateKey, pemToDers } from '../pki/index.ts';
 import type { Instance } from './instance.ts';
 import { checkEndorserName } from './names.ts';

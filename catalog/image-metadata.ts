@@ -1,4 +1,4 @@
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { IMAGE_FIELDS, IMAGE_FIELD_KEYS, type ImageMetadata } from './image-fields.ts';
 
 export type { ImageMetadata } from './image-fields.ts';

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import type { Instance } from './instance.ts';
 import { metadataOfColumns, type ImageMetadata } from './image-fields.ts';
 import { SHA256_HEX } from './blobs/digest.ts';

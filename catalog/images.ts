@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { IMPORT_LIMITS } from './rdf/import-limits.ts';
 import type { Instance } from './instance.ts';
 import { checkImageIdentifier } from './names.ts';

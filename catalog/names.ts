@@ -1,4 +1,4 @@
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 
 /**
  * Endorser names appear in feed paths and IRIs, so they are restricted to a URL- and

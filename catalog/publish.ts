@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { cmsSign } from '../pki/index.ts';
 import type { Instance } from './instance.ts';
 import { loadSigner } from './endorsers.ts';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import type { Instance } from './instance.ts';
 import { checkEndorserName } from './names.ts';
 import { writeTransaction } from './store/write-transaction.ts';

@@ -1,4 +1,4 @@
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 import type { HashName, PublicKeyDescription } from './keys.ts';
 
 /**
@@ -33,9 +33,9 @@ const WEAK_NAMES: Record<string, string> = {
   '1.2.840.113549.2.5': 'MD5',
 };
 
-function weak(oid: string, where: string): VmicError {
+function weak(oid: string, where: string): PkiError {
   const name = WEAK_NAMES[oid] ?? oid;
-  return new VmicError('WEAK_ALGORITHM', `${where}: algorithm ${name} is not allowed`, {
+  return new PkiError('WEAK_ALGORITHM', `${where}: algorithm ${name} is not allowed`, {
     rule: 'algorithm',
   });
 }
@@ -62,7 +62,7 @@ const ALLOWED_CURVES = ['P-256', 'P-384', 'P-521'];
 export function checkPublicKeyStrength(key: PublicKeyDescription, where: string): void {
   if (key.kind === 'RSA' && (key.bits ?? 0) >= MIN_RSA_BITS) return;
   if (key.kind === 'EC' && ALLOWED_CURVES.includes(key.curve ?? '')) return;
-  throw new VmicError('WEAK_ALGORITHM', `${where}: public key ${key.name} is not allowed`, {
+  throw new PkiError('WEAK_ALGORITHM', `${where}: public key ${key.name} is not allowed`, {
     rule: key.kind === 'RSA' ? 'rsaKeySize' : 'algorithm',
   });
 }

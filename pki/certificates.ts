@@ -3,7 +3,8 @@ import { crypto, x509 } from './crypto-provider.ts';
 import type { CryptoKey, CryptoKeyPair, RsaHashedKeyAlgorithm } from './crypto-provider.ts';
 import { attributeTypeOid, formatDn, parseDn } from './dn.ts';
 import type { DistinguishedName } from './dn.ts';
-import { VmicError } from './errors.ts';
+import { VmicError } from '../errors/index.ts';
+import { PkiError } from './errors.ts';
 import { ekuOid } from './extended-key-usage.ts';
 import { describeSpki, exportPrivateKeyPkcs8, signingAlgorithm } from './keys.ts';
 import type { HashName } from './keys.ts';
@@ -52,7 +53,7 @@ export function parseCertificate(der: Uint8Array): x509.X509Certificate {
     void cert.notAfter;
     return cert;
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'not a DER X.509 certificate', { cause });
+    throw new PkiError('MALFORMED', 'not a DER X.509 certificate', { cause });
   }
 }
 
@@ -68,7 +69,7 @@ export function nameToDn(name: x509.Name): DistinguishedName {
 
 function dnToName(dn: string): x509.Name {
   const rdns = parseDn(dn);
-  if (rdns.length === 0) throw new VmicError('BAD_REQUEST', 'empty distinguished name');
+  if (rdns.length === 0) throw new PkiError('BAD_REQUEST', 'empty distinguished name');
   return new x509.Name(
     rdns.map((rdn) => {
       const item: Record<string, string[]> = {};
@@ -107,7 +108,7 @@ export function describeParsed(cert: x509.X509Certificate, der: Uint8Array): Cer
     return info;
   } catch (cause) {
     if (cause instanceof VmicError) throw cause;
-    throw new VmicError('MALFORMED', 'certificate fields do not decode', { cause });
+    throw new PkiError('MALFORMED', 'certificate fields do not decode', { cause });
   }
 }
 
@@ -153,7 +154,7 @@ function keyUsageFlags(names: string[]): number {
   let flags = 0;
   for (const n of names) {
     const flag = KEY_USAGE_FLAGS[n];
-    if (flag === undefined) throw new VmicError('BAD_REQUEST', `unknown key usage ${n}`);
+    if (flag === undefined) throw new PkiError('BAD_REQUEST', `unknown key usage ${n}`);
     flags |= flag;
   }
   return flags;
@@ -163,7 +164,7 @@ export async function issueCertificate(opts: IssueCertificateOptions): Promise<U
   const issuerCert = opts.issuer ? parseCertificate(opts.issuer.certificate) : undefined;
   const signer = opts.issuer?.privateKey ?? opts.signingKey;
   if (signer === undefined) {
-    throw new VmicError('BAD_REQUEST', 'issueCertificate needs an issuer or a signingKey');
+    throw new PkiError('BAD_REQUEST', 'issueCertificate needs an issuer or a signingKey');
   }
   const hash = opts.signatureHash ?? 'SHA-256';
   const subject = dnToName(opts.subject);

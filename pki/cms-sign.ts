@@ -9,7 +9,7 @@ import {
   OID_DATA,
   OID_SIGNED_DATA,
 } from './cms-oids.ts';
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 
 export interface CmsSignOptions {
   content: Uint8Array;
@@ -24,7 +24,7 @@ function parseCert(der: Uint8Array): pkijs.Certificate {
   try {
     return pkijs.Certificate.fromBER(der);
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'not a DER X.509 certificate', { cause });
+    throw new PkiError('MALFORMED', 'not a DER X.509 certificate', { cause });
   }
 }
 

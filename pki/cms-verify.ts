@@ -16,7 +16,8 @@ import {
   OID_SIGNED_DATA,
 } from './cms-oids.ts';
 import { pkijs } from './crypto-provider.ts';
-import { VmicError } from './errors.ts';
+import { VmicError } from '../errors/index.ts';
+import { PkiError } from './errors.ts';
 import type { HashName } from './keys.ts';
 import { describeSpki } from './keys.ts';
 
@@ -29,15 +30,15 @@ export interface SignedContent {
   signingTime?: Date;
 }
 
-function malformed(message: string, rule?: string, cause?: unknown): VmicError {
-  return new VmicError('MALFORMED', message, {
+function malformed(message: string, rule?: string, cause?: unknown): PkiError {
+  return new PkiError('MALFORMED', message, {
     ...(rule === undefined ? {} : { rule }),
     ...(cause === undefined ? {} : { cause }),
   });
 }
 
-function invalid(message: string, rule: string): VmicError {
-  return new VmicError('SIGNATURE_INVALID', message, { rule });
+function invalid(message: string, rule: string): PkiError {
+  return new PkiError('SIGNATURE_INVALID', message, { rule });
 }
 
 /**

@@ -2,7 +2,7 @@ import { nameToDn } from './certificates.ts';
 import { CRL_DEFECT_TEXT, crlDefects, crlVerifiesWith, toCrlNode } from './crl-node.ts';
 import type { CrlDefect } from './crl-node.ts';
 import { dnEquals, formatDn } from './dn.ts';
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 import { hasAllowedKey, toNode } from './path-building.ts';
 
 export interface CrlAssessment {
@@ -54,7 +54,7 @@ export async function assessCrl(
       named.length === 0
         ? `no CA certificate named ${issuer} is held: add its issuer first`
         : CRL_DEFECT_TEXT.signature;
-    throw new VmicError('CRL_INVALID', `CRL of ${issuer} refused: ${hint}`, {
+    throw new PkiError('CRL_INVALID', `CRL of ${issuer} refused: ${hint}`, {
       rule: 'crl.signature',
     });
   }
@@ -63,7 +63,7 @@ export async function assessCrl(
   const first = refused[0];
   if (first !== undefined) {
     const why = refused.map((d) => CRL_DEFECT_TEXT[d]).join('; ');
-    throw new VmicError('CRL_INVALID', `CRL of ${issuer} refused: ${why}`, {
+    throw new PkiError('CRL_INVALID', `CRL of ${issuer} refused: ${why}`, {
       rule: `crl.${first}`,
     });
   }

@@ -4,7 +4,7 @@ import { keyUsageNames, nameToDn, normaliseSerial } from './certificates.ts';
 import type { x509 } from './crypto-provider.ts';
 import { parseCrl } from './crl.ts';
 import { dnEquals } from './dn.ts';
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 import type { CertNode } from './path-building.ts';
 
 /** A CRL decoded once into every view the revocation rules need. */
@@ -51,7 +51,7 @@ export function toCrlNode(der: Uint8Array): CrlNode {
       serials: new Set(crl.entries.map((e) => normaliseSerial(e.serialNumber))),
     };
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'CRL does not decode', { cause });
+    throw new PkiError('MALFORMED', 'CRL does not decode', { cause });
   }
 }
 

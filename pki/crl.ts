@@ -2,7 +2,7 @@ import * as asn1js from 'asn1js';
 import { x509 } from './crypto-provider.ts';
 import type { CryptoKey } from './crypto-provider.ts';
 import { parseCertificate } from './certificates.ts';
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 import { signingAlgorithm } from './keys.ts';
 
 const OID_CRL_NUMBER = '2.5.29.20';
@@ -51,6 +51,6 @@ export function parseCrl(der: Uint8Array): x509.X509Crl {
     void crl.thisUpdate;
     return crl;
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'not a DER X.509 CRL', { cause });
+    throw new PkiError('MALFORMED', 'not a DER X.509 CRL', { cause });
   }
 }

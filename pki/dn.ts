@@ -1,4 +1,4 @@
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 
 /** One attribute of a relative distinguished name; `type` is a dotted OID. */
 export interface DnAttribute {
@@ -36,7 +36,7 @@ export function attributeTypeOid(type: string): string {
   const t = type.trim().replace(/^oid\./i, '');
   if (/^\d+(\.\d+)+$/.test(t)) return t;
   const oid = SHORT_NAMES[t.toUpperCase()];
-  if (oid === undefined) throw new VmicError('MALFORMED', `unknown DN attribute type ${type}`);
+  if (oid === undefined) throw new PkiError('MALFORMED', `unknown DN attribute type ${type}`);
   return oid;
 }
 
@@ -63,7 +63,7 @@ function splitUnescaped(s: string, seps: string): string[] {
       cur += ch;
     }
   }
-  if (quoted) throw new VmicError('MALFORMED', 'unterminated quote in DN');
+  if (quoted) throw new PkiError('MALFORMED', 'unterminated quote in DN');
   parts.push(cur);
   return parts;
 }
@@ -99,7 +99,7 @@ function unescapeValue(raw: string): string {
     } else if (ch === '\\' && i + 1 < v.length) {
       bytes.push(...enc.encode(v[++i]));
     } else if (ch === '\\') {
-      throw new VmicError('MALFORMED', `DN value ends in a lone backslash: ${raw}`);
+      throw new PkiError('MALFORMED', `DN value ends in a lone backslash: ${raw}`);
     } else {
       bytes.push(...enc.encode(ch));
     }
@@ -109,7 +109,7 @@ function unescapeValue(raw: string): string {
 
 function parseAttribute(text: string): DnAttribute {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new VmicError('MALFORMED', `DN component without '=': ${text}`);
+  if (eq <= 0) throw new PkiError('MALFORMED', `DN component without '=': ${text}`);
   return { type: attributeTypeOid(text.slice(0, eq)), value: unescapeValue(text.slice(eq + 1)) };
 }
 

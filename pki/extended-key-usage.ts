@@ -1,4 +1,4 @@
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 
 /**
  * The extended key usage purposes (RFC 5280 §4.2.1.12) by the names OpenSSL, x509-limbo
@@ -24,7 +24,7 @@ export function ekuOid(nameOrOid: string): string {
   const known = (EKU_OIDS as Record<string, string>)[nameOrOid];
   if (known !== undefined) return known;
   if (/^\d+(\.\d+)+$/.test(nameOrOid)) return nameOrOid;
-  throw new VmicError(
+  throw new PkiError(
     'MALFORMED',
     `unknown extended key usage ${nameOrOid}: expected an OID or one of ${Object.keys(EKU_OIDS).join(', ')}`,
   );

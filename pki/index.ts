@@ -30,4 +30,4 @@ export type { SignedContent } from './cms-verify.ts';
 export { cmsVerifySignature } from './cms-verify.ts';
 export type { Credential, DemoHierarchy } from './demo-hierarchy.ts';
 export { buildDemoHierarchy, writeDemoHierarchy } from './demo-hierarchy.ts';
-export { VmicError, isVmicError } from './errors.ts';
+export { PKI_CODES, PkiError, type PkiCode } from './errors.ts';

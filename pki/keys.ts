@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { crypto, pkijs } from './crypto-provider.ts';
 import type { CryptoKey, CryptoKeyPair, SigningParams } from './crypto-provider.ts';
 import type { webcrypto } from 'node:crypto';
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 import { pemToDers } from './pem.ts';
 
 export type KeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256' | 'ECDSA-P384';
@@ -54,12 +54,12 @@ export async function exportPrivateKeyPkcs8(key: CryptoKey): Promise<Uint8Array>
 export async function importPrivateKey(pkcs8DerOrPem: Uint8Array | string): Promise<CryptoKey> {
   const der =
     typeof pkcs8DerOrPem === 'string' ? pemToDers(pkcs8DerOrPem, 'PRIVATE KEY')[0] : pkcs8DerOrPem;
-  if (der === undefined) throw new VmicError('MALFORMED', 'no PRIVATE KEY block');
+  if (der === undefined) throw new PkiError('MALFORMED', 'no PRIVATE KEY block');
   let info: pkijs.PrivateKeyInfo;
   try {
     info = pkijs.PrivateKeyInfo.fromBER(der);
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'not a PKCS#8 private key', { cause });
+    throw new PkiError('MALFORMED', 'not a PKCS#8 private key', { cause });
   }
   const algOid = info.privateKeyAlgorithm.algorithmId;
   let params: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams;
@@ -69,15 +69,15 @@ export async function importPrivateKey(pkcs8DerOrPem: Uint8Array | string): Prom
     const curveOid = (info.privateKeyAlgorithm.algorithmParams as { valueBlock?: unknown })
       ?.valueBlock as { toString(): string } | undefined;
     const curve = curveOid ? CURVES[curveOid.toString()] : undefined;
-    if (curve === undefined) throw new VmicError('WEAK_ALGORITHM', 'unsupported EC curve');
+    if (curve === undefined) throw new PkiError('WEAK_ALGORITHM', 'unsupported EC curve');
     params = { name: 'ECDSA', namedCurve: curve };
   } else {
-    throw new VmicError('WEAK_ALGORITHM', `unsupported private key algorithm ${algOid}`);
+    throw new PkiError('WEAK_ALGORITHM', `unsupported private key algorithm ${algOid}`);
   }
   try {
     return await crypto.subtle.importKey('pkcs8', der, params, true, ['sign']);
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'private key does not import', { cause });
+    throw new PkiError('MALFORMED', 'private key does not import', { cause });
   }
 }
 
@@ -88,7 +88,7 @@ export async function importPrivateKey(pkcs8DerOrPem: Uint8Array | string): Prom
 export function signingAlgorithm(key: CryptoKey, hash: HashName): SigningParams {
   if (key.algorithm.name === 'ECDSA') return { name: 'ECDSA', hash };
   if (key.algorithm.name === 'RSASSA-PKCS1-v1_5') return { name: 'RSASSA-PKCS1-v1_5', hash };
-  throw new VmicError('WEAK_ALGORITHM', `unsupported signing key ${key.algorithm.name}`);
+  throw new PkiError('WEAK_ALGORITHM', `unsupported signing key ${key.algorithm.name}`);
 }
 
 export interface PublicKeyDescription {

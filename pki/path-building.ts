@@ -2,7 +2,7 @@ import { pkijs, x509 } from './crypto-provider.ts';
 import { describeParsed, nameToDn, parseCertificate } from './certificates.ts';
 import type { CertificateInfo } from './certificates.ts';
 import { dnEquals } from './dn.ts';
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 import { checkPublicKeyStrength, signatureAlgorithm } from './algorithms.ts';
 import { describeSpki } from './keys.ts';
 import type { PublicKeyDescription } from './keys.ts';
@@ -36,7 +36,7 @@ export function toNode(der: Uint8Array): CertNode {
   try {
     p = pkijs.Certificate.fromBER(der);
   } catch (cause) {
-    throw new VmicError('MALFORMED', 'certificate does not decode', { cause });
+    throw new PkiError('MALFORMED', 'certificate does not decode', { cause });
   }
   const spki = new Uint8Array(cert.publicKey.rawData);
   return {

@@ -1,5 +1,4 @@
-import type { ReasonCode } from './errors.ts';
-import { VmicError } from './errors.ts';
+import { PkiError, type PkiCode } from './errors.ts';
 import type { CertNode } from './path-building.ts';
 
 /**
@@ -8,7 +7,7 @@ import type { CertNode } from './path-building.ts';
  * the same rule functions and cannot disagree.
  */
 export interface PathFailure {
-  code: ReasonCode;
+  code: PkiCode;
   /** the named rule, e.g. `basicConstraints.cA` (RFC 5280 §4.2.1.9) */
   rule: string;
   message: string;
@@ -17,7 +16,7 @@ export interface PathFailure {
 }
 
 export function failure(
-  code: ReasonCode,
+  code: PkiCode,
   rule: string,
   message: string,
   node?: CertNode,
@@ -31,12 +30,12 @@ export function failure(
   return f;
 }
 
-/** A VmicError from a shared check (the algorithm allow-list) as a failure of `node`. */
+/** A PkiError from a shared check (the algorithm allow-list) as a failure of `node`. */
 export function fromError(e: unknown, node: CertNode): PathFailure {
-  if (!(e instanceof VmicError)) throw e;
-  return failure(e.code as ReasonCode, e.rule ?? 'unknown', e.message, node);
+  if (!(e instanceof PkiError)) throw e;
+  return failure(e.code, e.rule ?? 'unknown', e.message, node);
 }
 
-export function toError(f: PathFailure): VmicError {
-  return new VmicError(f.code, f.message, { rule: f.rule });
+export function toError(f: PathFailure): PkiError {
+  return new PkiError(f.code, f.message, { rule: f.rule });
 }

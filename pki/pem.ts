@@ -1,4 +1,4 @@
-import { VmicError } from './errors.ts';
+import { PkiError } from './errors.ts';
 
 /** RFC 7468 textual encoding: base64 wrapped at 64 columns between labelled boundaries. */
 export function derToPem(der: Uint8Array, label: string): string {
@@ -21,15 +21,14 @@ export function pemToDers(text: string, label?: string): Uint8Array[] {
   for (const m of text.matchAll(BLOCK)) {
     blocks++;
     const [, begin, body, end] = m as unknown as [string, string, string, string];
-    if (begin !== end)
-      throw new VmicError('MALFORMED', `PEM block BEGIN ${begin} ends with ${end}`);
+    if (begin !== end) throw new PkiError('MALFORMED', `PEM block BEGIN ${begin} ends with ${end}`);
     if (label !== undefined && begin !== label) continue;
     const compact = body.replace(/\s+/g, '');
     if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64_BODY.test(compact)) {
-      throw new VmicError('MALFORMED', `PEM block ${begin} is not valid base64`);
+      throw new PkiError('MALFORMED', `PEM block ${begin} is not valid base64`);
     }
     ders.push(new Uint8Array(Buffer.from(compact, 'base64')));
   }
-  if (blocks === 0) throw new VmicError('MALFORMED', 'no PEM block found');
+  if (blocks === 0) throw new PkiError('MALFORMED', 'no PEM block found');
   return ders;
 }

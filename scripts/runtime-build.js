@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = path.join(ROOT, 'dist');
 export const STAMP = path.join(DIST, '.built');
-export const SOURCE_DIRS = ['pki', 'catalog', 'server', 'scripts', 'views'];
+export const SOURCE_DIRS = ['errors', 'pki', 'catalog', 'server', 'scripts', 'views'];
 /** Files read at run time, next to the modules that read them. */
 export const ASSETS = ['catalog/rdf/contexts', 'server/web/templates', 'views'];
 

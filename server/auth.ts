@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { verifyToken, type Instance, type Principal, type Role } from '../catalog/index.ts';
 
 declare module 'express-serve-static-core' {

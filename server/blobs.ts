@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import type { Instance, Principal } from '../catalog/index.ts';
 import { isPublishedBlob } from '../catalog/published-blobs.ts';
 import { bearerResolver } from './auth.ts';

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import getRawBody from 'raw-body';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 
 export interface BodyLimits {
   /** most bytes of the body, after which it is refused without reading further */

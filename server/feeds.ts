@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import {
   feedBase,
   getCatalogVersion,

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { boundedBody } from './bounded-body.ts';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 
 /**
  * JSON request bodies, bounded by the configured limit (threat: endless data). Used after

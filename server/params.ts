@@ -1,4 +1,4 @@
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { ENDORSER_NAME, IMAGE_IDENTIFIER } from '../catalog/names.ts';
 import { SHA256_HEX } from '../catalog/index.ts';
 

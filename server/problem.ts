@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { REASON_CODES, VmicError, type ErrorCode } from '../pki/errors.ts';
+import { REASON_CODES, VmicError, type ErrorCode } from '../errors/index.ts';
 import { closeUnreadBodyAfterAnswer } from './lingering-close.ts';
 
 /** Codes the HTTP layer adds to the domain's own (negotiation and ranges have no domain meaning). */

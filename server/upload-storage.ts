@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import multer, { MulterError, type StorageEngine } from 'multer';
-import { VmicError } from '../pki/errors.ts';
+import { VmicError } from '../errors/index.ts';
 import { IMAGE_FIELD_KEYS, discardUnreferencedBlob, type Instance } from '../catalog/index.ts';
 
 /** The one file part of an upload, already hashed and stored under its digest. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { ownedTempName, sweepOwnedTemporaries } from '../cleanup/owned-temporaries.ts';
 import { durableRename, writeStreamClosed } from './durable-files.ts';
 import {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isVmicError } from '../../pki/errors.ts';
+import { isVmicError } from '../../errors/index.ts';
 import type { Store } from '../store/database.ts';
 import { acquireRunLock } from '../site/run-lock.ts';
 

@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /** The list's date form: `YYYY-MM-DDTHH:MM:SSZ`, UTC, whole seconds, nothing else. */
 const HEPIX_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;

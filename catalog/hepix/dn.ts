@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { attributeShortName } from '../../pki/dn.ts';
 import { parseDn } from '../../pki/index.ts';
 

@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { HEPIX_IMAGE_FIELDS, hepixOf, type HepixImageField } from '../image-fields.ts';
 import { parseHepixDate } from './dates.ts';
 import { checkListVersion } from './version.ts';

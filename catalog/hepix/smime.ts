@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /*
  * S/MIME multipart/signed (RFC 5751 §3.5.3, RFC 1847) as `openssl smime -sign` writes it

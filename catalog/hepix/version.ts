@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 const DOTTED = /^\d{1,15}(\.\d{1,15}){0,7}$/;
 

@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /**
  * A transfer on the wire or on disk: magic, the signed manifest's length (u32 BE), the

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { WRITE_BUFFER_BYTES, digestsEqual } from '../blobs/digest.ts';
 import { writeStreamClosed } from '../blobs/durable-files.ts';
 import { GCM_TAG_BYTES } from './manifest.ts';

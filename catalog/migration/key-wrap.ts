@@ -6,7 +6,7 @@ import {
   importPKCS8,
   importX509,
 } from 'jose';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 const ALGORITHMS = ['RSA-OAEP-256', 'ECDH-ES+A256KW'] as const;
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { VmicError, isVmicError } from '../../pki/errors.ts';
+import { VmicError, isVmicError } from '../../errors/index.ts';
 import { cmsSign } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { VmicError, isVmicError } from '../../pki/errors.ts';
+import { VmicError, isVmicError } from '../../errors/index.ts';
 import type { Instance } from '../instance.ts';
 import { seal } from '../secrets/sealed-box.ts';
 import { writeTransaction } from '../store/write-transaction.ts';

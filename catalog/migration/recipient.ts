@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { describeCertificate, dnEquals, pemToDers, validatePath } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { readPolicy } from '../site/policy.ts';

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { VmicError, type ErrorCode } from '../../pki/errors.ts';
+import { VmicError, type ErrorCode } from '../../errors/index.ts';
 import { openPost } from '../net/http-client.ts';
-import { knownCode } from '../verify/known-codes.ts';
+import { knownCode } from '../../errors/index.ts';
 import { sealedStream, type SealInput } from './envelope.ts';
 
 /** A refusal that the receiver sent back (problem+json), as opposed to one of ours. */

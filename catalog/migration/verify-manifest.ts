@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { cmsVerifySignature, dnEquals, type RevocationPolicy } from '../../pki/index.ts';
 import type { TrustMaterial } from '../site/trust-store.ts';
 import {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /**
  * The one HTTP client of vmic (feeds, image downloads, peers' identity documents,

@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { Parser } from 'n3';
 import type { Quad } from 'n3';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { catalogFromGraph, TypedNodeIndex, type Objects } from './graph-reader.ts';
 import { checkImportBounds } from './import-limits.ts';
 import { malformed } from './malformed.ts';

@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /** A MALFORMED rejection naming the property (or structural rule) that failed. */
 export function malformed(rule: string, message: string, cause?: unknown): VmicError {

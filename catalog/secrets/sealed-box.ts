@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 const VERSION = 1;
 

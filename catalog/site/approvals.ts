@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction, type Tx } from '../store/write-transaction.ts';

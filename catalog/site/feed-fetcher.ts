@@ -1,5 +1,5 @@
 import { boundedGet } from '../net/http-client.ts';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 export type FeedResponse =
   { status: 'not-modified' } | { status: 'ok'; body: Buffer; etag: string | undefined };

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { isVmicError } from '../../pki/errors.ts';
+import { isVmicError } from '../../errors/index.ts';
 import { pemToDers, validatePath } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import type { Queryable } from '../store/database.ts';

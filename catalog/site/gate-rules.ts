@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../../pki/errors.ts';
+import type { ReasonCode } from '../../errors/index.ts';
 import type { Approval } from './approvals.ts';
 import { catalogLapse, imageLapse, type HeldCatalog } from './freshness.ts';
 import type { SiteImageRow } from './site-images.ts';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { SHA256_HEX, SHA512_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
 import { durableRename } from '../blobs/durable-files.ts';
 import type { Instance } from '../instance.ts';

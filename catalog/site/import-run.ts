@@ -1,4 +1,4 @@
-import { VmicError, isVmicError } from '../../pki/errors.ts';
+import { VmicError, isVmicError } from '../../errors/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';

@@ -1,9 +1,12 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { RevocationPolicy } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
+import { parsePolicyValue, policyKey, policyValueProblem, POLICY_KEYS } from './policy-schema.ts';
+
+export { POLICY_KEYS, policyKey } from './policy-schema.ts';
 
 /** A site's verification and fetch policy, stored in the database and changed by admins. */
 export interface SitePolicy {
@@ -46,61 +49,12 @@ export const DEFAULT_POLICY: SitePolicy = {
   fetchDeadlineSeconds: 6 * 3600,
 };
 
-type Parser = (text: string) => SitePolicy[keyof SitePolicy];
-
-function positiveInt(max: number): Parser {
-  return (text) => {
-    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
-      throw new VmicError('BAD_REQUEST', `expected an integer between 1 and ${max}`);
-    }
-    return Number(text);
-  };
-}
-
-function oneOf(...values: string[]): Parser {
-  return (text) => {
-    if (!values.includes(text))
-      throw new VmicError('BAD_REQUEST', `expected one of ${values.join(', ')}`);
-    return text as SitePolicy['revocation'] | SitePolicy['fetchScope'];
-  };
-}
-
-/** Policy keys as operators write them (`vmic policy set max-catalog-age 604800`). */
-export const POLICY_KEYS: Record<
-  string,
-  { field: keyof SitePolicy; parse: Parser; optional?: boolean }
-> = {
-  revocation: { field: 'revocation', parse: oneOf('best-effort', 'require') },
-  'max-catalog-age': {
-    field: 'maxCatalogAgeSeconds',
-    parse: positiveInt(10 * 366 * 86400),
-    optional: true,
-  },
-  'fetch-scope': { field: 'fetchScope', parse: oneOf('endorsed', 'approved') },
-  'feed-max-bytes': { field: 'feedMaxBytes', parse: positiveInt(1024 ** 3) },
-  'feed-timeout-ms': { field: 'feedTimeoutMs', parse: positiveInt(3600_000) },
-  'fetch-concurrency': { field: 'fetchConcurrency', parse: positiveInt(16) },
-  'fetch-min-rate': { field: 'fetchMinBytesPerSecond', parse: positiveInt(1024 ** 3) },
-  'fetch-rate-window': { field: 'fetchRateWindowSeconds', parse: positiveInt(3600) },
-  'fetch-deadline': { field: 'fetchDeadlineSeconds', parse: positiveInt(7 * 86400) },
-  'transfer-clock-window': {
-    field: 'transferClockWindowSeconds',
-    parse: positiveInt(7 * 86400),
-    optional: true,
-  },
-};
-
-/** Own keys only: `constructor` or `__proto__` must never look like a policy key. */
-export function policyKey(key: string): (typeof POLICY_KEYS)[string] | undefined {
-  return Object.hasOwn(POLICY_KEYS, key) ? POLICY_KEYS[key] : undefined;
-}
-
 export async function readPolicy(db: Queryable): Promise<SitePolicy> {
   const rows = await db.selectFrom('site_policy').selectAll().execute();
   const policy: Record<string, unknown> = { ...DEFAULT_POLICY };
   for (const row of rows) {
     const key = policyKey(row.key);
-    if (key) policy[key.field] = key.parse(row.value);
+    if (key) policy[key.field] = parsePolicyValue(key, row.value);
   }
   return policy as unknown as SitePolicy;
 }
@@ -118,13 +72,8 @@ export async function setPolicy(
       'BAD_REQUEST',
       `unknown policy key ${key}; known: ${Object.keys(POLICY_KEYS).join(', ')}`,
     );
-  if (value !== undefined) {
-    try {
-      spec.parse(value);
-    } catch (e) {
-      throw new VmicError('BAD_REQUEST', `${key}: ${(e as Error).message}`);
-    }
-  }
+  const problem = value === undefined ? undefined : policyValueProblem(spec, value);
+  if (problem !== undefined) throw new VmicError('BAD_REQUEST', `${key}: ${problem}`);
   return writeTransaction(inst.store, async (tx) => {
     if (value === undefined) await tx.deleteFrom('site_policy').where('key', '=', key).execute();
     else

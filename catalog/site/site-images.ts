@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { SHA256_HEX } from '../blobs/digest.ts';
 import type { Queryable } from '../store/database.ts';
 import type { SiteImageTable } from '../store/schema.ts';

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { formatDn, parseDn } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';

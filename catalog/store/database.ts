@@ -3,7 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, type MigrationProvider, type Migration } from 'kysely';
 import { NonBlockingSqliteDialect, waitForLock } from './sqlite-busy.ts';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { Database } from './schema.ts';
 import { migrations } from './migrations.ts';
 

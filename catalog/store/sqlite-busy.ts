@@ -6,7 +6,7 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /** How long a statement waits for another process's write lock before it is refused. */
 export const LOCK_WAIT_MS = 60_000;

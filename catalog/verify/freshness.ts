@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /** A document issued this far in the future is refused: clocks differ, but not by hours. */
 export const ISSUED_CLOCK_SKEW_MS = 5 * 60_000;

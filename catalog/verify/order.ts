@@ -1,4 +1,4 @@
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 
 /**
  * docs/design.md §6 step 9 for a document in a series (catalog `vmic:sequence`, image list

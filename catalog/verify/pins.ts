@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { dnEquals, type CertificateInfo } from '../../pki/index.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { isVmicError } from '../../pki/errors.ts';
+import { isVmicError } from '../../errors/index.ts';
 import { UsageError } from './usage-error.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, notDeployable: 3 } as const;

@@ -1,12 +1,12 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { VmicError } from '../../pki/errors.ts';
+import type { Static, TObject } from '@sinclair/typebox';
+import { VmicError } from '../../errors/index.ts';
 import { requireEndorserRole, requirePrincipal } from '../auth.ts';
 import { siteAdmin, siteApprover, siteReader } from '../api/site-access.ts';
 import { endorserParam } from '../params.ts';
 import { jsonBody } from '../json-body.ts';
 import type { Access, RouteSpec } from './routes.ts';
+import { check } from './validate.ts';
 
 /** What a handler receives: path parameters, query and JSON body, already checked. */
 export interface Input<S extends RouteSpec> {
@@ -43,33 +43,6 @@ function guardOf(access: Access): RequestHandler[] {
 /** Express's `:name` form of an OpenAPI path template. */
 export function expressPath(template: string): string {
   return template.replace(/\{([^}]+)\}/g, ':$1');
-}
-
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
-function checkerOf(schema: TSchema): TypeCheck<TSchema> {
-  let c = compiled.get(schema);
-  if (!c) {
-    c = TypeCompiler.Compile(schema);
-    compiled.set(schema, c);
-  }
-  return c;
-}
-
-/**
- * Checks one part of the request against its schema. The first error is a BAD_REQUEST
- * problem whose `rule` is the JSON pointer of the bad field within the request
- * (`/params/endorser`, `/query/status`, `/body/size`).
- */
-export function check(schema: TSchema, value: unknown, where: 'params' | 'query' | 'body'): void {
-  const checker = checkerOf(schema);
-  if (checker.Check(value)) return;
-  const first = checker.Errors(value).First();
-  const pointer = `/${where}${first?.path ?? ''}`;
-  const what =
-    typeof first?.schema.description === 'string' && first.path !== ''
-      ? first.schema.description
-      : (first?.message ?? 'invalid');
-  throw new VmicError('BAD_REQUEST', `${pointer}: ${what}`, { rule: pointer });
 }
 
 /** The JSON body as sent: no body at all reads as `{}`, any other non-object is refused. */

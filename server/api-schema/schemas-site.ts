@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ENDORSER_NAME } from '../../catalog/names.ts';
+import { PolicyWireValue } from '../../catalog/site/policy-schema.ts';
 import { DateTime, SubscriptionName, Uri } from './schemas-base.ts';
 
 /** Schemas of the site half of the API: the gate, trust, subscriptions, imports, fetch, site images, approvals and policy. */
@@ -173,11 +174,5 @@ export const SitePolicy = Type.Object({
   ),
 });
 
-export const PolicyValue = Type.Object(
-  {
-    value: Type.Union([Type.String(), Type.Integer(), Type.Null()], {
-      description: 'a string, an integer, or null to reset the key',
-    }),
-  },
-  { additionalProperties: false },
-);
+/** The key's own schema (catalog/site/policy-schema.ts) then checks the value itself. */
+export const PolicyValue = Type.Object({ value: PolicyWireValue }, { additionalProperties: false });

@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import {
   IMAGE_FIELD_KEYS,
   discardUnreferencedBlob,

@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { ENDORSER_NAME } from '../../catalog/names.ts';
 import { requireRole } from '../auth.ts';
 

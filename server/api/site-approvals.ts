@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Static } from '@sinclair/typebox';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { Instance } from '../../catalog/index.ts';
 import {
   approveEndorser,

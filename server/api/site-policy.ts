@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { Instance } from '../../catalog/index.ts';
 import { POLICY_KEYS, readPolicy, setPolicy, type SitePolicy } from '../../catalog/site/policy.ts';
 import { actorOf } from '../auth.ts';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { Instance } from '../../catalog/index.ts';
 import { addTrustMaterial, listTrust } from '../../catalog/site/trust-store.ts';
 import { actorOf } from '../auth.ts';

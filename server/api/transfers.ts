@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import type { Instance } from '../../catalog/index.ts';
 import { MAX_MANIFEST_BYTES } from '../../catalog/migration/bundle-format.ts';
 import { GCM_TAG_BYTES } from '../../catalog/migration/manifest.ts';

@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { VmicError } from '../../pki/errors.ts';
+import { VmicError } from '../../errors/index.ts';
 import { parseRole, type Instance, type Role } from '../../catalog/index.ts';
 import { deriveKey } from '../../catalog/secrets/master-key.ts';
+import { jsonPointer } from '../../catalog/schema-check.ts';
+import { checkWebConfigFile, type SamlFile } from './web-config-schema.ts';
 
 /** SAML 2.0 service-provider settings for one identity provider. */
 export interface SamlSettings {
@@ -57,7 +59,8 @@ export function sessionKeyOf(inst: Instance): Buffer {
 /**
  * Reads the web configuration once at start-up: `$VMIC_WEB_CONFIG`, else `DATA/web.json`
  * (absent: no SAML sign-in). `$VMIC_SESSION_SECRET` overrides the derived session key
- * (e.g. to share it between replicas). Every bad value fails with its own CONFIG message.
+ * (e.g. to share it between replicas). Every bad value fails with its own CONFIG message,
+ * naming the key by its JSON pointer.
  */
 export function loadWebConfig(
   inst: Instance,
@@ -96,72 +99,62 @@ export function parseWebConfig(
     source: string;
   },
 ): WebConfig {
-  const at = (key: string) => `${ctx.source}: ${key}`;
-  const obj = record(raw, ctx.source);
+  const file = checkWebConfigFile(raw, ctx.source);
   if (ctx.sessionSecret.length < 32)
     throw new VmicError('CONFIG', 'VMIC_SESSION_SECRET must be at least 32 characters');
-  const idle = optionalSeconds(obj.sessionIdleMinutes, 60, at('sessionIdleMinutes'));
-  const absolute = optionalSeconds(obj.sessionAbsoluteHours, 3600, at('sessionAbsoluteHours'));
+  const at = (...segments: (string | number)[]) => `${ctx.source}: ${jsonPointer(...segments)}`;
+  const { sessionIdleMinutes: idle, sessionAbsoluteHours: absolute } = file;
   return {
     demoMode: ctx.demoMode,
-    ...(obj.saml === undefined
+    ...(file.saml === undefined
       ? {}
-      : { saml: parseSaml(record(obj.saml, at('saml')), ctx.publicUrl, ctx.baseDir, at) }),
+      : { saml: parseSaml(file.saml, ctx.publicUrl, ctx.baseDir, at) }),
     sessionSecret: ctx.sessionSecret,
     cookieSecure: new URL(ctx.publicUrl).protocol === 'https:',
-    sessionIdleSeconds: idle ?? DEFAULT_IDLE_SECONDS,
-    sessionAbsoluteSeconds: absolute ?? DEFAULT_ABSOLUTE_SECONDS,
+    sessionIdleSeconds: idle === undefined ? DEFAULT_IDLE_SECONDS : Math.round(idle * 60),
+    sessionAbsoluteSeconds:
+      absolute === undefined ? DEFAULT_ABSOLUTE_SECONDS : Math.round(absolute * 3600),
   };
 }
 
+/** The checked `saml` object, with what its schema cannot check: URL, certificates, roles. */
 function parseSaml(
-  s: Record<string, unknown>,
+  s: SamlFile,
   publicUrl: string,
   baseDir: string,
-  at: (key: string) => string,
+  at: (...segments: (string | number)[]) => string,
 ): SamlSettings {
-  const entryPoint = httpUrl(s.entryPoint, at('saml.entryPoint'));
-  const certs = s.idpCerts;
-  if (!Array.isArray(certs) || certs.length === 0)
-    throw new VmicError('CONFIG', `${at('saml.idpCerts')}: give one or more certificates`);
-  const mapping = record(s.roleMapping, at('saml.roleMapping'));
+  const entryPoint = httpUrl(s.entryPoint.trim(), at('saml', 'entryPoint'));
   const roleMapping: Record<string, Role[]> = {};
-  for (const [value, roles] of Object.entries(mapping)) {
-    const list = Array.isArray(roles) ? roles : [roles];
-    roleMapping[value] = list.map((r) => {
-      if (typeof r !== 'string')
-        throw new VmicError('CONFIG', `${at(`saml.roleMapping.${value}`)}: roles are strings`);
+  for (const [value, roles] of Object.entries(s.roleMapping)) {
+    roleMapping[value] = (Array.isArray(roles) ? roles : [roles]).map((r) => {
       try {
         return parseRole(r);
       } catch (e) {
         throw new VmicError(
           'CONFIG',
-          `${at(`saml.roleMapping.${value}`)}: ${(e as Error).message}`,
+          `${at('saml', 'roleMapping', value)}: ${(e as Error).message}`,
         );
       }
     });
   }
-  if (s.forceAuthn !== undefined && typeof s.forceAuthn !== 'boolean')
-    throw new VmicError('CONFIG', `${at('saml.forceAuthn')}: must be true or false`);
   return {
     entryPoint,
-    idpIssuer: nonEmpty(s.idpIssuer, at('saml.idpIssuer')),
-    idpCerts: certs.map((c, i) => certificatePem(c, baseDir, at(`saml.idpCerts[${i}]`))),
-    spEntityId:
-      s.spEntityId === undefined
-        ? `${publicUrl}/saml/metadata`
-        : nonEmpty(s.spEntityId, at('saml.spEntityId')),
+    idpIssuer: s.idpIssuer.trim(),
+    idpCerts: s.idpCerts.map((c, i) =>
+      certificatePem(c.trim(), baseDir, at('saml', 'idpCerts', i)),
+    ),
+    spEntityId: s.spEntityId === undefined ? `${publicUrl}/saml/metadata` : s.spEntityId.trim(),
     callbackUrl: `${publicUrl}/saml/acs`,
     idpOrigin: new URL(entryPoint).origin,
-    roleAttribute: nonEmpty(s.roleAttribute, at('saml.roleAttribute')),
+    roleAttribute: s.roleAttribute.trim(),
     roleMapping,
     forceAuthn: s.forceAuthn === true,
   };
 }
 
 /** A PEM text, or the path of a PEM file (relative to the config file); parsed to be sure. */
-function certificatePem(value: unknown, baseDir: string, where: string): string {
-  const text = nonEmpty(value, where);
+function certificatePem(text: string, baseDir: string, where: string): string {
   const pem = text.includes('-----BEGIN CERTIFICATE-----')
     ? text
     : readFile(path.resolve(baseDir, text), where);
@@ -181,20 +174,7 @@ function readFile(file: string, where: string): string {
   }
 }
 
-function record(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new VmicError('CONFIG', `${where}: must be a JSON object`);
-  return value as Record<string, unknown>;
-}
-
-function nonEmpty(value: unknown, where: string): string {
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new VmicError('CONFIG', `${where}: must be a non-empty string`);
-  return value.trim();
-}
-
-function httpUrl(value: unknown, where: string): string {
-  const text = nonEmpty(value, where);
+function httpUrl(text: string, where: string): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -204,11 +184,4 @@ function httpUrl(value: unknown, where: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new VmicError('CONFIG', `${where}: must be an http(s) URL: ${text}`);
   return text;
-}
-
-function optionalSeconds(value: unknown, unit: number, where: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 10_000)
-    throw new VmicError('CONFIG', `${where}: must be a positive number`);
-  return Math.round(value * unit);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isVmicError } from '../../pki/index.ts';
+import { isVmicError } from '../../errors/index.ts';
 
 /** Asserts the rejection carries `code` (and `rule`, if given); messages are never compared. */
 export async function rejectsWith(

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import { DigestingStream, WRITE_BUFFER_BYTES, type Digest } from '../../blobs/digest.ts';
 import { openGet, type OpenResponse } from '../../net/http-client.ts';
 

@@ -1,4 +1,4 @@
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import type { Instance } from '../../instance.ts';
 import { activeApprovals, approvingRow } from '../approval-rule.ts';
 import type { ImageCache } from '../image-cache.ts';

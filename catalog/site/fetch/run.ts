@@ -1,4 +1,4 @@
-import { VmicError, isVmicError } from '../../../pki/errors.ts';
+import { VmicError, isVmicError } from '../../../errors/index.ts';
 import { digestsEqual } from '../../blobs/digest.ts';
 import type { Instance } from '../../instance.ts';
 import { checkDigest, type ImageCache } from '../image-cache.ts';

@@ -1,4 +1,4 @@
-import { VmicError, isVmicError } from '../../../pki/errors.ts';
+import { VmicError, isVmicError } from '../../../errors/index.ts';
 
 export type FetchOutcome = 'fetched' | 'cached' | 'resumed' | 'failed' | 'quarantined';
 

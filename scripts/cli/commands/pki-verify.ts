@@ -4,9 +4,9 @@ import {
   depthForIntermediates,
   ekuOid,
   explainPath,
-  isVmicError,
   pemToDers,
 } from '../../../pki/index.ts';
+import { isVmicError } from '../../../errors/index.ts';
 import type { PathExplanation, PathValidationInput } from '../../../pki/index.ts';
 import { flag, parse, str, type Parsed } from '../options.ts';
 import { EXIT, emit } from '../output.ts';

@@ -1,4 +1,5 @@
-import { POLICY_KEYS, policyKey, readPolicy, setPolicy } from '../../../catalog/site/policy.ts';
+import { readPolicy, setPolicy } from '../../../catalog/site/policy.ts';
+import { POLICY_KEYS, policyKey, policyValueProblem } from '../../../catalog/site/policy-schema.ts';
 import { flag, parse } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
@@ -21,18 +22,20 @@ export async function policyCommand(argv: string[]): Promise<number> {
     (sub === 'unset' && p.positionals.length === 1)
   ) {
     const [key, value] = p.positionals as [string, string | undefined];
-    if (!policyKey(key))
+    const spec = policyKey(key);
+    if (!spec)
       throw new UsageError(
         `unknown policy key ${key}; known: ${Object.keys(POLICY_KEYS).join(', ')}`,
       );
+    // The key's schema, the one the API checks with, refuses a bad value before the
+    // instance is opened: a mistyped value is the caller's mistake, not a refusal.
+    const problem = value === undefined ? undefined : policyValueProblem(spec, value);
+    if (problem !== undefined)
+      throw new UsageError(`${key}: ${problem} (got ${JSON.stringify(value)})`);
     const policy = await withInstance(p, (inst) =>
       setPolicy(inst, key, sub === 'set' ? value : undefined, cliActor()),
     );
-    emit(
-      flag(p, 'json'),
-      policy,
-      () => `${key} = ${String(policy[policyKey(key)!.field] ?? '(not set)')}`,
-    );
+    emit(flag(p, 'json'), policy, () => `${key} = ${String(policy[spec.field] ?? '(not set)')}`);
     return 0;
   }
   throw new UsageError(

@@ -6,7 +6,7 @@ import {
   type AuditRecord,
   type Instance,
 } from '../../../catalog/index.ts';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import { requireRole } from '../../auth.ts';
 import { render } from './render.ts';
 

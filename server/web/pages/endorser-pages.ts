@@ -15,11 +15,19 @@ import {
   withdrawImage,
   type Instance,
 } from '../../../catalog/index.ts';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import { actorOf, requireEndorserRole } from '../../auth.ts';
 import { endorserParam, identifierParam } from '../../params.ts';
 import { uploadReceiver } from '../../upload-storage.ts';
-import { formBody, formFields, integerField, requiredField, textField } from './form-body.ts';
+import { formBody } from './form-body.ts';
+import { formInput, formOf } from './form-input.ts';
+import {
+  MetadataForm,
+  PublishForm,
+  UploadForm,
+  metadataOf,
+  registerForm,
+} from './endorser-forms.ts';
 import { previewPublish } from './publish-preview.ts';
 import { render } from './render.ts';
 
@@ -38,17 +46,6 @@ const METADATA_FORM = [...IMAGE_FIELD_KEYS]
 const FEED_FILES = ['catalog.p7m', 'catalog.nq', 'catalog.p7s', 'catalog.ttl', 'catalog.jsonld'];
 const DAY_SECONDS = 86400;
 
-function metadataOf(fields: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of IMAGE_FIELD_KEYS) {
-    const v = fields[f];
-    if (v === undefined) continue;
-    if (typeof v !== 'string') throw new VmicError('BAD_REQUEST', `${f} must be given once`);
-    out[f] = v;
-  }
-  return out;
-}
-
 /**
  * Endorser pages (docs/design.md §4): images, upload or registration by URL, metadata,
  * withdraw, publish with a preview, catalog history. Every route, reads included, needs
@@ -60,6 +57,7 @@ export function endorserPages(inst: Instance): Router {
   const mayAct = requireEndorserRole(endorser);
   const form = formBody(inst.config.limits.jsonBodyBytes);
   const receive = uploadReceiver(inst);
+  const RegisterForm = registerForm(inst.config.limits.imageBytes);
 
   r.get('/endorsers/:name', mayAct, async (req, res) => {
     const name = endorser(req);
@@ -91,10 +89,11 @@ export function endorserPages(inst: Instance): Router {
     const { fields, upload } = await receive(req, res);
     if (!upload) throw new VmicError('BAD_REQUEST', 'choose an image file to upload');
     try {
+      const input = formInput(UploadForm, fields);
       const image = await registerStoredImage(inst, {
         endorser: name,
-        identifier: textField(fields, 'identifier'),
-        metadata: metadataOf(fields),
+        identifier: input.identifier,
+        metadata: metadataOf(input),
         actor: actorOf(req),
         digest: upload,
       });
@@ -113,19 +112,15 @@ export function endorserPages(inst: Instance): Router {
 
   r.post('/endorsers/:name/images/register', mayAct, form, async (req, res) => {
     const name = endorser(req);
-    const fields = formFields(req);
+    const input = formOf(RegisterForm, req);
     const image = await registerImageByUrl(inst, {
       endorser: name,
-      identifier: textField(fields, 'identifier'),
-      metadata: metadataOf(fields),
+      identifier: input.identifier,
+      metadata: metadataOf(input),
       actor: actorOf(req),
-      url: requiredField(fields, 'url', 'Download URL'),
-      sha256: requiredField(fields, 'sha256', 'SHA-256'),
-      size: integerField(fields, 'size', {
-        min: 0,
-        max: inst.config.limits.imageBytes,
-        label: 'Size in bytes',
-      }),
+      url: input.url,
+      sha256: input.sha256,
+      size: input.size,
     });
     res.redirect(303, `/endorsers/${name}/images/${image.identifier}?saved=registered`);
   });
@@ -148,7 +143,7 @@ export function endorserPages(inst: Instance): Router {
     await updateImageMetadata(inst, {
       endorser: name,
       identifier,
-      metadata: metadataOf(formFields(req)),
+      metadata: metadataOf(formOf(MetadataForm, req)),
       actor: actorOf(req),
     });
     res.redirect(303, `/endorsers/${name}/images/${identifier}?saved=metadata`);
@@ -173,11 +168,7 @@ export function endorserPages(inst: Instance): Router {
 
   r.post('/endorsers/:name/publish', mayAct, form, async (req, res) => {
     const name = endorser(req);
-    const days = integerField(formFields(req), 'expiresInDays', {
-      min: 1,
-      max: 366,
-      label: 'Expiry in days',
-    });
+    const { expiresInDays: days } = formOf(PublishForm, req);
     const version = await publishCatalog(inst, {
       endorser: name,
       actor: actorOf(req),

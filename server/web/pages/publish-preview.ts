@@ -9,7 +9,7 @@ import {
 } from '../../../catalog/index.ts';
 import { parseCanonicalCatalog, type CatalogImage } from '../../../catalog/rdf/index.ts';
 import { metadataOfGraph } from '../../../catalog/rdf/image-fields.ts';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 
 /** One image's difference between the last published catalog and what publish would sign. */
 export interface ImageChange {

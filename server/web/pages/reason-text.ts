@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../../../pki/errors.ts';
+import type { ReasonCode } from '../../../errors/index.ts';
 
 /**
  * Every reason code of docs/design.md §6 (import), §7 (deploy gate) and §8 (migration) in plain words, for

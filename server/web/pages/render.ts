@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import type { Principal, Role } from '../../../catalog/index.ts';
 import { closeIfBodyUnread, sendProblem, statusOf } from '../../problem.ts';
 import { htmlContentSecurityPolicy } from '../../security-headers.ts';

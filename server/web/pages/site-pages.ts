@@ -24,11 +24,13 @@ import {
 } from '../../../catalog/site/site-images.ts';
 import { decideDeployment, decideSiteImage } from '../../../catalog/site/gate.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import { actorOf } from '../../auth.ts';
 import { siteAdmin, siteApprover, siteReader, subscriptionParam } from '../../api/site-access.ts';
 import { TRUST_BODY_BYTES } from '../../api/site-trust.ts';
-import { formBody, formFields, requiredField, textField } from './form-body.ts';
+import { formBody, formFields } from './form-body.ts';
+import { formInput, formOf } from './form-input.ts';
+import { EndorserApprovalForm, ImageApprovalForm, SubscribeForm, TrustForm } from './site-forms.ts';
 import { reasonText } from './reason-text.ts';
 import { render } from './render.ts';
 
@@ -92,7 +94,7 @@ export function sitePages(inst: Instance): Router {
   });
 
   r.post('/site/trust', siteAdmin, trustForm, async (req, res) => {
-    const pem = requiredField(formFields(req), 'pem', 'PEM text');
+    const { pem } = formOf(TrustForm, req);
     const added = await addTrustMaterial(inst, pem, actorOf(req));
     const q = new URLSearchParams({
       anchors: String(added.anchors.length),
@@ -120,12 +122,12 @@ export function sitePages(inst: Instance): Router {
   });
 
   r.post('/site/subscriptions', siteAdmin, form, async (req, res) => {
-    const f = formFields(req);
+    const f = formOf(SubscribeForm, req);
     await subscribe(inst, {
-      url: requiredField(f, 'url', 'Feed URL'),
-      expectSubject: requiredField(f, 'expectSubject', 'Pinned subject DN'),
-      expectIssuer: textField(f, 'expectIssuer'),
-      name: textField(f, 'name'),
+      url: f.url,
+      expectSubject: f.expectSubject,
+      expectIssuer: f.expectIssuer,
+      name: f.name,
       actor: actorOf(req),
     });
     res.redirect(303, '/site/subscriptions');
@@ -192,20 +194,17 @@ export function sitePages(inst: Instance): Router {
     r.post(path, siteApprover, form, async (req, res) => {
       const f = formFields(req);
       const actor = actorOf(req);
-      const endorser = textField(f, 'endorser');
-      if (endorser !== undefined) {
-        const subscription = subscriptionParam(endorser);
+      const { endorser: subscription } = formInput(EndorserApprovalForm, f);
+      if (subscription !== undefined) {
         await getSubscription(db, subscription);
         if (approve) await approveEndorser(inst, { subscription, actor });
         else await unapproveEndorser(inst, { subscription, actor });
         res.redirect(303, '/site/subscriptions');
         return;
       }
-      const image = requiredField(f, 'image', 'Image');
-      const sub = textField(f, 'subscription');
-      const subscription = sub === undefined ? undefined : subscriptionParam(sub);
-      if (approve) await approveImage(inst, { image, subscription, actor });
-      else await unapproveImage(inst, { image, subscription, actor });
+      const { image, subscription: sub } = formInput(ImageApprovalForm, f);
+      if (approve) await approveImage(inst, { image, subscription: sub, actor });
+      else await unapproveImage(inst, { image, subscription: sub, actor });
       res.redirect(303, '/site/images');
     });
   }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { derToPem } from '../../../pki/index.ts';
-import type { ReasonCode } from '../../../pki/errors.ts';
+import type { ReasonCode } from '../../../errors/index.ts';
 import {
   FIXTURE_TIME,
   NAMES,

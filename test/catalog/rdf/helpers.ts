@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isVmicError } from '../../../pki/errors.ts';
+import { isVmicError } from '../../../errors/index.ts';
 
 /** Asserts a VmicError with the given code (and rule, when given); tests never match messages. */
 export async function rejectsWith(

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { derToPem, generateKeyPair } from '../../../pki/index.ts';
-import type { ReasonCode } from '../../../pki/errors.ts';
+import type { ReasonCode } from '../../../errors/index.ts';
 import {
   FIXTURE_TIME,
   NAMES,

@@ -1,5 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PolicyWireValue } from '../../../catalog/site/policy-schema.ts';
+import { PolicyValue } from '../../../server/api-schema/schemas-site.ts';
+import { problemOf } from '../harness.ts';
 import { expectProblem, siteForTests } from './setup.ts';
 
 describe('site API: policy', () => {
@@ -48,5 +51,18 @@ describe('site API: policy', () => {
         'BAD_REQUEST',
       );
     }
+  });
+
+  test('the value is checked by the schema `vmic policy set` uses, with the same message', async () => {
+    const s = site();
+    assert.equal(PolicyValue.properties.value, PolicyWireValue);
+    const res = await s.call('PUT', '/site/policy/fetch-concurrency', {
+      token: await s.token('admin'),
+      body: { value: 17 },
+    });
+    assert.equal(res.status, 400);
+    const problem = await problemOf(res);
+    assert.equal(problem.code, 'BAD_REQUEST');
+    assert.equal(problem.detail, 'fetch-concurrency: expected an integer between 1 and 16');
   });
 });

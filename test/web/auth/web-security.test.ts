@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import { parseWebConfig } from '../../../server/web/web-config.ts';
 import { startWebServer, type WebServer } from './web-server.ts';
 

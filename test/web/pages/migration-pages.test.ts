@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { MigrationLog, recordRefusedTransfer } from '../../../catalog/migration/records.ts';
-import { VmicError } from '../../../pki/errors.ts';
+import { VmicError } from '../../../errors/index.ts';
 import {
   get,
   launchBrowser,

@@ -1,0 +1,31 @@
+import { Type } from '@sinclair/typebox';
+import { ENDORSER_NAME } from '../../../catalog/names.ts';
+import { FormText } from './form-input.ts';
+
+/** The forms of the site pages, as their handlers receive them. */
+
+/** Subscription names share the endorser-name alphabet; the message is the API's own. */
+const subscriptionName = () =>
+  FormText({
+    pattern: ENDORSER_NAME,
+    description: 'subscription name must be 1-64 lowercase letters, digits or -',
+  });
+
+/** PEM certificates and CRLs for the trust store. */
+export const TrustForm = Type.Object({ pem: FormText({ label: 'PEM text' }) });
+
+export const SubscribeForm = Type.Object({
+  url: FormText({ label: 'Feed URL' }),
+  expectSubject: FormText({ label: 'Pinned subject DN' }),
+  expectIssuer: Type.Optional(FormText()),
+  name: Type.Optional(FormText()),
+});
+
+/** Approving (or revoking) a whole subscription: given, it decides the form's meaning. */
+export const EndorserApprovalForm = Type.Object({ endorser: Type.Optional(subscriptionName()) });
+
+/** Approving (or revoking) one image, by identifier or `sha256:HEX`, within a subscription. */
+export const ImageApprovalForm = Type.Object({
+  image: FormText({ label: 'Image' }),
+  subscription: Type.Optional(subscriptionName()),
+});
