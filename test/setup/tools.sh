@@ -3,7 +3,8 @@
 # we sign), raptor's rapper and python3-rdflib (RDF parsers that are not ours), Python
 # cryptography (certificates, CRLs and DNs written by a library that is not ours), and for
 # the web admin a real SAML IdP (SimpleSAMLphp under php-cli; php-xml is not pulled in by
-# the package but required) and Debian's Chromium for browser tests.
+# the package but required), Debian's Chromium for browser tests, and Prometheus's promtool
+# (checks what /metrics serves and the shipped alert rules).
 # Installs what is missing with apt-get when running as root on Debian; otherwise stops
 # with the exact command to run. No test is skipped for a missing tool.
 set -eu
@@ -17,6 +18,7 @@ command -v rapper >/dev/null 2>&1 || missing="$missing raptor2-utils"
 command -v php >/dev/null 2>&1 || missing="$missing php-cli"
 php -r 'exit(class_exists("DOMDocument") ? 0 : 1);' >/dev/null 2>&1 || missing="$missing php-xml"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 
 [ -z "$missing" ] && exit 0
 
