@@ -6,6 +6,7 @@ import { VmicError } from '../../../errors/index.ts';
 import type { Principal, Role } from '../../../catalog/index.ts';
 import { closeIfBodyUnread, sendProblem, statusOf } from '../../problem.ts';
 import { htmlContentSecurityPolicy } from '../../security-headers.ts';
+import { humanBytes, relativeTime } from './format.ts';
 
 /** `views/` at the top of the project: templates, and `static/` for CSS and JS files. */
 export const VIEWS_DIR = path.resolve(
@@ -21,6 +22,31 @@ export const STATIC_DIR = path.join(VIEWS_DIR, 'static');
 const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR), {
   autoescape: true,
   throwOnUndefined: false,
+});
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+// The filters below return markup, so the text they wrap is escaped here (autoescape
+// does not apply to a SafeString).
+const attr = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+// `{{ n | bytes }}`: human size, exact bytes in the tooltip.
+env.addFilter('bytes', (n: unknown) => {
+  if (typeof n !== 'number') return n;
+  return new nunjucks.runtime.SafeString(`<span title="${n} bytes">${attr(humanBytes(n))}</span>`);
+});
+// `{{ iso | when(now) }}`: relative time, the ISO time in `datetime` and the tooltip.
+env.addFilter('when', (at: unknown, now: unknown) => {
+  if (typeof at !== 'string' && !(at instanceof Date)) return at;
+  const iso = typeof at === 'string' ? at : at.toISOString();
+  const ref = now instanceof Date ? now : new Date();
+  return new nunjucks.runtime.SafeString(
+    `<time datetime="${attr(iso)}" title="${attr(iso)}">${attr(relativeTime(at, ref))}</time>`,
+  );
 });
 
 // The sign-in layer's HTML policy: scripts and styles only as files from this origin,
