@@ -10,7 +10,8 @@ import type { ListingFacts, SignerRecheck, UnlistedFacts } from './gate-rules.ts
 import { ImageCache } from './image-cache.ts';
 import { readPolicy } from './policy.ts';
 import { ambiguousImage, findSiteImages, parseImageRef, type SiteImageRow } from './site-images.ts';
-import { loadTrustMaterial, type TrustMaterial } from './trust-store.ts';
+import type { TrustMaterial } from './trust-store.ts';
+import { cachedSignerRecheck } from './signer-recheck-cache.ts';
 
 /** The newest verified catalog of a subscription, as the gate re-checks and reports it. */
 export interface GateCatalog extends HeldCatalog {
@@ -52,7 +53,7 @@ export async function gatherGateFacts(
     const bytesKnownHere = parsed.kind === 'sha256' && (await knownHash(db, parsed.sha256));
     return { listed: false, bytesKnownHere };
   }
-  return gatherListing(inst, row, now, await loadTrustMaterial(db));
+  return gatherListing(inst, row, now);
 }
 
 /** The facts of one listing already in hand (a row of the site images list). */
@@ -61,14 +62,13 @@ export async function gatherRowFacts(
   row: SiteImageRow,
   now: Date,
 ): Promise<GatheredListing> {
-  return gatherListing(inst, row, now, await loadTrustMaterial(inst.store.db));
+  return gatherListing(inst, row, now);
 }
 
 async function gatherListing(
   inst: Instance,
   image: SiteImageRow,
   now: Date,
-  trust: TrustMaterial,
 ): Promise<GatheredListing> {
   const db = inst.store.db;
   const catalog = await db
@@ -98,7 +98,18 @@ async function gatherListing(
     cacheEntry?.state === 'verified' &&
     image.sha256 !== null &&
     ImageCache.of(inst).has(image.sha256);
-  const signer = catalog ? await recheckSigner(catalog, trust, now) : undefined;
+  const signer = catalog
+    ? await cachedSignerRecheck(
+        inst,
+        {
+          subscriptionId: image.subscription_id,
+          sequence: catalog.sequence,
+          verifiedAt: catalog.verified_at,
+        },
+        now,
+        (trust) => recheckSigner(catalog, trust, now),
+      )
+    : undefined;
   return {
     listed: true,
     image,

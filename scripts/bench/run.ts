@@ -1,7 +1,8 @@
 // `npm run bench`: prints figures, asserts nothing. (a) SHA-256 streaming throughput of
 // vmic's hashing path against `openssl dgst -sha256` on the same 1 GiB file in the same
 // run; (b) publish time for catalogs of 1,000 and 10,000 images; (c) import; (d) migration;
-// (e) the server's /healthz latency while the CLI publishes 10,000 images.
+// (e) the server's /healthz latency while the CLI publishes 10,000 images; (f) the deploy
+// gate's throughput, `vmic check` start-up and the site images list.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ import type { FeedFetcher } from '../../catalog/site/feed-fetcher.ts';
 import { migrationBench } from './migration.ts';
 import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
 import { stallBench } from './stall.ts';
+import { gateBench } from './gate.ts';
 import {
   buildDemoHierarchy,
   derToPem,
@@ -230,13 +232,17 @@ try {
   console.log(
     `vmic bench on ${os.cpus().length} cores, node ${process.version}, ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`,
   );
-  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone.
+  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone; =gate runs (f) alone.
   const only = process.env.VMIC_BENCH_ONLY;
   if (only === undefined || only === 'hashing') await hashing();
   if (only === undefined || only === 'stall') {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
     if (only === undefined) await importing(h, await publishing(h));
     await stallBench(h, work);
+  }
+  if (only === undefined || only === 'gate') {
+    const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+    await gateBench(h, work);
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

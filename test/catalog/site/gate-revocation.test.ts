@@ -9,6 +9,7 @@ import { setPolicy } from '../../../catalog/site/policy.ts';
 import { fetchImages } from '../../../catalog/site/fetch-images.ts';
 import { approveImage } from '../../../catalog/site/approvals.ts';
 import { decideDeployment } from '../../../catalog/site/gate.ts';
+import { trustState } from '../../../catalog/site/signer-recheck-cache.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { pythonCrl } from '../../pki/python-crl.ts';
 import { signedCatalog, startFeedServer } from './helpers/signed-feed.ts';
@@ -70,13 +71,14 @@ async function deployableSite() {
   return { ...t, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-async function crlFromPython(revoke: boolean, at: number): Promise<string> {
+async function crlFromPython(revoke: boolean, at: number, crlNumber?: number): Promise<string> {
   const der = pythonCrl({
     keyPem: derToPem(await exportPrivateKeyPkcs8(pki.intermediate.privateKey), 'PRIVATE KEY'),
     caPem: derToPem(pki.intermediate.certificate, 'CERTIFICATE'),
     serials: revoke ? [describeCertificate(pki.leaf.certificate).serialNumber] : [],
     thisUpdate: new Date(at - 60_000),
     nextUpdate: new Date(at + 7 * DAY),
+    ...(crlNumber === undefined ? {} : { crlNumber }),
   });
   return derToPem(der, 'X509 CRL');
 }
@@ -140,5 +142,27 @@ test('the reported case at import: a CRL without cRLNumber revokes the signer un
     } finally {
       await t.cleanup();
     }
+  }
+});
+
+test("the kept signer re-check never outlives a CRL added later, nor its CRLs' window", async () => {
+  const s = await deployableSite();
+  try {
+    // A current CRL that lists nobody: the re-check is kept while it is current.
+    s.advance(DAY);
+    await addTrustMaterial(s.inst, await crlFromPython(false, s.now(), 1), 'test');
+    const state = await trustState(s.inst.store.db);
+    assert.equal(state.from, s.now() - 60_000, "window opens at the CRL's thisUpdate");
+    assert.equal(state.until, s.now() + 7 * DAY, 'window closes at its nextUpdate');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await decideDeployment(s.inst, 'img')).deployable, true);
+    // A newer CRL revoking the signer: the very next decision refuses.
+    s.advance(60_000);
+    await addTrustMaterial(s.inst, await crlFromPython(true, s.now(), 2), 'test');
+    const after = await trustState(s.inst.store.db);
+    assert.notEqual(after.generation, state.generation);
+    assert.deepEqual(codes(await decideDeployment(s.inst, 'img')), ['SIGNER_REVOKED']);
+  } finally {
+    await s.cleanup();
   }
 });
