@@ -23,6 +23,11 @@ interface ImageFieldSpec {
    * allowed. Either way the length is bounded by the instance's `limits.metadataChars`.
    */
   readonly lines: 'one' | 'many';
+  /**
+   * Common values the web form offers (a `<datalist>`): suggestions only, any other value
+   * is still accepted, since catalogs name architectures and formats we do not know.
+   */
+  readonly suggestions?: readonly string[];
 }
 
 const onImage = (predicate: NamedNode) => ({ on: 'image', predicate }) as const;
@@ -88,6 +93,7 @@ export const IMAGE_FIELDS = {
     flag: 'arch',
     label: 'Architecture',
     lines: 'one',
+    suggestions: ['x86_64', 'aarch64'],
   },
   hypervisor: {
     column: 'hypervisor',
@@ -96,6 +102,7 @@ export const IMAGE_FIELDS = {
     flag: 'hypervisor',
     label: 'Hypervisor',
     lines: 'one',
+    suggestions: ['kvm', 'xen', 'vmware', 'hyperv'],
   },
   format: {
     column: 'format',
@@ -104,6 +111,7 @@ export const IMAGE_FIELDS = {
     flag: 'format',
     label: 'Disk format',
     lines: 'one',
+    suggestions: ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'ova', 'iso'],
   },
 } as const satisfies Record<string, ImageFieldSpec>;
 

@@ -4,6 +4,7 @@ import { openSqliteStore, type Store } from './store/database.ts';
 import { BlobStore } from './blobs/blob-store.ts';
 import { deriveKey, loadMasterKey } from './secrets/master-key.ts';
 import { cleanUpAfterCrashes } from './cleanup/startup-cleanup.ts';
+import { Observers } from './observe.ts';
 
 /**
  * Everything a use case needs, passed explicitly: configuration, store, blob store, the
@@ -15,6 +16,8 @@ export interface Instance {
   readonly blobs: BlobStore;
   readonly keys: { readonly sealing: Buffer; readonly tokens: Buffer };
   readonly now: () => Date;
+  /** Who is told what the import, fetch, gate and migration stages did (catalog/observe.ts). */
+  readonly observers: Observers;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ export async function openInstance(
     blobs: new BlobStore(path.join(config.dataDir, 'blobs')),
     keys: { sealing: deriveKey(master, 'key sealing'), tokens: deriveKey(master, 'api tokens') },
     now,
+    observers: new Observers(),
     close: () => store.close(),
   };
   await cleanUp(inst);

@@ -6,15 +6,20 @@ import { checkEndorserName } from './names.ts';
 import { writeTransaction } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 
-/** Roles of docs/design.md §10; an endorser role is scoped to one endorser: `endorser:NAME`. */
-export type Role = 'admin' | 'site-approver' | 'auditor' | `endorser:${string}`;
+/**
+ * Roles of docs/design.md §10; an endorser role is scoped to one endorser: `endorser:NAME`.
+ * `metrics` may read /metrics and nothing else (server/auth.ts refuses it where any
+ * principal may act), so that the token a monitoring system keeps opens no API.
+ */
+export type Role = 'admin' | 'site-approver' | 'auditor' | 'metrics' | `endorser:${string}`;
 
 export function parseRole(text: string): Role {
-  if (text === 'admin' || text === 'site-approver' || text === 'auditor') return text;
+  if (text === 'admin' || text === 'site-approver' || text === 'auditor' || text === 'metrics')
+    return text;
   if (text.startsWith('endorser:')) return `endorser:${checkEndorserName(text.slice(9))}`;
   throw new VmicError(
     'BAD_REQUEST',
-    `unknown role ${JSON.stringify(text)}: use admin, site-approver, auditor or endorser:NAME`,
+    `unknown role ${JSON.stringify(text)}: use admin, site-approver, auditor, metrics or endorser:NAME`,
   );
 }
 

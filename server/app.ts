@@ -4,7 +4,12 @@ import { authenticate, bearerResolver, type PrincipalResolver } from './auth.ts'
 import { securityHeaders } from './security-headers.ts';
 import { requireHost } from './client-errors.ts';
 import { lingerOnClose } from './lingering-close.ts';
-import { notFound, problemHandler, requestId, type ErrorLog } from './problem.ts';
+import { notFound, problemHandler, requestId } from './problem.ts';
+import { createLogger, logEvent, type LogOptions } from './logging.ts';
+import { labelRoute, observeRequests } from './logging-requests.ts';
+import { Metrics } from './metrics.ts';
+import { metricsAccess, type MetricsAccess } from './metrics-access.ts';
+import { readyz } from './readiness.ts';
 import { feedsRouter } from './feeds.ts';
 import { blobsRouter } from './blobs.ts';
 import { endorsersApi } from './api/endorsers.ts';
@@ -19,25 +24,52 @@ import { route } from './api-schema/register.ts';
 import { sessionResolver, webAuth, type WebConfig } from './web/index.ts';
 import { STATIC_DIR, webPages } from './web/pages/index.ts';
 
-export interface AppOptions {
+export interface AppOptions extends LogOptions {
   /** Extra credential kinds tried after the bearer token (the web admin's session). */
   principalResolvers?: readonly PrincipalResolver[];
-  /** Where 500s are logged with their request id; stderr by default. */
-  log?: ErrorLog;
   /** The web admin's sign-in layer (sessions, SAML, CSRF); absent: API and feeds only. */
   web?: WebConfig;
+  /** Who may read /metrics; default: a bearer token with the role metrics or admin. */
+  metrics?: MetricsAccess;
 }
 
 export function createApp(inst: Instance, opts: AppOptions = {}): Express {
+  return buildApp(inst, opts).app;
+}
+
+/**
+ * The app, and the function that stops it listening to the instance's observers (the
+ * server calls it on close, so that an instance outliving its server feeds no metrics).
+ */
+export function buildApp(
+  inst: Instance,
+  opts: AppOptions = {},
+): { app: Express; detach: () => void } {
   const app = express();
   app.disable('x-powered-by');
   // Feeds and blobs set strong ETags over their exact bytes; nothing else is cached.
   app.set('etag', false);
-  app.use(requestId, securityHeaders, requireHost, lingerOnClose);
+  const logger = createLogger(opts);
+  const metrics = new Metrics(inst);
+  const detach = inst.observers.add((e) => {
+    metrics.onEvent(e);
+    logEvent(logger, e);
+  });
+  app.use(
+    requestId,
+    observeRequests(logger, (r) => metrics.onRequest(r)),
+  );
+  app.use(securityHeaders, requireHost, lingerOnClose);
 
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'ok' });
+  });
+  app.get('/readyz', readyz(inst, logger));
+  app.get('/metrics', metricsAccess(inst, opts.metrics), async (_req, res) => {
+    const text = await metrics.render();
+    res.setHeader('Cache-Control', 'no-store');
+    res.type(metrics.registry.contentType).send(text);
   });
   app.use('/feeds', feedsRouter(inst));
   app.use('/blobs', blobsRouter(inst));
@@ -49,12 +81,16 @@ export function createApp(inst: Instance, opts: AppOptions = {}): Express {
   );
   // The web admin: its CSS and JS as files (the pages' CSP allows no inline code), then
   // the pages, after the sign-in layer that sets the session principal.
-  app.use('/static', express.static(STATIC_DIR, { index: false, redirect: false }));
+  app.use(
+    '/static',
+    labelRoute('/static/*'),
+    express.static(STATIC_DIR, { index: false, redirect: false }),
+  );
   app.use(webPages(inst));
 
   app.use(notFound);
-  app.use(problemHandler(opts.log ?? ((line) => process.stderr.write(`${line}\n`))));
-  return app;
+  app.use(problemHandler(logger));
+  return { app, detach };
 }
 
 function apiRouter(inst: Instance, resolvers: readonly PrincipalResolver[]): Router {

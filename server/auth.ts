@@ -52,6 +52,10 @@ function principalOf(req: Request): Principal {
 export function requireRole(...allowed: Role[]): RequestHandler {
   return (req, _res, next) => {
     const p = principalOf(req);
+    // A monitoring system's token reads /metrics only (least privilege for a token kept
+    // in a monitoring configuration), not what is open to any principal.
+    if (allowed.length === 0 && p.roles.every((r) => r === 'metrics'))
+      throw new VmicError('FORBIDDEN', 'a metrics token may only read /metrics');
     if (allowed.length > 0 && !p.roles.some((r) => allowed.includes(r)))
       throw new VmicError('FORBIDDEN', `requires one of the roles ${allowed.join(', ')}`);
     next();

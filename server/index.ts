@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Instance } from '../catalog/index.ts';
-import { createApp, type AppOptions } from './app.ts';
+import { buildApp, type AppOptions } from './app.ts';
 import { answerParserErrors, answerProtocolRefusals } from './client-errors.ts';
 
 export { createApp, type AppOptions } from './app.ts';
 export type { PrincipalResolver } from './auth.ts';
+export type { MetricsAccess } from './metrics-access.ts';
+export { parseCidrList } from './metrics-access.ts';
 
 export interface RunningServer {
   /** Base URL of the listening socket (not the public URL, which may sit behind a proxy). */
@@ -21,7 +23,7 @@ export async function startServer(
   listen: { host: string; port: number },
   opts: AppOptions = {},
 ): Promise<RunningServer> {
-  const app = createApp(inst, opts);
+  const { app, detach } = buildApp(inst, opts);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(listen.port, listen.host, (err?: Error) =>
       err ? reject(err) : resolve(s),
@@ -39,6 +41,7 @@ export async function startServer(
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        detach();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { REASON_CODES, VmicError, type ErrorCode } from '../errors/index.ts';
 import { closeUnreadBodyAfterAnswer } from './lingering-close.ts';
 
@@ -79,6 +80,8 @@ export function sendProblem(
     ...(extra.rule ? { rule: extra.rule } : {}),
     requestId: String(res.locals.requestId ?? ''),
   };
+  // For the request's log line: a refusal is logged with its code.
+  res.locals.problem = { code, ...(extra.rule ? { rule: extra.rule } : {}) };
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="vmic"');
   // A problem is never cacheable: a 404 for a feed must not outlive its first publish.
   res.setHeader('Cache-Control', 'no-store');
@@ -103,6 +106,7 @@ export const notFound: RequestHandler = (req, res) => {
   sendProblem(res, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
 };
 
+/** A sink for whole log lines: `AppOptions.log` receives the error lines (server/logging.ts). */
 export type ErrorLog = (line: string) => void;
 
 /** Statuses the framework and its parsers raise for bad input, as stable problem codes. */
@@ -153,7 +157,10 @@ function clientWentAway(err: unknown, req: Request): boolean {
   );
 }
 
-/** One log line (threat: log injection and unreadable multi-line traces per request). */
+/**
+ * The error in one line, for the message (threat: log injection and unreadable multi-line
+ * traces per request); the whole stack goes in the line's `err` field, JSON-escaped.
+ */
 function oneLine(err: unknown): string {
   if (!(err instanceof Error)) return String(err).replace(/\s+/g, ' ');
   const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at '));
@@ -165,13 +172,16 @@ function oneLine(err: unknown): string {
  * 500 whose body says nothing about internals (threat: information disclosure through
  * stack traces or SQL messages) and is logged under the request id instead.
  */
-export function problemHandler(log: ErrorLog): ErrorRequestHandler {
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  const log = (requestId: string, err: unknown, msg: string) =>
+    logger.error({ requestId, err: err instanceof Error ? err : { message: String(err) } }, msg);
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const id = String(res.locals.requestId ?? '');
     if (res.headersSent) {
       // Too late for a problem: the answer is cut off. One line, like any other failure,
       // rather than Express's default of the whole stack trace on stderr.
-      if (!clientWentAway(err, req)) log(`vmic: request ${id} failed mid-answer: ${oneLine(err)}`);
+      if (!clientWentAway(err, req))
+        log(id, err, `request ${id} failed mid-answer: ${oneLine(err)}`);
       res.destroy();
       return;
     }
@@ -189,7 +199,7 @@ export function problemHandler(log: ErrorLog): ErrorRequestHandler {
         sendProblem(res, 'BAD_REQUEST', 'the request was cut off before its end');
       return;
     }
-    log(`vmic: request ${id} failed: ${oneLine(err)}`);
+    log(id, err, `request ${id} failed: ${oneLine(err)}`);
     sendProblem(res, 'INTERNAL', `internal error (request id ${id})`);
   };
 }

@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { StageName } from '../store/schema-transfers.ts';
 import { currentOwner } from '../cleanup/process-owner.ts';
+import { observe } from '../observe.ts';
 
 // Listing migrations lives in migration-list.ts; re-exported so that callers keep importing records.ts.
 export { listMigrations, type MigrationRecord } from './migration-list.ts';
@@ -99,6 +100,7 @@ export class MigrationLog {
           details: { migrationId: this.id, ...full },
         });
       });
+      observe(this.inst, { type: 'migration', stage, result: 'done' });
       return result;
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'INTERNAL';
@@ -122,6 +124,7 @@ export class MigrationLog {
           details: { migrationId: this.id, code, message: message.slice(0, 1000) },
         });
       });
+      observe(this.inst, { type: 'migration', stage, result: code });
       throw e;
     }
   }
@@ -206,4 +209,6 @@ export async function recordRefusedTransfer(
       },
     });
   });
+  // Refused before a record existed: the import stage, which reads the manifest first.
+  observe(inst, { type: 'migration', stage: 'import', result: r.code });
 }

@@ -3,6 +3,7 @@ import type { Approval } from './approvals.ts';
 import { gatherGateFacts, gatherRowFacts, type GatheredListing } from './gate-facts.ts';
 import { gateRefOf, type SiteImageRow } from './site-images.ts';
 import { decide, type GateReason } from './gate-rules.ts';
+import { observe } from '../observe.ts';
 
 export type { GateReason } from './gate-rules.ts';
 
@@ -66,6 +67,23 @@ export async function decideDeployment(
   const base = { image: ref, decidedAt: now.toISOString() };
   if (!facts.listed) return { ...base, deployable: false, reasons };
   return { ...base, deployable: reasons.length === 0, reasons, ...listingOf(facts) };
+}
+
+/**
+ * `decideDeployment` for a deployment system's question (the API's gate route), reported to
+ * the instance's observers. Lists and dashboards that decide every image call
+ * `decideDeployment` / `decideSiteImage` directly, so they do not count as questions.
+ */
+export async function answerGate(
+  inst: Instance,
+  ref: string,
+  opts: { subscription?: string | undefined } = {},
+): Promise<DeployDecision> {
+  const d = await decideDeployment(inst, ref, opts);
+  const reasons = d.reasons.map((r) => r.code);
+  const subscription = d.subscription ?? opts.subscription;
+  observe(inst, { type: 'gate', image: ref, subscription, deployable: d.deployable, reasons });
+  return d;
 }
 
 /**

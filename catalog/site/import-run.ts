@@ -10,6 +10,7 @@ import { catalogLapse } from './freshness.ts';
 import type { ImportOutcome, SubscriptionRow } from './import-types.ts';
 import { notModified, pinIssuerOnFirstUse } from './import-state.ts';
 import { verifiedCatalog, verifiedList } from './import-feed.ts';
+import { observe } from '../observe.ts';
 
 export type { ImportOutcome } from './import-types.ts';
 
@@ -55,15 +56,21 @@ export async function runImport(
           throw new VmicError('CONFLICT', `subscription ${sub.name} is disabled; enable it first`);
         continue;
       }
-      outcomes.push(
-        await importOne(inst, sub, {
-          time,
-          policy,
-          trust,
-          fetcher: opts.fetcher ?? httpFeedFetcher,
-          actor: opts.actor,
-        }),
-      );
+      const outcome = await importOne(inst, sub, {
+        time,
+        policy,
+        trust,
+        fetcher: opts.fetcher ?? httpFeedFetcher,
+        actor: opts.actor,
+      });
+      observe(inst, {
+        type: 'import',
+        subscription: sub.name,
+        result: outcome.code ?? outcome.status,
+        rule: outcome.rule,
+        message: outcome.message,
+      });
+      outcomes.push(outcome);
     }
     return outcomes;
   } finally {

@@ -1,6 +1,23 @@
 import type { Instance } from '../instance.ts';
 import { runImport, type ImportOutcome } from './import-run.ts';
 
+/** What the health summary shows of this process's built-in import schedule. */
+export interface ImportScheduleState {
+  everySeconds: number;
+  /** When the next run is due (the instance's clock); a run still going delays it. */
+  nextAt: string;
+  running: boolean;
+}
+
+// Keyed by the instance, not a module-wide variable: a process (the tests) may serve more
+// than one instance, and each health summary must name only its own schedule.
+const SCHEDULES = new WeakMap<Instance, () => ImportScheduleState>();
+
+/** The schedule this process runs for `inst`, or undefined when it runs none. */
+export function importScheduleOf(inst: Instance): ImportScheduleState | undefined {
+  return SCHEDULES.get(inst)?.();
+}
+
 /**
  * The built-in schedule of `vmic serve --import-every`: the same import run as the cron
  * job, so the run lock keeps the two from overlapping. A run that is still going when the
@@ -13,7 +30,9 @@ export function startImportSchedule(
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
+  let nextAt = inst.now();
   const tick = () => {
+    nextAt = new Date(inst.now().getTime() + everySeconds * 1000);
     if (running || stopped) return;
     running = runImport(inst, { actor: 'schedule:import' })
       .then(report, (e: unknown) => report(e instanceof Error ? e : new Error(String(e))))
@@ -24,9 +43,15 @@ export function startImportSchedule(
   const timer = setInterval(tick, everySeconds * 1000);
   timer.unref();
   setImmediate(tick);
+  SCHEDULES.set(inst, () => ({
+    everySeconds,
+    nextAt: nextAt.toISOString(),
+    running: running !== undefined,
+  }));
   return {
     async stop() {
       stopped = true;
+      SCHEDULES.delete(inst);
       clearInterval(timer);
       await running;
     },

@@ -104,7 +104,12 @@ export async function gateBench(h: DemoHierarchy, work: string): Promise<void> {
     .limit(1)
     .executeTakeFirstOrThrow();
   const { token } = await createToken(site, { role: 'auditor', ttlSeconds: 3600, actor: 'bench' });
-  const server = await startServer(site, { host: '127.0.0.1', port: 0 });
+  // Errors only: a request log line per request would measure the terminal, not the gate.
+  const server = await startServer(
+    site,
+    { host: '127.0.0.1', port: 0 },
+    { log: (line) => process.stderr.write(`${line}\n`) },
+  );
   try {
     const gate = await load(`${server.url}/api/v1/gate/${first.identifier}`, token);
     const health = await load(`${server.url}/healthz`);

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   approve: async () => (await import('./commands/approve.ts')).approveCommand,
   unapprove: async () => (await import('./commands/approve.ts')).unapproveCommand,
   check: async () => (await import('./commands/check.ts')).checkCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
   policy: async () => (await import('./commands/policy.ts')).policyCommand,
   site: async () => (await import('./commands/migration.ts')).siteCommand,
   peer: async () => (await import('./commands/migration.ts')).peerCommand,
@@ -34,6 +35,7 @@ const HELP = `vmic — signed virtual-machine image catalogs
 usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --json)
 
   serve [--host H] [--port P] [--import-every 1h]   run the server (optionally the import too)
+        [--metrics-allow CIDR,...] [--metrics-require-token]   who may read /metrics (default: token)
   demo [--host H] [--port P] [--insecure-demo-login]   set up and serve a ready-to-try instance
   pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
   pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku NAME|OID]
@@ -46,7 +48,7 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   image list [--endorser NAME]
   image withdraw ID [--endorser NAME]
   publish --endorser NAME [--expires-in 30d]
-  token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, endorser:NAME
+  token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, metrics, endorser:NAME
   audit verify | audit export
 
 site:
@@ -58,6 +60,8 @@ site:
   approve IMAGE [--subscription N] | approve --endorser SUBSCRIPTION   (unapprove likewise)
   check IMAGE [--subscription N]         the deploy gate: exit 0 deployable, 3 not
   policy show | policy set KEY VALUE | policy unset KEY
+  status                                 site health: catalogs, imports, images, cache, audit;
+                                         exit 0 ok, 1 warning, 2 error
 
 migration between sites:
   site identity set --cert F --key F [--chain F] | site identity show
@@ -68,7 +72,7 @@ migration between sites:
   transfer receive FILE                  import a bundle written with migrate --dir
 
 exit codes: 0 success, 1 refused or failed verification, 2 usage or configuration error,
-3 check: not deployable`;
+3 check: not deployable (status: 0 ok, 1 warning, 2 error)`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

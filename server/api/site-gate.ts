@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Instance } from '../../catalog/index.ts';
-import { decideDeployment } from '../../catalog/site/gate.ts';
+import { answerGate } from '../../catalog/site/gate.ts';
 import { getSubscription } from '../../catalog/site/subscriptions.ts';
 import { ROUTES } from '../api-schema/routes.ts';
 import { route } from '../api-schema/register.ts';
@@ -23,7 +23,7 @@ export function siteGateApi(inst: Instance): Router {
       const { subscription } = query;
       // A misspelt subscription must not read as "unknown image".
       if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
-      res.json(await decideDeployment(inst, params.image, { subscription }));
+      res.json(await answerGate(inst, params.image, { subscription }));
     },
     { jsonLimitBytes: inst.config.limits.jsonBodyBytes },
   );

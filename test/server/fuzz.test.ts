@@ -280,7 +280,7 @@ describe('fuzz: malformed requests to every route of the running server', () => 
       failures.push(
         `the server's stderr has stack trace lines:\n${traces.slice(0, 10).join('\n')}`,
       );
-    const errorLines = stderr.split('\n').filter((l) => /^vmic: request \S+ failed/.test(l));
+    const errorLines = stderr.split('\n').filter((l) => /^\{.*"level":"(error|fatal)"/.test(l));
     if (errorLines.length > 0)
       failures.push(
         `the server logged ${errorLines.length} errors:\n${errorLines.slice(0, 10).join('\n')}`,

@@ -23,7 +23,7 @@ export interface DownloadOptions {
   rateWindowMs: number;
   /** Abort (`TOO_SLOW`) when this download, every request included, is not done by then. */
   deadlineMs: number;
-  onProgress?: (bytes: number) => void;
+  onProgress?: (onDisk: number, justArrived: number) => void;
   /** Also compute SHA-512 (the hash a HEPiX image list signs), in the same pass. */
   sha512?: boolean;
 }
@@ -125,8 +125,8 @@ async function transfer(
   let seen = offset;
   kept.progress.onBytes = (bytes) => {
     watch.received(bytes - seen);
+    opts.onProgress?.(bytes, bytes - seen);
     seen = bytes;
-    opts.onProgress?.(bytes);
   };
   const sink = fs.createWriteStream(partial, {
     flags: offset > 0 ? 'a' : 'w',

@@ -1,6 +1,7 @@
 import { VmicError, isVmicError } from '../../../errors/index.ts';
 import { digestsEqual } from '../../blobs/digest.ts';
 import type { Instance } from '../../instance.ts';
+import { observe } from '../../observe.ts';
 import { checkDigest, type ImageCache } from '../image-cache.ts';
 import type { SitePolicy } from '../policy.ts';
 import { downloadToPartial, type DownloadResult } from './download.ts';
@@ -35,6 +36,8 @@ export async function runPlan(
     const outcome = await fetchOne(inst, cache, policy, first, opts).catch((e: unknown) =>
       result(first, 'failed', asVmicError(e, 'INTERNAL')),
     );
+    const { subscription, code } = outcome;
+    observe(inst, { type: 'fetch', subscription, outcome: outcome.outcome, code });
     for (const w of group)
       plan.decided.set(
         w,
@@ -68,13 +71,15 @@ async function fetchOne(
         rateWindowMs: policy.fetchRateWindowSeconds * 1000,
         deadlineMs: policy.fetchDeadlineSeconds * 1000,
         sha512: w.sha512 !== null,
-        onProgress: (bytes) =>
+        onProgress: (bytes, arrived) => {
+          observe(inst, { type: 'fetch.bytes', subscription: w.subscription, bytes: arrived });
           opts.onProgress?.({
             identifier: w.identifier,
             sha256: w.sha256 ?? '',
             bytes,
             total: w.byteSize,
-          }),
+          });
+        },
       },
     );
   } catch (e) {

@@ -7,6 +7,7 @@ import {
   hostForUrl,
   importEvery,
   listenAddress,
+  metricsAccessOf,
   SERVE_OPTIONS,
   serveUntilSignal,
 } from './serve.ts';
@@ -28,6 +29,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const base = inst.config.publicUrl;
   const rel = path.relative(process.cwd(), demo.anchorsFile) || demo.anchorsFile;
   const every = importEvery(p);
+  const metrics = metricsAccessOf(p);
   await serveUntilSignal(
     inst,
     host,
@@ -66,6 +68,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     },
     every,
     loadWebConfig(inst, { demoMode: login.offered }),
+    metrics,
   );
   return 0;
 }

@@ -1,8 +1,16 @@
 import { openInstance, type Instance } from '../../../catalog/index.ts';
-import { startServer } from '../../../server/index.ts';
+import { parseCidrList, startServer, type MetricsAccess } from '../../../server/index.ts';
 import { loadWebConfig, type WebConfig } from '../../../server/web/index.ts';
 import { startImportSchedule } from '../../../catalog/site/import-schedule.ts';
-import { instanceConfig, parse, parseDuration, parsePort, str, type Parsed } from '../options.ts';
+import {
+  flag,
+  instanceConfig,
+  parse,
+  parseDuration,
+  parsePort,
+  str,
+  type Parsed,
+} from '../options.ts';
 import { describeOutcome } from './import.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -10,16 +18,40 @@ export const SERVE_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'import-every': { type: 'string' },
+  'metrics-allow': { type: 'string' },
+  'metrics-require-token': { type: 'boolean', default: false },
 } as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const p = parse(argv, SERVE_OPTIONS, false);
   const { host, port } = listenAddress(p);
   const every = importEvery(p);
+  const metrics = metricsAccessOf(p);
   const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`));
   const web = loadWebConfig(inst, { demoMode: false });
-  await serveUntilSignal(inst, host, port, () => {}, every, web);
+  await serveUntilSignal(inst, host, port, () => {}, every, web, metrics);
   return 0;
+}
+
+/**
+ * `--metrics-allow 127.0.0.1/32,::1/128`: only these clients may read /metrics, without a
+ * token unless `--metrics-require-token`. Without it a token (role metrics) is required.
+ */
+export function metricsAccessOf(p: Parsed): MetricsAccess {
+  const allow = str(p, 'metrics-allow');
+  const requireToken = flag(p, 'metrics-require-token');
+  if (allow === undefined) {
+    if (requireToken)
+      throw new UsageError(
+        '--metrics-require-token needs --metrics-allow (a token is the default)',
+      );
+    return {};
+  }
+  try {
+    return { allow: parseCidrList(allow), requireToken };
+  } catch (e) {
+    throw new UsageError(`--metrics-allow: ${(e as Error).message}`);
+  }
 }
 
 export function importEvery(p: Parsed): number | undefined {
@@ -49,8 +81,16 @@ export async function serveUntilSignal(
   onListening: (url: string) => void | Promise<void>,
   importEverySeconds?: number,
   web?: WebConfig,
+  metrics?: MetricsAccess,
 ): Promise<void> {
-  const server = await startServer(inst, { host, port }, web ? { web } : {});
+  const server = await startServer(
+    inst,
+    { host, port },
+    {
+      ...(web ? { web } : {}),
+      ...(metrics ? { metrics } : {}),
+    },
+  );
   const schedule =
     importEverySeconds === undefined
       ? undefined

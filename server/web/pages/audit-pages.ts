@@ -1,4 +1,5 @@
-import { Router, type Request } from 'express';
+import { once } from 'node:events';
+import { Router, type Request, type Response } from 'express';
 import {
   iterateAudit,
   toAuditRecord,
@@ -8,6 +9,7 @@ import {
 } from '../../../catalog/index.ts';
 import { VmicError } from '../../../errors/index.ts';
 import { requireRole } from '../../auth.ts';
+import { summarizeDetails } from './audit-summary.ts';
 import { render } from './render.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -90,12 +92,48 @@ async function auditPage(
   };
 }
 
+/**
+ * The filtered log as JSON lines, oldest first (chain order, so a reader can recompute the
+ * hashes). Streamed page by page with backpressure: a long history is never built whole in
+ * memory (threat: one download request exhausting the server's memory).
+ */
+async function sendJsonLines(inst: Instance, f: AuditFilter, res: Response): Promise<void> {
+  const matches = matcher(f);
+  res.status(200);
+  res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Content-Disposition', 'attachment; filename="vmic-audit.jsonl"');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  for await (const row of iterateAudit(inst.store.db)) {
+    if (res.destroyed) return;
+    if (!matches(row)) continue;
+    if (!res.write(`${JSON.stringify(toAuditRecord(row))}\n`)) {
+      await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+  }
+  res.end();
+}
+
+function linkTo(filter: AuditFilter, extra: Record<string, string>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries<string | undefined>({ ...filter }))
+    if (v !== undefined) q.set(k, v);
+  for (const [k, v] of Object.entries(extra)) q.set(k, v);
+  return `/audit?${q.toString()}`;
+}
+
 /** The auditor page (docs/design.md §4): chain verification at the top, then the filtered log. */
 export function auditPages(inst: Instance): Router {
   const r = Router();
 
   r.get('/audit', requireRole('admin', 'auditor'), async (req, res) => {
     const filter = filterOf(req);
+    const format = queryText(req, 'format', 10) ?? 'html';
+    if (format !== 'html' && format !== 'jsonl')
+      throw new VmicError('BAD_REQUEST', 'format must be html or jsonl');
+    if (format === 'jsonl') {
+      await sendJsonLines(inst, filter, res);
+      return;
+    }
     const pageText = queryText(req, 'page', 9) ?? '1';
     const page = /^[1-9][0-9]{0,8}$/.test(pageText) ? Number(pageText) : NaN;
     if (!Number.isSafeInteger(page))
@@ -103,19 +141,20 @@ export function auditPages(inst: Instance): Router {
     const verdict = await verifyAuditChain(inst.store.db);
     const { entries, total, actions } = await auditPage(inst, filter, page);
     const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
-    const link = (p: number) => {
-      const q = new URLSearchParams();
-      for (const [k, v] of Object.entries<string | undefined>({ ...filter }))
-        if (v !== undefined) q.set(k, v);
-      q.set('page', String(p));
-      return `/audit?${q.toString()}`;
-    };
+    const link = (p: number) => linkTo(filter, { page: String(p) });
     render(req, res, 'audit.njk', {
       title: 'Audit log',
       verdict,
       filter,
       actions,
-      entries: entries.map((e) => ({ ...e, detailsText: JSON.stringify(e.details) })),
+      now: inst.now(),
+      entries: entries.map((e) => ({
+        ...e,
+        summary: summarizeDetails(e.details),
+        subjectIsHash: /^(?:sha256:)?[0-9a-f]{64}$/.test(e.subject),
+        pretty: Object.keys(e.details).length ? JSON.stringify(e.details, null, 2) : '',
+      })),
+      download: linkTo(filter, { format: 'jsonl' }),
       total,
       page,
       pages,

@@ -31,6 +31,11 @@ import {
 import { previewPublish } from './publish-preview.ts';
 import { render } from './render.ts';
 
+function fieldSuggestions(name: keyof typeof IMAGE_FIELDS): readonly string[] {
+  const spec = IMAGE_FIELDS[name];
+  return 'suggestions' in spec ? spec.suggestions : [];
+}
+
 /** The metadata form: the fields of catalog/image-fields.ts, multi-line ones last. */
 const METADATA_FORM = [...IMAGE_FIELD_KEYS]
   .sort(
@@ -41,6 +46,7 @@ const METADATA_FORM = [...IMAGE_FIELD_KEYS]
     label: IMAGE_FIELDS[name].label,
     multiline: IMAGE_FIELDS[name].lines === 'many',
     required: name === 'title',
+    suggestions: fieldSuggestions(name),
   }));
 
 const FEED_FILES = ['catalog.p7m', 'catalog.nq', 'catalog.p7s', 'catalog.ttl', 'catalog.jsonld'];

@@ -30,7 +30,11 @@ export function migrationPages(inst: Instance): Router {
         };
       }),
     }));
-    render(req, res, 'site-migrations.njk', { title: 'Migrations', migrations });
+    render(req, res, 'site-migrations.njk', {
+      title: 'Migrations',
+      migrations,
+      now: inst.now(),
+    });
   });
   return r;
 }

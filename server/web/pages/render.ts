@@ -49,6 +49,13 @@ env.addFilter('when', (at: unknown, now: unknown) => {
   );
 });
 
+// `{{ [a, b, c] | present | join(' · ') }}`: the values that are given, for a compact line.
+env.addFilter('present', (values: unknown): unknown[] =>
+  Array.isArray(values)
+    ? (values as unknown[]).filter((v) => v !== null && v !== undefined && v !== '')
+    : [],
+);
+
 // The sign-in layer's HTML policy: scripts and styles only as files from this origin,
 // forms post only back here (the pages never post to the IdP), no framing.
 const PAGE_CSP = htmlContentSecurityPolicy();

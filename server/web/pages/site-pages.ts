@@ -7,8 +7,6 @@ import {
   setSubscriptionEnabled,
   subscribe,
 } from '../../../catalog/site/subscriptions.ts';
-import { runImport } from '../../../catalog/site/import-run.ts';
-import { fetchImages } from '../../../catalog/site/fetch-images.ts';
 import {
   approveEndorser,
   approveImage,
@@ -32,7 +30,11 @@ import { formBody, formFields } from './form-body.ts';
 import { formInput, formOf } from './form-input.ts';
 import { EndorserApprovalForm, ImageApprovalForm, SubscribeForm, TrustForm } from './site-forms.ts';
 import { reasonText } from './reason-text.ts';
+import { runningJob } from '../../../catalog/site/jobs.ts';
+import { jobPages } from './job-pages.ts';
 import { render } from './render.ts';
+import { IMAGE_STATES, imageStatesOf, stateParam } from './site-image-states.ts';
+import { readPolicy } from '../../../catalog/site/policy.ts';
 
 /** A CRL this close to its nextUpdate gets a warning: imports will soon fail CRL_STALE. */
 export const CRL_WARNING_MS = 2 * 86400_000;
@@ -73,6 +75,7 @@ export function sitePages(inst: Instance): Router {
   const trustForm = formBody(TRUST_BODY_BYTES * 4);
 
   r.get('/site', siteReader, (_req, res) => res.redirect(303, '/site/images'));
+  r.use(jobPages(inst));
 
   r.get('/site/trust', siteReader, async (req, res) => {
     const trust = await listTrust(db);
@@ -87,6 +90,7 @@ export function sitePages(inst: Instance): Router {
     });
     render(req, res, 'site-trust.njk', {
       title: 'Trust store',
+      now: inst.now(),
       certificates: trust.certificates,
       crls,
       notice: notice(req, ['anchors', 'intermediates', 'crls', 'unchanged']),
@@ -115,6 +119,8 @@ export function sitePages(inst: Instance): Router {
     }));
     render(req, res, 'site-subscriptions.njk', {
       title: 'Subscriptions',
+      now: inst.now(),
+      running: runningJob(inst, 'import'),
       subscriptions,
       notice: notice(req, ['imported', 'status', 'code']),
       noticeText: typeof req.query.code === 'string' ? reasonText(req.query.code) : undefined,
@@ -143,22 +149,20 @@ export function sitePages(inst: Instance): Router {
     });
   }
 
-  // Import now: a refused catalog is a completed run whose reason the page explains.
-  r.post('/site/subscriptions/:name/import', siteAdmin, form, async (req, res) => {
-    const name = subscriptionParam(req.params.name);
-    const [outcome] = await runImport(inst, { subscription: name, actor: actorOf(req) });
-    const q = new URLSearchParams({ imported: name, status: outcome?.status ?? 'failed' });
-    if (outcome?.code) q.set('code', outcome.code);
-    res.redirect(303, `/site/subscriptions?${q.toString()}`);
-  });
-
   r.get('/site/images', siteReader, async (req, res) => {
+    const state = stateParam(req.query.state);
     const images = [];
+    const { fetchScope } = await readPolicy(db);
+    let all = 0;
     for (const row of await listSiteImages(db)) {
       // A foreign identifier could itself read as `sha256:...`; the hash names it unambiguously.
       const ref = gateRefOf(row) ?? row.identifier;
       const d = await decideSiteImage(inst, row);
+      all++;
+      const states = imageStatesOf(d, fetchScope);
+      if (state !== undefined && !states.includes(state)) continue;
       images.push({
+        states,
         row,
         ref,
         deployable: d.deployable,
@@ -170,19 +174,13 @@ export function sitePages(inst: Instance): Router {
     render(req, res, 'site-images.njk', {
       title: 'Site images',
       images,
+      all,
+      state,
+      states: IMAGE_STATES,
+      now: inst.now(),
+      running: runningJob(inst, 'fetch'),
       notice: notice(req, ['fetched', 'failed', 'quarantined']),
     });
-  });
-
-  r.post('/site/fetch', siteAdmin, form, async (req, res) => {
-    const summary = await fetchImages(inst, { actor: actorOf(req) });
-    const t = summary.totals;
-    const q = new URLSearchParams({
-      fetched: String(t.fetched + t.resumed + t.cached),
-      failed: String(t.failed),
-      quarantined: String(t.quarantined),
-    });
-    res.redirect(303, `/site/images?${q.toString()}`);
   });
 
   // Approve or unapprove one image version (by identifier or sha256:HEX, within its
@@ -234,6 +232,7 @@ export function sitePages(inst: Instance): Router {
     const decision = await decideDeployment(inst, image, { subscription });
     render(req, res, 'site-gate.njk', {
       title: `Gate: ${image}`,
+      now: inst.now(),
       decision,
       reasons: explained(decision.reasons),
     });

@@ -1,0 +1,93 @@
+import { IMAGE_FIELD_KEYS, type ImageMetadata } from './image-fields.ts';
+import { listImages, type Image } from './image-queries.ts';
+import { getCatalogVersion, type CatalogVersionSummary } from './catalog-versions.ts';
+import type { Instance } from './instance.ts';
+import { parseCanonicalCatalog, type CatalogImage } from './rdf/index.ts';
+import { metadataOfGraph } from './rdf/image-fields.ts';
+import { VmicError } from '../errors/index.ts';
+
+/** One image's difference between the last published catalog and what publish would sign. */
+export interface ImageChange {
+  identifier: string;
+  title: string;
+  /** For `changed`: the fields whose signed values differ. */
+  fields: string[];
+}
+
+export interface PublishPreview {
+  last: CatalogVersionSummary | undefined;
+  nextSequence: number;
+  added: ImageChange[];
+  changed: ImageChange[];
+  withdrawn: ImageChange[];
+  unchanged: number;
+}
+
+/**
+ * The signed values of an image, as publish writes them into the graph (docs/design.md §2):
+ * the descriptive fields of catalog/image-fields.ts, then the bytes.
+ */
+function signedFields(
+  m: ImageMetadata,
+  bytes: { downloadUrl: string; byteSize: number; sha256: string },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of IMAGE_FIELD_KEYS) out[field] = m[field] ?? '';
+  return {
+    ...out,
+    downloadUrl: bytes.downloadUrl,
+    byteSize: String(bytes.byteSize),
+    sha256: bytes.sha256,
+  };
+}
+
+function fromGraph(i: CatalogImage): Record<string, string> {
+  return signedFields(metadataOfGraph(i), i.distribution);
+}
+
+/**
+ * What publishing now would change, read from the last published version's own signed
+ * graph rather than from the images table, so the preview compares against exactly
+ * what sites have verified.
+ */
+export async function previewPublish(inst: Instance, endorser: string): Promise<PublishPreview> {
+  const current = await listImages(inst, { endorser, status: 'endorsed' });
+  let previous: CatalogImage[] = [];
+  let last: CatalogVersionSummary | undefined;
+  try {
+    const version = await getCatalogVersion(inst, endorser);
+    const doc = await parseCanonicalCatalog(Buffer.from(version.nquads, 'utf8'));
+    previous = doc.images;
+    last = version;
+  } catch (e) {
+    if (!(e instanceof VmicError && e.code === 'NOT_FOUND')) throw e;
+  }
+  const before = new Map(previous.map((i) => [i.identifier, i]));
+  const now = new Map<string, Image>(current.map((i) => [i.identifier, i]));
+  const preview: PublishPreview = {
+    last,
+    nextSequence: (last?.sequence ?? 0) + 1,
+    added: [],
+    changed: [],
+    withdrawn: [],
+    unchanged: 0,
+  };
+  for (const img of current) {
+    const old = before.get(img.identifier);
+    if (!old) {
+      preview.added.push({ identifier: img.identifier, title: img.title, fields: [] });
+      continue;
+    }
+    const a = fromGraph(old);
+    const b = signedFields(img, img);
+    const fields = Object.keys(b).filter((k) => a[k] !== b[k]);
+    if (fields.length > 0)
+      preview.changed.push({ identifier: img.identifier, title: img.title, fields });
+    else preview.unchanged++;
+  }
+  for (const old of previous) {
+    if (!now.has(old.identifier))
+      preview.withdrawn.push({ identifier: old.identifier, title: old.title, fields: [] });
+  }
+  return preview;
+}
