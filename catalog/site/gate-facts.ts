@@ -16,8 +16,6 @@ import { cachedSignerRecheck } from './signer-recheck-cache.ts';
 /** The newest verified catalog of a subscription, as the gate re-checks and reports it. */
 export interface GateCatalog extends HeldCatalog {
   signer_subject: string;
-  signer_der: Uint8Array;
-  chain_pem: string;
   verified_at: string;
 }
 
@@ -73,16 +71,7 @@ async function gatherListing(
   const db = inst.store.db;
   const catalog = await db
     .selectFrom('site_catalogs')
-    .select([
-      'sequence',
-      'issued_at',
-      'expires_at',
-      'format',
-      'signer_subject',
-      'signer_der',
-      'chain_pem',
-      'verified_at',
-    ])
+    .select(['sequence', 'issued_at', 'expires_at', 'format', 'signer_subject', 'verified_at'])
     .where('subscription_id', '=', image.subscription_id)
     .orderBy('sequence', 'desc')
     .limit(1)
@@ -107,7 +96,8 @@ async function gatherListing(
           verifiedAt: catalog.verified_at,
         },
         now,
-        (trust) => recheckSigner(catalog, trust, now),
+        async (trust) =>
+          recheckSigner(await signerOf(db, image.subscription_id, catalog), trust, now),
       )
     : undefined;
   return {
@@ -130,7 +120,7 @@ async function gatherListing(
  * is reported too: revocation never fails open at the gate either.
  */
 async function recheckSigner(
-  catalog: GateCatalog,
+  catalog: GateCatalog & { signer_der: Uint8Array; chain_pem: string },
   trust: TrustMaterial,
   now: Date,
 ): Promise<SignerRecheck> {
@@ -156,6 +146,21 @@ async function recheckSigner(
     // Any other failure of the path was judged at import; the gate re-checks revocation.
     return { outcome: 'not-revoked' };
   }
+}
+
+/** The signer's certificate and chain, read only when the kept re-check must be redone. */
+async function signerOf(
+  db: Queryable,
+  subscriptionId: number,
+  catalog: GateCatalog,
+): Promise<GateCatalog & { signer_der: Uint8Array; chain_pem: string }> {
+  const row = await db
+    .selectFrom('site_catalogs')
+    .select(['signer_der', 'chain_pem'])
+    .where('subscription_id', '=', subscriptionId)
+    .where('sequence', '=', catalog.sequence)
+    .executeTakeFirstOrThrow();
+  return { ...catalog, ...row };
 }
 
 async function knownHash(db: Queryable, sha256: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import { up0006 } from './migration-0006.ts';
 import { up0007 } from './migration-0007.ts';
 import { up0008 } from './migration-0008.ts';
 import { up0009 } from './migration-0009.ts';
+import { up0010 } from './migration-0010.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -28,4 +29,6 @@ export const migrations: Record<string, Migration> = {
   '0008-migration-safety': { up: up0008 },
   // site_images.sha256 NULL (not '') until a SHA-512-only image's SHA-256 is learned.
   '0009-site-image-sha256-null': { up: up0009 },
+  // Indexes for the deploy gate: images by identifier, the newest catalog without its p7m.
+  '0010-gate-indexes': { up: up0010 },
 };
