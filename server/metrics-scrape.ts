@@ -122,8 +122,9 @@ export function scrapeGauges(inst: Instance, registry: Registry): () => Promise<
 /**
  * Every site image through the gate's own decision (`decideSiteImage`, as the site images
  * list of the API uses), so that the gauge never disagrees with `vmic check`. This costs
- * what a GET /api/v1/site/images costs: a few queries and a signer path re-validation per
- * image, i.e. milliseconds each; `vmic_gate_evaluation_seconds` shows it.
+ * what walking every page of GET /api/v1/site/images costs: a few queries and a signer
+ * path re-validation per image, i.e. milliseconds each; `vmic_gate_evaluation_seconds`
+ * shows it.
  */
 async function decideEveryImage(inst: Instance) {
   const started = process.hrtime.bigint();

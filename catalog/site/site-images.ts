@@ -96,9 +96,17 @@ export function gateRefOf(row: Pick<SiteImageRow, 'identifier' | 'sha256'>): str
   return row.sha256 !== null ? `sha256:${row.sha256}` : undefined;
 }
 
+/**
+ * Imported images in list order: subscription name, then identifier (unique together, so
+ * the order is total and a page boundary `after` never skips or repeats a row).
+ */
 export async function listSiteImages(
   db: Queryable,
-  filter: { subscription?: string | undefined } = {},
+  filter: {
+    subscription?: string | undefined;
+    after?: { subscription: string; identifier: string } | undefined;
+    limit?: number | undefined;
+  } = {},
 ): Promise<SiteImageRow[]> {
   let q = db
     .selectFrom('site_images')
@@ -110,5 +118,16 @@ export async function listSiteImages(
     ]);
   if (filter.subscription !== undefined)
     q = q.where('subscriptions.name', '=', filter.subscription);
-  return q.orderBy('subscriptions.name').orderBy('site_images.identifier').execute();
+  const after = filter.after;
+  if (after !== undefined)
+    q = q.where((eb) =>
+      eb(
+        eb.refTuple('subscriptions.name', 'site_images.identifier'),
+        '>',
+        eb.tuple(after.subscription, after.identifier),
+      ),
+    );
+  q = q.orderBy('subscriptions.name').orderBy('site_images.identifier');
+  if (filter.limit !== undefined) q = q.limit(filter.limit);
+  return q.execute();
 }

@@ -44,7 +44,9 @@ function serve(data: string, port: number): Promise<ChildProcess> {
 }
 
 /** Runs a command to its end, sampling its peak RSS (VmHWM) until it exits. */
-function measured(args: string[]): Promise<{ stdout: string; seconds: number; peakRss: number }> {
+export function measured(
+  args: string[],
+): Promise<{ stdout: string; seconds: number; peakRss: number }> {
   const start = process.hrtime.bigint();
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],

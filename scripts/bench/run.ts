@@ -2,7 +2,8 @@
 // vmic's hashing path against `openssl dgst -sha256` on the same 1 GiB file in the same
 // run; (b) publish time for catalogs of 1,000 and 10,000 images; (c) import; (d) migration;
 // (e) the server's /healthz latency while the CLI publishes 10,000 images; (f) the deploy
-// gate's throughput, `vmic check` start-up and the site images list.
+// gate's throughput, `vmic check` start-up and the site images list; (g) publish of 100,000
+// images.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ import { migrationBench } from './migration.ts';
 import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
 import { stallBench } from './stall.ts';
 import { gateBench } from './gate.ts';
+import { publishLargeBench } from './publish-large.ts';
 import {
   buildDemoHierarchy,
   derToPem,
@@ -232,7 +234,7 @@ try {
   console.log(
     `vmic bench on ${os.cpus().length} cores, node ${process.version}, ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`,
   );
-  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone; =gate runs (f) alone.
+  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone; =gate runs (f) alone; =publish-large runs (g) alone.
   const only = process.env.VMIC_BENCH_ONLY;
   if (only === undefined || only === 'hashing') await hashing();
   if (only === undefined || only === 'stall') {
@@ -243,6 +245,10 @@ try {
   if (only === undefined || only === 'gate') {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
     await gateBench(h, work);
+  }
+  if (only === undefined || only === 'publish-large') {
+    const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+    await publishLargeBench(h, work);
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

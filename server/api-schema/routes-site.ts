@@ -123,11 +123,13 @@ export const SITE_ROUTES = {
   siteImages: {
     method: 'get',
     path: '/site/images',
-    summary: 'imported images with their gate decision',
+    summary: 'imported images with their gate decision, a page at a time',
+    description:
+      'Keyset pagination: `next` is the `cursor` of the next page, null on the last one. A malformed cursor is a 400 (rule /query/cursor).',
     tag: 'site',
     access: 'site-reader',
-    query: subscriptionFilter,
-    responses: { 200: ok('the images', listOf('images', S.SiteImage)) },
+    query: Type.Object({ ...subscriptionFilter.properties, ...S.SiteImagesPaging.properties }),
+    responses: { 200: ok('one page of images', S.SiteImagePage) },
   },
   listApprovals: {
     method: 'get',

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ENDORSER_NAME } from '../../catalog/names.ts';
 import { PolicyWireValue } from '../../catalog/site/policy-schema.ts';
+import { DEFAULT_PAGE, MAX_PAGE } from '../../catalog/site/site-image-pages.ts';
 import { DateTime, SubscriptionName, Uri } from './schemas-base.ts';
 
 /** Schemas of the site half of the API: the gate, trust, subscriptions, imports, fetch, site images, approvals and policy. */
@@ -145,6 +146,39 @@ export const SiteImage = Type.Object(
   {
     description:
       'An imported image and its gate decision. Badges: endorsed (in the latest verified, unexpired catalog), approved, fetched (a verified copy in the cache), deployable.',
+  },
+);
+
+/** `GET /site/images?limit=&cursor=`: which page of the list (see SiteImagePage). */
+export const SiteImagesPaging = Type.Object({
+  limit: Type.Optional(
+    Type.String({
+      // A query value is text: 1-500 (MAX_PAGE) spelled without sign, fraction or leading
+      // zero; pageOfSiteImages checks the bound again.
+      pattern: '^(?:[1-9][0-9]?|[1-4][0-9]{2}|500)$',
+      description: `images per page, 1-${MAX_PAGE} (default ${DEFAULT_PAGE})`,
+    }),
+  ),
+  cursor: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]+$',
+      // Node refuses request heads over 16 KiB, so no longer cursor could arrive anyway.
+      maxLength: 16384,
+      description: 'opaque: the `next` of the previous page; absent for the first page',
+    }),
+  ),
+});
+
+export const SiteImagePage = Type.Object(
+  {
+    images: Type.Array(SiteImage),
+    next: Type.Union([Type.String(), Type.Null()], {
+      description: 'the `cursor` of the next page; null on the last page',
+    }),
+  },
+  {
+    description:
+      'One page of imported images in order of subscription name, then identifier. Only the page is decided through the gate; follow `next` for the rest.',
   },
 );
 

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { nullableMetadata, type Instance, type NullableMetadata } from '../../catalog/index.ts';
-import { listSiteImages, type SiteImageRow } from '../../catalog/site/site-images.ts';
+import type { SiteImageRow } from '../../catalog/site/site-images.ts';
+import { DEFAULT_PAGE, pageOfSiteImages } from '../../catalog/site/site-image-pages.ts';
 import { getSubscription } from '../../catalog/site/subscriptions.ts';
 import { decideSiteImage, type DeployDecision } from '../../catalog/site/gate.ts';
 import { ROUTES } from '../api-schema/routes.ts';
@@ -31,14 +32,15 @@ export function siteImagesApi(inst: Instance): Router {
     r,
     ROUTES.siteImages,
     async ({ query }, _req, res) => {
-      const { subscription } = query;
+      const { subscription, cursor } = query;
       if (subscription !== undefined) await getSubscription(inst.store.db, subscription);
-      const rows = await listSiteImages(inst.store.db, { subscription });
-      // One gate decision per image: the same rules as `vmic check`, so the list can never
-      // disagree with what a deployment system is told.
+      const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
+      const page = await pageOfSiteImages(inst.store.db, { subscription, cursor, limit });
+      // One gate decision per image of the page only: the same rules as `vmic check`, so the
+      // list can never disagree with what a deployment system is told.
       const images: SiteImageStatus[] = [];
-      for (const row of rows) images.push(withBadges(row, await decideSiteImage(inst, row)));
-      res.json({ images });
+      for (const row of page.rows) images.push(withBadges(row, await decideSiteImage(inst, row)));
+      res.json({ images, next: page.next ?? null });
     },
     { jsonLimitBytes: inst.config.limits.jsonBodyBytes },
   );

@@ -14,13 +14,8 @@ import {
   unapproveEndorser,
   unapproveImage,
 } from '../../../catalog/site/approvals.ts';
-import {
-  findSiteImages,
-  gateRefOf,
-  listSiteImages,
-  parseImageRef,
-} from '../../../catalog/site/site-images.ts';
-import { decideDeployment, decideSiteImage } from '../../../catalog/site/gate.ts';
+import { findSiteImages, parseImageRef } from '../../../catalog/site/site-images.ts';
+import { decideDeployment } from '../../../catalog/site/gate.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
 import { VmicError } from '../../../errors/index.ts';
 import { actorOf } from '../../auth.ts';
@@ -33,21 +28,11 @@ import { reasonText } from './reason-text.ts';
 import { runningJob } from '../../../catalog/site/jobs.ts';
 import { jobPages } from './job-pages.ts';
 import { render } from './render.ts';
-import { IMAGE_STATES, imageStatesOf, stateParam } from './site-image-states.ts';
-import { readPolicy } from '../../../catalog/site/policy.ts';
+import { IMAGE_STATES } from './site-image-states.ts';
+import { siteImagesView } from './site-images-page.ts';
 
 /** A CRL this close to its nextUpdate gets a warning: imports will soon fail CRL_STALE. */
 export const CRL_WARNING_MS = 2 * 86400_000;
-
-/** The badges of one imported image, from the gate's own decision (the same rules as `vmic check`). */
-function badgesOf(codes: readonly string[]) {
-  const has = (c: string) => codes.includes(c);
-  return {
-    endorsed: !has('NOT_ENDORSED') && !has('CATALOG_EXPIRED'),
-    approved: !has('NOT_APPROVED'),
-    fetched: !has('NOT_FETCHED') && !has('HASH_MISMATCH'),
-  };
-}
 
 function explained(reasons: readonly { code: string; message: string }[]) {
   return reasons.map((r) => ({ ...r, text: reasonText(r.code) }));
@@ -150,32 +135,9 @@ export function sitePages(inst: Instance): Router {
   }
 
   r.get('/site/images', siteReader, async (req, res) => {
-    const state = stateParam(req.query.state);
-    const images = [];
-    const { fetchScope } = await readPolicy(db);
-    let all = 0;
-    for (const row of await listSiteImages(db)) {
-      // A foreign identifier could itself read as `sha256:...`; the hash names it unambiguously.
-      const ref = gateRefOf(row) ?? row.identifier;
-      const d = await decideSiteImage(inst, row);
-      all++;
-      const states = imageStatesOf(d, fetchScope);
-      if (state !== undefined && !states.includes(state)) continue;
-      images.push({
-        states,
-        row,
-        ref,
-        deployable: d.deployable,
-        ...badgesOf(d.reasons.map((x) => x.code)),
-        imageApproved: d.approval?.kind === 'image',
-        reasons: explained(d.reasons),
-      });
-    }
     render(req, res, 'site-images.njk', {
       title: 'Site images',
-      images,
-      all,
-      state,
+      ...(await siteImagesView(inst, req)),
       states: IMAGE_STATES,
       now: inst.now(),
       running: runningJob(inst, 'fetch'),

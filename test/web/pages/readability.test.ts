@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startShowcase, type Showcase } from '../../../scripts/demo/showcase.ts';
+import { listSiteImages } from '../../../catalog/site/site-images.ts';
+import { cursorOf } from '../../../catalog/site/site-image-pages.ts';
 import { launchBrowser, signIn } from './helpers.ts';
 import * as sel from './selectors.ts';
 
@@ -60,6 +62,8 @@ describe('web admin readability: every page at 1280 and 390 px, and axe-core', (
     await Promise.all([page.waitForURL('**/site/jobs/*'), page.click(sel.FETCH_NOW)]);
     assert.match((await page.textContent('[data-testid="job-error"]')) ?? '', /CONFLICT/);
     fs.rmSync(lock);
+    const [firstImage] = await listSiteImages(show.inst.store.db, { limit: 1 });
+    assert.ok(firstImage, 'the showcase imports site images');
     pages.push(
       new URL(page.url()).pathname,
       ...nav,
@@ -67,6 +71,8 @@ describe('web admin readability: every page at 1280 and 390 px, and axe-core', (
       '/endorsers/demo-rsa/images/demo-extra-0',
       '/endorsers/demo-rsa/publish',
       '/site/images?state=awaiting-approval',
+      // A later page: its position line and page links.
+      `/site/images?cursor=${cursorOf(firstImage)}`,
       '/site/gate/demo-linux-server?subscription=demo-rsa',
       '/audit?page=2',
     );

@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openInstance, resolveConfig } from '../../catalog/index.ts';
+import type { DemoHierarchy } from '../../pki/index.ts';
+import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
+import { measured } from './migration.ts';
+
+const VMIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vmic.js');
+const IMAGES = 100_000;
+
+/**
+ * (g) `vmic publish` of a catalog of 100,000 images as its own process: wall time and
+ * peak RSS (VmHWM), the figures a large endorser meets.
+ */
+export async function publishLargeBench(h: DemoHierarchy, work: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(work, 'publish-large-'));
+  const inst = await openInstance(
+    resolveConfig({ dataDir: dir, publicUrl: 'https://endorser.example', env: {} }),
+    { env: {} },
+  );
+  await addPublishedEndorser(inst, {
+    name: 'bench',
+    identity: await demoEndorserIdentity(h),
+    images: { rows: IMAGES },
+    actor: 'bench',
+    publish: false, // `vmic publish` does it below
+  });
+  await inst.close();
+  const r = await measured([VMIC, 'publish', '--endorser', 'bench', '--data', dir]);
+  console.log(`(g) vmic publish of ${IMAGES.toLocaleString('en')} images, own process:`);
+  console.log(
+    `    ${r.seconds.toFixed(1)} s, peak RSS ${(r.peakRss / 2 ** 20).toFixed(0)} MiB (goal <= 30 s, RSS < 1 GiB)`,
+  );
+}
