@@ -75,6 +75,7 @@ export function endorserPages(inst: Instance): Router {
     }));
     render(req, res, 'endorser.njk', {
       title: `Endorser ${name}`,
+      now: inst.now(),
       endorser: e,
       images,
       versions,
@@ -136,6 +137,7 @@ export function endorserPages(inst: Instance): Router {
     const image = await getImage(inst, name, identifierParam(req.params.identifier));
     render(req, res, 'endorser-image.njk', {
       title: image.title,
+      now: inst.now(),
       endorserName: name,
       image,
       metadataForm: METADATA_FORM,
@@ -167,6 +169,7 @@ export function endorserPages(inst: Instance): Router {
     await getEndorser(inst, name);
     render(req, res, 'publish.njk', {
       title: `Publish ${name}`,
+      now: inst.now(),
       endorserName: name,
       preview: await previewPublish(inst, name),
     });
