@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type http from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { finished, pipeline } from 'node:stream/promises';
 import { VmicError } from '../../../errors/index.ts';
 import { DigestingStream, WRITE_BUFFER_BYTES, type Digest } from '../../blobs/digest.ts';
 import { openGet, type OpenResponse } from '../../net/http-client.ts';
@@ -71,8 +72,7 @@ async function download(
   const progress: Progress = {};
   const hash = hasher(target, opts, progress);
   if (offset > 0) offset = await hash.absorbFile(partial);
-  // A partial file that is already complete (a run that stopped before the rename) needs
-  // no request: its bytes are judged like any other download.
+  // A complete partial file (stopped before the rename) needs no request: judged as usual.
   if (offset === target.byteSize && offset > 0)
     return { digest: hash.digest(), resumedFrom: offset };
 
@@ -134,12 +134,14 @@ async function transfer(
     highWaterMark: WRITE_BUFFER_BYTES,
   });
   try {
-    await pipeline(res.response, hash, sink);
+    // Outside the pipeline: a cut must not destroy the file stream's queued bytes.
+    await pipeline(res.response, hash, async (body: AsyncIterable<Buffer>) => {
+      for await (const chunk of body) if (!sink.write(chunk)) await once(sink, 'drain');
+    });
+    sink.end();
+    await finished(sink);
   } catch (e) {
-    // pipeline rejects on the first error, possibly before the file stream has finished
-    // its last write: wait for it to close, so that the partial file's size is final
-    // before anyone (the next resume) reads it.
-    // (Not `once`: it rejects if the stream reports the same error again before closing.)
+    if (!sink.writableEnded && !sink.destroyed) sink.end(); // keep what arrived, flushed
     if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
     throw watch.failure(e);
   } finally {
@@ -147,15 +149,13 @@ async function transfer(
   }
   watch.stop();
   const digest = hash.digest();
-  // Without Content-Length or chunked framing the end of the body is the end of the
-  // connection, so a short body may be an interruption: keep it to resume, do not judge it.
+  // Unframed: the body ends with the connection, so a short one may be a cut (kept to resume).
   if (digest.size < target.byteSize && !framed(res.response))
     throw new VmicError(
       'FETCH_FAILED',
       `${target.url}: connection closed after ${digest.size} of ${target.byteSize} bytes`,
     );
-  // No fsync here: the bytes are made durable where they are moved into the cache or
-  // quarantine (ImageCache, durableRename), the one step a row then vouches for.
+  // No fsync here: bytes become durable where they move into the cache or quarantine.
   return { digest, resumedFrom: offset };
 }
 
