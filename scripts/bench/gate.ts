@@ -1,63 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
   createToken,
   getCatalogVersion,
-  openInstance,
-  resolveConfig,
+  publishCatalog,
   type Instance,
 } from '../../catalog/index.ts';
-import { derToPem, describeCertificate, type DemoHierarchy } from '../../pki/index.ts';
-import { addTrustMaterial } from '../../catalog/site/trust-store.ts';
-import { subscribe } from '../../catalog/site/subscriptions.ts';
+import type { DemoHierarchy } from '../../pki/index.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import { startServer } from '../../server/index.ts';
-import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
+import { benchEndorser, benchSite } from './bench-instances.ts';
 
 const VMIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vmic.js');
 const IMAGES = 5000;
 
 /** A site that has imported one endorser's catalog of `n` images (rows, no bytes). */
 async function siteWithImport(h: DemoHierarchy, work: string, n: number): Promise<Instance> {
-  const endorser = await openInstance(
-    resolveConfig({
-      dataDir: fs.mkdtempSync(path.join(work, 'gate-e-')),
-      publicUrl: 'https://endorser.example',
-      env: {},
-    }),
-    { env: {} },
-  );
-  await addPublishedEndorser(endorser, {
-    name: 'bench',
-    identity: await demoEndorserIdentity(h),
-    images: { rows: n },
-    actor: 'bench',
-  });
+  const endorser = await benchEndorser(h, work, n, 'gate-e-');
+  await publishCatalog(endorser, { endorser: 'bench', actor: 'bench' });
   const p7m = Buffer.from((await getCatalogVersion(endorser, 'bench')).p7m);
   await endorser.close();
-  const site = await openInstance(
-    resolveConfig({
-      dataDir: fs.mkdtempSync(path.join(work, 'gate-s-')),
-      publicUrl: 'https://site.example',
-      env: {},
-    }),
-    { env: {} },
-  );
-  await addTrustMaterial(
-    site,
-    derToPem(h.root.certificate, 'CERTIFICATE') +
-      derToPem(h.intermediate.certificate, 'CERTIFICATE'),
-    'bench',
-  );
-  await subscribe(site, {
-    url: 'https://endorser.example/feeds/bench/',
-    name: 'bench',
-    expectSubject: describeCertificate(h.endorser.certificate).subject,
-    actor: 'bench',
-  });
+  const site = await benchSite(h, work, 'gate-s-');
   const [outcome] = await runImport(site, {
     actor: 'bench',
     fetcher: { fetch: () => Promise.resolve({ status: 'ok', body: p7m, etag: undefined }) },

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openInstance, resolveConfig } from '../../catalog/index.ts';
 import type { DemoHierarchy } from '../../pki/index.ts';
-import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
+import { benchEndorser } from './bench-instances.ts';
 import { measured } from './migration.ts';
 
 const VMIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vmic.js');
@@ -14,18 +12,8 @@ const IMAGES = 100_000;
  * peak RSS (VmHWM), the figures a large endorser meets.
  */
 export async function publishLargeBench(h: DemoHierarchy, work: string): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(work, 'publish-large-'));
-  const inst = await openInstance(
-    resolveConfig({ dataDir: dir, publicUrl: 'https://endorser.example', env: {} }),
-    { env: {} },
-  );
-  await addPublishedEndorser(inst, {
-    name: 'bench',
-    identity: await demoEndorserIdentity(h),
-    images: { rows: IMAGES },
-    actor: 'bench',
-    publish: false, // `vmic publish` does it below
-  });
+  const inst = await benchEndorser(h, work, IMAGES, 'publish-large-'); // `vmic publish` below
+  const dir = inst.config.dataDir;
   await inst.close();
   console.log(`(g) vmic publish of ${IMAGES.toLocaleString('en')} images, own process:`);
   let r: Awaited<ReturnType<typeof measured>>;

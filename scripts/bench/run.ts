@@ -10,27 +10,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  getCatalogVersion,
-  openInstance,
-  publishCatalog,
-  resolveConfig,
-} from '../../catalog/index.ts';
-import { addTrustMaterial } from '../../catalog/site/trust-store.ts';
-import { subscribe } from '../../catalog/site/subscriptions.ts';
+import { getCatalogVersion, publishCatalog } from '../../catalog/index.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import type { FeedFetcher } from '../../catalog/site/feed-fetcher.ts';
 import { migrationBench } from './migration.ts';
-import { addPublishedEndorser, demoEndorserIdentity } from '../fixtures/published-endorser.ts';
+import { benchEndorser, benchSite } from './bench-instances.ts';
 import { stallBench } from './stall.ts';
 import { gateBench } from './gate.ts';
 import { publishLargeBench } from './publish-large.ts';
-import {
-  buildDemoHierarchy,
-  derToPem,
-  describeCertificate,
-  type DemoHierarchy,
-} from '../../pki/index.ts';
+import { buildDemoHierarchy, derToPem, type DemoHierarchy } from '../../pki/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const GiB = 1024 ** 3;
@@ -103,18 +91,7 @@ async function publishing(h: DemoHierarchy): Promise<Published[]> {
   const results: { n: number; s: number }[] = [];
   const published: Published[] = [];
   for (const n of [1000, 10000]) {
-    const dir = fs.mkdtempSync(path.join(work, 'inst-'));
-    const inst = await openInstance(
-      resolveConfig({ dataDir: dir, publicUrl: 'https://endorser.example', env: {} }),
-      { env: {} },
-    );
-    await addPublishedEndorser(inst, {
-      name: 'bench',
-      identity: await demoEndorserIdentity(h),
-      images: { rows: n },
-      actor: 'bench',
-      publish: false, // timed below
-    });
+    const inst = await benchEndorser(h, work, n, 'inst-'); // published, and timed, below
     const t = process.hrtime.bigint();
     const v = await publishCatalog(inst, { endorser: 'bench', actor: 'bench' });
     const s = Number(process.hrtime.bigint() - t) / 1e9;
@@ -183,22 +160,7 @@ async function importing(h: DemoHierarchy, published: Published[]): Promise<void
     );
     let vmic = Infinity;
     for (let run = 0; run < 3; run++) {
-      const dir = fs.mkdtempSync(path.join(work, 'site-'));
-      const inst = await openInstance(
-        resolveConfig({ dataDir: dir, publicUrl: 'https://site.example', env: {} }),
-        { env: {} },
-      );
-      await addTrustMaterial(
-        inst,
-        derToPem(h.root.certificate, 'CERTIFICATE') +
-          derToPem(h.intermediate.certificate, 'CERTIFICATE'),
-        'bench',
-      );
-      await subscribe(inst, {
-        url: 'https://endorser.example/feeds/bench/',
-        expectSubject: describeCertificate(h.endorser.certificate).subject,
-        actor: 'bench',
-      });
+      const inst = await benchSite(h, work, 'site-');
       const fetcher: FeedFetcher = {
         fetch: () => Promise.resolve({ status: 'ok', body: Buffer.from(pub.p7m), etag: undefined }),
       };
