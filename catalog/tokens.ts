@@ -84,8 +84,34 @@ export async function createToken(
 }
 
 /** Verifies a bearer token: signature, algorithm allow-list, issuer, audience, expiry, revocation. */
-export async function verifyToken(inst: Instance, token: string): Promise<Principal> {
-  if (token.length > 4096) throw new VmicError('UNAUTHENTICATED', 'token too long');
+/** A token's claims once its signature and claims were checked (see `verifiedClaims`). */
+interface VerifiedClaims {
+  jti: string;
+  role: unknown;
+  /** Expiry, ms since the epoch. */
+  exp: number;
+}
+
+/** Verified tokens kept per instance; bounded, oldest out. */
+const MAX_VERIFIED = 1024;
+const verified = new WeakMap<Instance, Map<string, VerifiedClaims>>();
+
+/**
+ * The claims of a token, checked once per instance and then kept: the deploy gate is asked
+ * by the same deployment system with the same token thousands of times a second, and the
+ * HMAC and claim checks were a tenth of each answer. Kept by the exact token string, so a
+ * kept entry is a token this instance verified; its expiry is compared with the clock on
+ * every use, and revocation is read from the database on every use (`verifyToken`).
+ */
+async function verifiedClaims(inst: Instance, token: string): Promise<VerifiedClaims> {
+  let kept = verified.get(inst);
+  if (!kept) verified.set(inst, (kept = new Map<string, VerifiedClaims>()));
+  const hit = kept.get(token);
+  if (hit) {
+    if (inst.now().getTime() < hit.exp) return hit;
+    kept.delete(token);
+    throw new VmicError('UNAUTHENTICATED', 'token expired');
+  }
   let payload;
   try {
     ({ payload } = await jwtVerify(token, inst.keys.tokens, {
@@ -101,12 +127,25 @@ export async function verifyToken(inst: Instance, token: string): Promise<Princi
       cause: e,
     });
   }
+  const claims = { jti: String(payload.jti), role: payload.role, exp: (payload.exp ?? 0) * 1000 };
+  if (kept.size >= MAX_VERIFIED) {
+    const oldest = kept.keys().next().value;
+    if (oldest !== undefined) kept.delete(oldest);
+  }
+  kept.set(token, claims);
+  return claims;
+}
+
+export async function verifyToken(inst: Instance, token: string): Promise<Principal> {
+  if (token.length > 4096) throw new VmicError('UNAUTHENTICATED', 'token too long');
+  const claims = await verifiedClaims(inst, token);
+  // Read on every use, never kept (threat: a revoked token still answered from memory).
   const row = await inst.store.db
     .selectFrom('api_tokens')
     .select(['role', 'revoked_at'])
-    .where('id', '=', String(payload.jti))
+    .where('id', '=', claims.jti)
     .executeTakeFirst();
-  if (!row || row.revoked_at !== null || row.role !== payload.role)
+  if (!row || row.revoked_at !== null || row.role !== claims.role)
     throw new VmicError('UNAUTHENTICATED', 'token revoked or unknown');
-  return { id: `token:${String(payload.jti)}`, roles: [parseRole(row.role)] };
+  return { id: `token:${claims.jti}`, roles: [parseRole(row.role)] };
 }

@@ -66,6 +66,11 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && KNOWN.has(code);
 }
 
+/** `code` when it is a reason code, else `fallback` (a stored or raised code read back). */
+export function reasonCodeOr(code: string, fallback: ReasonCode): ReasonCode {
+  return (REASON_CODES as readonly string[]).includes(code) ? (code as ReasonCode) : fallback;
+}
+
 /** Longest part of an unknown code quoted back in a message. */
 const QUOTED_CODE_CHARS = 64;
 

@@ -8,6 +8,7 @@ export {
   OPERATIONAL_CODES,
   isErrorCode,
   knownCode,
+  reasonCodeOr,
   type ReasonCode,
   type OperationalCode,
   type ErrorCode,

@@ -1,17 +1,13 @@
 import type { Selectable } from 'kysely';
-import { isVmicError } from '../../errors/index.ts';
-import { pemToDers, validatePath } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import type { Queryable } from '../store/database.ts';
 import type { CacheEntryTable } from '../store/schema.ts';
-import { approvalFor } from './approvals.ts';
 import type { HeldCatalog } from './freshness.ts';
-import type { ListingFacts, SignerRecheck, UnlistedFacts } from './gate-rules.ts';
+import { readGateRows, type GateRow, type GateSelector } from './gate-query.ts';
+import type { ListingFacts, UnlistedFacts } from './gate-rules.ts';
 import { ImageCache } from './image-cache.ts';
-import { readPolicy } from './policy.ts';
-import { ambiguousImage, findSiteImages, parseImageRef, type SiteImageRow } from './site-images.ts';
-import type { TrustMaterial } from './trust-store.ts';
-import { cachedSignerRecheck } from './signer-recheck-cache.ts';
+import { keptVerdict, refreshSignerCheck } from './signer-checks.ts';
+import { ambiguousImage, parseImageRef, type SiteImageRow } from './site-images.ts';
 
 /** The newest verified catalog of a subscription, as the gate re-checks and reports it. */
 export interface GateCatalog extends HeldCatalog {
@@ -28,7 +24,8 @@ export interface GatheredListing extends ListingFacts {
 
 /**
  * Gathers what the gate rules (gate-rules.ts) are judged on: the listing, its newest
- * catalog, the policy, the approval, the cache and the signer re-validated at `now`.
+ * catalog, the policy, the approval, the cache and the signer's verdict at `now`, read by
+ * one statement (gate-query.ts).
  *
  * An identifier listed by more than one subscription is refused as ambiguous (CONFLICT,
  * naming the candidates) unless `subscription` picks one (threat: a second endorser
@@ -42,11 +39,15 @@ export async function gatherGateFacts(
 ): Promise<UnlistedFacts | GatheredListing> {
   const parsed = parseImageRef(ref);
   const db = inst.store.db;
-  const rows = await findSiteImages(db, parsed, subscription);
-  if (parsed.kind === 'identifier' && rows.length > 1) throw ambiguousImage(ref, rows);
+  const rows = await readGateRows(db, { ref: parsed, subscription });
+  if (parsed.kind === 'identifier' && rows.length > 1)
+    throw ambiguousImage(
+      ref,
+      rows.map((r) => r.image),
+    );
   // The same bytes (sha256:HEX) in two subscriptions are one image: decided for a
   // currently endorsed listing, whose subscription the answer names.
-  const row = rows.find((r) => r.status === 'endorsed') ?? rows[0];
+  const row = rows.find((r) => r.image.status === 'endorsed') ?? rows[0];
   if (!row) {
     const bytesKnownHere = parsed.kind === 'sha256' && (await knownHash(db, parsed.sha256));
     return { listed: false, bytesKnownHere };
@@ -60,52 +61,36 @@ export async function gatherRowFacts(
   row: SiteImageRow,
   now: Date,
 ): Promise<GatheredListing> {
-  return gatherListing(inst, row, now);
+  const sel: GateSelector = { subscriptionId: row.subscription_id, identifier: row.identifier };
+  const [gateRow] = await readGateRows(inst.store.db, sel);
+  if (!gateRow) throw new Error(`site image ${row.identifier} vanished while being decided`);
+  return gatherListing(inst, gateRow, now);
 }
 
-async function gatherListing(
-  inst: Instance,
-  image: SiteImageRow,
-  now: Date,
-): Promise<GatheredListing> {
-  const db = inst.store.db;
-  const catalog = await db
-    .selectFrom('site_catalogs')
-    .select(['sequence', 'issued_at', 'expires_at', 'format', 'signer_subject', 'verified_at'])
-    .where('subscription_id', '=', image.subscription_id)
-    .orderBy('sequence', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const { maxCatalogAgeSeconds } = await readPolicy(db);
-  const approval = await approvalFor(db, image.subscription_id, image.sha256);
-  const cacheEntry = await db
-    .selectFrom('cache_entries')
-    .selectAll()
-    .where('sha256', '=', image.sha256)
-    .executeTakeFirst();
+async function gatherListing(inst: Instance, row: GateRow, now: Date): Promise<GatheredListing> {
+  const { image, catalog, cacheEntry } = row;
   const bytesOnDisk =
     cacheEntry?.state === 'verified' &&
     image.sha256 !== null &&
     ImageCache.of(inst).has(image.sha256);
   const signer = catalog
-    ? await cachedSignerRecheck(
-        inst,
+    ? (keptVerdict(
+        row.signerCheck,
         {
           subscriptionId: image.subscription_id,
           sequence: catalog.sequence,
           verifiedAt: catalog.verified_at,
         },
+        row.trustGeneration,
         now,
-        async (trust) =>
-          recheckSigner(await signerOf(db, image.subscription_id, catalog), trust, now),
-      )
+      ) ?? (await refreshSignerCheck(inst.store.db, image.subscription_id, now)))
     : undefined;
   return {
     listed: true,
     image,
     catalog,
-    maxCatalogAgeSeconds,
-    approval,
+    maxCatalogAgeSeconds: await maxCatalogAge(row.maxCatalogAge),
+    approval: row.approval,
     cacheEntry,
     bytesOnDisk,
     signer,
@@ -113,54 +98,14 @@ async function gatherListing(
 }
 
 /**
- * Re-checks the catalog signer against the CRLs held now. The path is validated at the
- * time it was verified, so that only revocation (not the later expiry of a certificate)
- * can change the answer, but the CRLs are judged at `now` (threat: a signer key
- * compromised after import). A CRL held for an issuer in the path that cannot be used
- * is reported too: revocation never fails open at the gate either.
+ * The stored policy text read as readPolicy reads it. The schema code is loaded only when
+ * the key is set, so that `vmic check` on a default policy does not load it.
  */
-async function recheckSigner(
-  catalog: GateCatalog & { signer_der: Uint8Array; chain_pem: string },
-  trust: TrustMaterial,
-  now: Date,
-): Promise<SignerRecheck> {
-  try {
-    await validatePath({
-      leaf: catalog.signer_der,
-      intermediates: [
-        ...(catalog.chain_pem ? pemToDers(catalog.chain_pem, 'CERTIFICATE') : []),
-        ...trust.intermediates,
-      ],
-      anchors: trust.anchors,
-      crls: trust.crls,
-      time: new Date(catalog.verified_at),
-      revocationTime: now,
-      revocation: 'best-effort',
-      leafKeyUsage: 'digitalSignature',
-    });
-    return { outcome: 'not-revoked' };
-  } catch (e) {
-    if (!isVmicError(e)) throw e;
-    if (e.code === 'CERT_REVOKED') return { outcome: 'revoked', subject: catalog.signer_subject };
-    if (e.code === 'CRL_INVALID') return { outcome: 'crl-invalid', message: e.message };
-    // Any other failure of the path was judged at import; the gate re-checks revocation.
-    return { outcome: 'not-revoked' };
-  }
-}
-
-/** The signer's certificate and chain, read only when the kept re-check must be redone. */
-async function signerOf(
-  db: Queryable,
-  subscriptionId: number,
-  catalog: GateCatalog,
-): Promise<GateCatalog & { signer_der: Uint8Array; chain_pem: string }> {
-  const row = await db
-    .selectFrom('site_catalogs')
-    .select(['signer_der', 'chain_pem'])
-    .where('subscription_id', '=', subscriptionId)
-    .where('sequence', '=', catalog.sequence)
-    .executeTakeFirstOrThrow();
-  return { ...catalog, ...row };
+async function maxCatalogAge(text: string | null): Promise<number | undefined> {
+  if (text === null) return undefined;
+  const { policyKey, parsePolicyValue } = await import('./policy-schema.ts');
+  const spec = policyKey('max-catalog-age');
+  return spec ? (parsePolicyValue(spec, text) as number | undefined) : undefined;
 }
 
 async function knownHash(db: Queryable, sha256: string): Promise<boolean> {

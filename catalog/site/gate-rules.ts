@@ -1,6 +1,7 @@
 import type { ReasonCode } from '../../errors/index.ts';
 import type { Approval } from './approvals.ts';
 import { catalogLapse, imageLapse, type HeldCatalog } from './freshness.ts';
+import type { SignerVerdict } from './signer-check.ts';
 import type { SiteImageRow } from './site-images.ts';
 
 export interface GateReason {
@@ -34,14 +35,9 @@ export interface ListingFacts {
   cacheEntry: { state: 'verified' | 'quarantined'; actual_sha256: string | null } | undefined;
   /** Whether verified bytes are on disk (only looked at when the entry is verified). */
   bytesOnDisk: boolean;
-  /** The catalog signer re-validated with the CRLs held now; undefined without a catalog. */
-  signer: SignerRecheck | undefined;
+  /** The catalog signer's path validated now (signer-checks.ts); undefined without a catalog. */
+  signer: SignerVerdict | undefined;
 }
-
-export type SignerRecheck =
-  | { outcome: 'not-revoked' }
-  | { outcome: 'revoked'; subject: string }
-  | { outcome: 'crl-invalid'; message: string };
 
 /**
  * The deploy gate of docs/design.md §7 as a checklist, in its order. Pure: the same facts
@@ -62,7 +58,7 @@ const CHECKLIST: readonly Rule[] = [
   subscriptionEnabled,
   approved,
   fetchedAndVerified,
-  signerNotRevoked,
+  signerTrusted,
 ];
 
 // UNKNOWN_IMAGE / NOT_ENDORSED. Threat: deploying bytes that no current catalog vouches
@@ -123,13 +119,25 @@ function fetchedAndVerified({ cacheEntry, bytesOnDisk }: ListingFacts): GateReas
   return [{ code: 'NOT_FETCHED', message: 'no verified copy in the site cache' }];
 }
 
-// SIGNER_REVOKED / CRL_INVALID. Threat: a signer key compromised after import; and
-// revocation never fails open at the gate either (an unusable CRL stops deployment).
-function signerNotRevoked({ signer }: ListingFacts): GateReason[] {
-  if (signer?.outcome === 'revoked') {
-    const message = `${signer.subject} has been revoked since the catalog was imported`;
-    return [{ code: 'SIGNER_REVOKED', message }];
-  }
-  if (signer?.outcome === 'crl-invalid') return [{ code: 'CRL_INVALID', message: signer.message }];
+// SIGNER_REVOKED, or the code of whatever else fails in the signer's path judged now
+// (CERT_EXPIRED, CRL_STALE, CRL_INVALID, CHAIN_UNTRUSTED, ...). Threats: a signer key
+// compromised after import; a signer certificate past its notAfter (its CA no longer
+// lists it when revoked); revocation failing open at the gate (an unusable or stale CRL
+// stops deployment, as it stops import).
+function signerTrusted({ signer }: ListingFacts): GateReason[] {
+  if (signer?.outcome === 'revoked')
+    return [
+      {
+        code: 'SIGNER_REVOKED',
+        message: `revoked since the catalog was imported: ${signer.message}`,
+      },
+    ];
+  if (signer?.outcome === 'refused')
+    return [
+      {
+        code: signer.code,
+        message: `the catalog signer's path no longer validates: ${signer.message}`,
+      },
+    ];
   return [];
 }

@@ -11,6 +11,7 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
+import { refreshAllSignerChecks } from './signer-checks.ts';
 
 export interface TrustMaterial {
   anchors: Uint8Array[];
@@ -153,6 +154,10 @@ export async function addTrustMaterial(
         },
       });
     }
+    // The gate's kept signer checks name the trust generation, which this changed: check
+    // again now, in the same transaction, rather than in the next gate answers.
+    if (result.anchors.length + result.intermediates.length + result.crls.length > 0)
+      await refreshAllSignerChecks(inst, tx);
   });
   return result;
 }

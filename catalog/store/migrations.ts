@@ -9,6 +9,7 @@ import { up0007 } from './migration-0007.ts';
 import { up0008 } from './migration-0008.ts';
 import { up0009 } from './migration-0009.ts';
 import { up0010 } from './migration-0010.ts';
+import { up0013 } from './migration-0013.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -31,4 +32,6 @@ export const migrations: Record<string, Migration> = {
   '0009-site-image-sha256-null': { up: up0009 },
   // Indexes for the deploy gate: images by identifier, the newest catalog without its p7m.
   '0010-gate-indexes': { up: up0010 },
+  // The gate's kept signer checks, with the time window each holds for.
+  '0013-gate-signer-checks': { up: up0013 },
 };

@@ -1,3 +1,4 @@
+import type { GateTables } from './schema-gate.ts';
 import type { MigrationTables } from './schema-transfers.ts';
 import type { Generated } from 'kysely';
 import type { MetadataColumns } from '../image-fields.ts';
@@ -206,7 +207,7 @@ export interface ApprovalTable {
   revoked_at: string | null;
 }
 
-export interface Database extends MigrationTables {
+export interface Database extends MigrationTables, GateTables {
   web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;

@@ -7,6 +7,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { VmicError } from '../../errors/index.ts';
+import { StatementCache } from './statement-cache.ts';
 
 /** How long a statement waits for another process's write lock before it is refused. */
 export const LOCK_WAIT_MS = 60_000;
@@ -50,13 +51,17 @@ class ConnectionMutex {
  * readers never wait for a writer) go on while this write waits its turn.
  */
 class WaitingConnection implements DatabaseConnection {
+  readonly #statements: StatementCache;
+
   constructor(
     private readonly sqlite: SqliteDatabase.Database,
     private readonly mutex: ConnectionMutex,
-  ) {}
+  ) {
+    this.#statements = new StatementCache(sqlite);
+  }
 
   private run<R>(query: CompiledQuery): QueryResult<R> {
-    const stmt = this.sqlite.prepare(query.sql);
+    const stmt = this.#statements.get(query.sql);
     const parameters = query.parameters as unknown[];
     if (stmt.reader) return { rows: stmt.all(...parameters) as R[] };
     const { changes, lastInsertRowid } = stmt.run(...parameters);
@@ -83,6 +88,7 @@ class WaitingConnection implements DatabaseConnection {
   // The driver interface asks for an async iterator; better-sqlite3 iterates synchronously.
   // eslint-disable-next-line @typescript-eslint/require-await
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    // Not from the cache: a statement being iterated cannot run again until it is done.
     const stmt = this.sqlite.prepare(query.sql);
     for (const row of stmt.iterate(...(query.parameters as unknown[]))) yield { rows: [row as R] };
   }

@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -10,7 +12,11 @@ import {
 } from '../../catalog/index.ts';
 import type { DemoHierarchy } from '../../pki/index.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
+import { approveEndorser } from '../../catalog/site/approvals.ts';
+import { decideDeployment } from '../../catalog/site/gate.ts';
+import { ImageCache, upsertCacheEntry } from '../../catalog/site/image-cache.ts';
 import { startServer } from '../../server/index.ts';
+import { loadWebConfig } from '../../server/web/index.ts';
 import { benchEndorser, benchSite } from './bench-instances.ts';
 
 const VMIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vmic.js');
@@ -31,11 +37,11 @@ async function siteWithImport(h: DemoHierarchy, work: string, n: number): Promis
   return site;
 }
 
-async function load(url: string, token?: string): Promise<autocannon.Result> {
+async function load(url: string, token?: string, duration = 8): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections: 20,
-    duration: 8,
+    duration,
     ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
   });
 }
@@ -47,7 +53,7 @@ function wall(cmd: string, args: string[], runs: number): number {
     try {
       execFileSync(cmd, args, { stdio: 'ignore' });
     } catch {
-      // `vmic check` exits 3 for "not deployable" (nothing is approved here): still timed.
+      // `vmic check` exits 3 for "not deployable": still timed.
     }
     times.push(Number(process.hrtime.bigint() - t) / 1e9);
   }
@@ -56,9 +62,115 @@ function wall(cmd: string, args: string[], runs: number): number {
 }
 
 /**
- * (f) The deploy gate as a deployment system meets it: `GET /api/v1/gate/{image}` under 20
- * connections (autocannon over loopback) against `/healthz` on the same server; `vmic check`
- * as a whole process against `node -e 0`; and the site images list with 5,000 images.
+ * The first image made deployable the way a site makes it so: its endorser approved, and
+ * its bytes in the cache as a verified fetch leaves them (the bench images are rows with
+ * made-up hashes, so the cache entry is written directly). Deployable is the answer a
+ * deployment system gets most, and the one that runs every rule.
+ */
+async function makeDeployable(site: Instance, identifier: string): Promise<void> {
+  const row = await site.store.db
+    .selectFrom('site_images')
+    .select(['sha256', 'byte_size'])
+    .where('identifier', '=', identifier)
+    .executeTakeFirstOrThrow();
+  if (row.sha256 === null) throw new Error('bench image without SHA-256');
+  await approveEndorser(site, { subscription: 'bench', actor: 'bench' });
+  const file = ImageCache.of(site).pathOf(row.sha256);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, 'bench');
+  await upsertCacheEntry(site.store.db, row.sha256, {
+    byte_size: row.byte_size,
+    state: 'verified',
+    reason: null,
+    actual_sha256: null,
+    source: 'fetch',
+    source_detail: null,
+    updated_at: new Date().toISOString(),
+    sha512: null,
+  });
+  const d = await decideDeployment(site, identifier);
+  if (!d.deployable) throw new Error(`bench image not deployable: ${JSON.stringify(d.reasons)}`);
+}
+
+/** `vmic serve` on the data directory, as its own process (the server has a core to itself). */
+async function serveProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(p));
+    });
+  });
+  const child = spawn(
+    process.execPath,
+    [VMIC, 'serve', '--data', dataDir, '--port', String(port)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    const onData = (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('vmic listening')) {
+        // Once listening, the server logs a JSON line per request: drained, not kept.
+        child.stderr.off('data', onData);
+        child.stderr.resume();
+        resolve();
+      }
+    };
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`vmic serve exited ${code}: ${err}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.removeAllListeners('exit');
+        child.on('exit', () => resolve());
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+/** The web Site images page (first page) as a signed-in admin sees it, timed. */
+async function timeSitePage(site: Instance): Promise<number> {
+  const server = await startServer(
+    site,
+    { host: '127.0.0.1', port: 0 },
+    { log: () => {}, web: loadWebConfig(site, { demoMode: true, env: {} }) },
+  );
+  try {
+    const cookieOf = (res: Response) =>
+      res.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('vmic_session='))
+        ?.split(';')[0];
+    const form = await fetch(`${server.url}/login`);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const signedIn = await fetch(`${server.url}/login/dev`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: cookieOf(form) ?? '' },
+      body: new URLSearchParams({ _csrf: csrf, name: 'bench', role: 'admin', next: '/' }),
+    });
+    const cookie = cookieOf(signedIn) ?? '';
+    const t = process.hrtime.bigint();
+    const page = await fetch(`${server.url}/site/images`, { headers: { cookie } });
+    const html = await page.text();
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    if (page.status !== 200 || !html.includes('img-'))
+      throw new Error(`site images page: ${page.status}`);
+    return seconds;
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * (f) The deploy gate as a deployment system meets it: `GET /api/v1/gate/{image}` for a
+ * deployable image under 20 connections (autocannon over loopback) against `/healthz` on
+ * the same server, `vmic serve` in its own process; `vmic check` as a whole process
+ * against `node -e 0`; the site images list (API and web page) with 5,000 images.
  */
 export async function gateBench(h: DemoHierarchy, work: string): Promise<void> {
   const site = await siteWithImport(h, work, IMAGES);
@@ -68,41 +180,45 @@ export async function gateBench(h: DemoHierarchy, work: string): Promise<void> {
     .orderBy('id')
     .limit(1)
     .executeTakeFirstOrThrow();
+  await makeDeployable(site, first.identifier);
   const { token } = await createToken(site, { role: 'auditor', ttlSeconds: 3600, actor: 'bench' });
-  // Errors only: a request log line per request would measure the terminal, not the gate.
-  const server = await startServer(
-    site,
-    { host: '127.0.0.1', port: 0 },
-    { log: (line) => process.stderr.write(`${line}\n`) },
-  );
+  const t = process.hrtime.bigint();
+  const inProcess = await startServer(site, { host: '127.0.0.1', port: 0 }, { log: () => {} });
+  const res = await fetch(`${inProcess.url}/api/v1/site/images`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(600_000),
+  });
+  const body = (await res.json()) as { images?: unknown[] };
+  const listS = Number(process.hrtime.bigint() - t) / 1e9;
+  await inProcess.close();
+  const pageS = await timeSitePage(site);
+  const dataDir = site.config.dataDir;
+  await site.close();
+
+  const server = await serveProcess(dataDir);
   try {
-    const gate = await load(`${server.url}/api/v1/gate/${first.identifier}`, token);
+    const gateUrl = `${server.url}/api/v1/gate/${first.identifier}`;
+    await load(gateUrl, token, 2); // warm-up: first decisions, JIT
+    const gate = await load(gateUrl, token);
     const health = await load(`${server.url}/healthz`);
-    console.log('(f) deploy gate, 20 connections over loopback (autocannon, 8 s each):');
     console.log(
-      `    GET /api/v1/gate/{image}: ${gate.requests.average.toFixed(0)} req/s, p50 ${gate.latency.p50} ms, p99 ${gate.latency.p99} ms, ${gate.non2xx} non-2xx (goal >= 2,000 req/s, p99 < 25 ms)`,
+      '(f) deploy gate, `vmic serve` in its own process, 20 connections (autocannon, 8 s each):',
+    );
+    console.log(
+      `    GET /api/v1/gate/{image} (deployable): ${gate.requests.average.toFixed(0)} req/s, p50 ${gate.latency.p50} ms, p99 ${gate.latency.p99} ms, ${gate.non2xx} non-2xx (goal >= 2,000 req/s, p99 < 25 ms)`,
     );
     console.log(
       `    GET /healthz (reference): ${health.requests.average.toFixed(0)} req/s, p99 ${health.latency.p99} ms; gate/healthz = ${(gate.requests.average / health.requests.average).toFixed(3)}`,
     );
-    const t = process.hrtime.bigint();
-    const res = await fetch(`${server.url}/api/v1/site/images`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(600_000),
-    });
-    const body = (await res.json()) as { images?: unknown[] };
-    const listS = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(
-      `    GET /api/v1/site/images with ${IMAGES} imported images: ${listS.toFixed(2)} s, ${body.images?.length ?? 0} images in the answer (goal <= 1 s, paginated)`,
-    );
   } finally {
-    await server.close();
+    await server.stop();
   }
-  const dataDir = site.config.dataDir;
-  await site.close();
-  const check = wall(process.execPath, [VMIC, 'check', first.identifier, '--data', dataDir], 5);
-  const bare = wall(process.execPath, ['-e', '0'], 5);
   console.log(
-    `    vmic check, whole process (median of 5): ${check.toFixed(3)} s; node -e 0 ${bare.toFixed(3)} s; ratio ${(check / bare).toFixed(1)} (goal <= 0.20 s)`,
+    `    GET /api/v1/site/images with ${IMAGES} imported images: ${listS.toFixed(2)} s, ${body.images?.length ?? 0} images in the first page; web Site images page: ${pageS.toFixed(2)} s (goal <= 1 s, paginated)`,
+  );
+  const check = wall(process.execPath, [VMIC, 'check', first.identifier, '--data', dataDir], 7);
+  const bare = wall(process.execPath, ['-e', '0'], 7);
+  console.log(
+    `    vmic check, whole process (median of 7): ${check.toFixed(3)} s; node -e 0 ${bare.toFixed(3)} s; ratio ${(check / bare).toFixed(1)} (goal <= 0.20 s)`,
   );
 }

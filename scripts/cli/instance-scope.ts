@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { openInstance, type Instance } from '../../catalog/index.ts';
+import { openInstance, type Instance } from '../../catalog/instance.ts';
 import { instanceConfig, type Parsed } from './options.ts';
 
 /** Who acts, as recorded in the audit log for commands run on this machine. */

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolveConfig, type InstanceConfig } from '../../catalog/index.ts';
+import { resolveConfig, type InstanceConfig } from '../../catalog/config.ts';
 import { UsageError } from './usage-error.ts';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;

@@ -1,6 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { derToPem, describeCertificate, exportPrivateKeyPkcs8 } from '../../../pki/index.ts';
+import {
+  derToPem,
+  describeCertificate,
+  describeCrl,
+  exportPrivateKeyPkcs8,
+  pemToDers,
+} from '../../../pki/index.ts';
+import type { Instance } from '../../../catalog/index.ts';
 import { FIXTURE_TIME, NAMES, scenario, type Scenario } from '../../fixtures/pki-fixtures.ts';
 import { addTrustMaterial } from '../../../catalog/site/trust-store.ts';
 import { subscribe } from '../../../catalog/site/subscriptions.ts';
@@ -9,7 +16,6 @@ import { setPolicy } from '../../../catalog/site/policy.ts';
 import { fetchImages } from '../../../catalog/site/fetch-images.ts';
 import { approveImage } from '../../../catalog/site/approvals.ts';
 import { decideDeployment } from '../../../catalog/site/gate.ts';
-import { trustState } from '../../../catalog/site/signer-recheck-cache.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { pythonCrl } from '../../pki/python-crl.ts';
 import { signedCatalog, startFeedServer } from './helpers/signed-feed.ts';
@@ -19,8 +25,8 @@ import { randomImage, startImageServer, type ImageServer } from './helpers/image
 // Issue 10 item 1 at the gate: a CRL written by Python `cryptography` without a
 // cRLNumber (the reported case) and added after import makes the signer's images
 // undeployable (SIGNER_REVOKED); one that does not list the signer cannot say "not
-// revoked" and stops deployment too (CRL_INVALID). The path is judged at the time it was
-// verified, the CRLs at the gate's now.
+// revoked" and stops deployment too (CRL_INVALID). The path and the CRLs are judged at the
+// gate's now: a signer certificate past its notAfter refuses too (CERT_EXPIRED).
 const DAY = 86400_000;
 
 let pki: Scenario;
@@ -37,7 +43,7 @@ after(async () => {
   await images.close();
 });
 
-async function deployableSite() {
+async function deployableSite(opts: { expires?: number } = {}) {
   let now = FIXTURE_TIME.getTime();
   const t = await tempInstance({ now: () => new Date(now) });
   const pem = [pki.root.certificate, pki.intermediate.certificate]
@@ -53,7 +59,7 @@ async function deployableSite() {
       chain: [pki.intermediate.certificate],
       sequence: 1,
       issued: new Date(now - DAY),
-      expires: new Date(now + 10 * DAY),
+      expires: new Date(opts.expires ?? now + 10 * DAY),
       images: [
         {
           identifier: 'img',
@@ -145,23 +151,86 @@ test('the reported case at import: a CRL without cRLNumber revokes the signer un
   }
 });
 
-test("the kept signer re-check never outlives a CRL added later, nor its CRLs' window", async () => {
+/** The gate's kept signer check of the only subscription (catalog/site/signer-checks.ts). */
+async function keptCheck(s: { inst: Instance }) {
+  return s.inst.store.db.selectFrom('gate_signer_checks').selectAll().executeTakeFirstOrThrow();
+}
+
+test("the kept signer check never outlives a CRL added later, nor its CRLs' window", async () => {
   const s = await deployableSite();
   try {
-    // A current CRL that lists nobody: the re-check is kept while it is current.
+    // A current CRL that lists nobody: adding it re-checks, and the check is kept while
+    // the CRL is current.
     s.advance(DAY);
     await addTrustMaterial(s.inst, await crlFromPython(false, s.now(), 1), 'test');
-    const state = await trustState(s.inst.store.db);
-    assert.equal(state.from, s.now() - 60_000, "window opens at the CRL's thisUpdate");
-    assert.equal(state.until, s.now() + 7 * DAY, 'window closes at its nextUpdate');
-    for (let i = 0; i < 3; i++)
+    const kept = await keptCheck(s);
+    assert.equal(kept.outcome, 'trusted');
+    assert.equal(kept.checked_at, new Date(s.now()).toISOString(), 're-checked when the CRL came');
+    assert.equal(
+      kept.valid_from,
+      new Date(s.now() - 60_000 + 1).toISOString(),
+      "opens after the CRL's thisUpdate",
+    );
+    assert.equal(
+      kept.valid_until,
+      new Date(s.now() + 7 * DAY).toISOString(),
+      'closes at its nextUpdate',
+    );
+    for (let i = 0; i < 3; i++) {
+      s.advance(1000);
       assert.equal((await decideDeployment(s.inst, 'img')).deployable, true);
+    }
+    assert.equal((await keptCheck(s)).checked_at, kept.checked_at, 'answered from the kept check');
     // A newer CRL revoking the signer: the very next decision refuses.
     s.advance(60_000);
     await addTrustMaterial(s.inst, await crlFromPython(true, s.now(), 2), 'test');
-    const after = await trustState(s.inst.store.db);
-    assert.notEqual(after.generation, state.generation);
+    assert.notEqual((await keptCheck(s)).trust_generation, kept.trust_generation);
     assert.deepEqual(codes(await decideDeployment(s.inst, 'img')), ['SIGNER_REVOKED']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a CRL row added behind the kept check (no re-check ran) still changes the next decision', async () => {
+  const s = await deployableSite();
+  try {
+    s.advance(DAY);
+    assert.equal((await decideDeployment(s.inst, 'img')).deployable, true);
+    // As another process, or a version without the re-check, would: only the row.
+    const der = pemToDers(await crlFromPython(true, s.now()), 'X509 CRL')[0]!;
+    const info = await describeCrl(der);
+    await s.inst.store.db
+      .insertInto('trust_crls')
+      .values({
+        issuer: info.issuer,
+        issuer_fingerprint: 'test',
+        fingerprint: info.fingerprintSha256,
+        crl_number: null,
+        this_update: info.thisUpdate.toISOString(),
+        next_update: info.nextUpdate?.toISOString() ?? null,
+        revoked_count: info.revokedSerials.length,
+        der,
+        added_at: new Date(s.now()).toISOString(),
+      })
+      .execute();
+    assert.deepEqual(codes(await decideDeployment(s.inst, 'img')), ['SIGNER_REVOKED']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test("a decision just after the signer certificate's notAfter refuses (CERT_EXPIRED)", async () => {
+  const notAfter = describeCertificate(pki.leaf.certificate).notAfter.getTime();
+  const s = await deployableSite({ expires: notAfter + 10 * DAY });
+  try {
+    s.advance(notAfter - 1000 - s.now());
+    assert.equal((await decideDeployment(s.inst, 'img')).deployable, true, 'valid until notAfter');
+    s.advance(1000);
+    assert.equal((await decideDeployment(s.inst, 'img')).deployable, true, 'notAfter is inclusive');
+    s.advance(1000);
+    const d = await decideDeployment(s.inst, 'img');
+    assert.deepEqual(codes(d), ['CERT_EXPIRED']);
+    assert.match(d.reasons[0]!.message, /no longer validates/);
   } finally {
     await s.cleanup();
   }

@@ -26,7 +26,7 @@ function deployable(over: Partial<ListingFacts> = {}): ListingFacts {
     },
     cacheEntry: { state: 'verified', actual_sha256: null },
     bytesOnDisk: true,
-    signer: { outcome: 'not-revoked' },
+    signer: { outcome: 'trusted' },
     ...over,
   };
 }
@@ -145,20 +145,22 @@ describe('gate rules', () => {
   });
 
   test('SIGNER_REVOKED', () => {
-    const signer = { outcome: 'revoked' as const, subject: 'CN=Signer' };
+    const signer = { outcome: 'revoked' as const, message: 'CN=Signer: revoked' };
     assert.deepEqual(decide(deployable({ signer }), NOW), [
       {
         code: 'SIGNER_REVOKED',
-        message: 'CN=Signer has been revoked since the catalog was imported',
+        message: 'revoked since the catalog was imported: CN=Signer: revoked',
       },
     ]);
   });
 
-  test('CRL_INVALID', () => {
-    const signer = { outcome: 'crl-invalid' as const, message: 'CRL signature does not verify' };
-    assert.deepEqual(decide(deployable({ signer }), NOW), [
-      { code: 'CRL_INVALID', message: 'CRL signature does not verify' },
-    ]);
+  test('CRL_INVALID, CERT_EXPIRED: any failure of the signer path judged now, with its code', () => {
+    for (const code of ['CRL_INVALID', 'CERT_EXPIRED', 'CRL_STALE', 'CHAIN_UNTRUSTED'] as const) {
+      const signer = { outcome: 'refused' as const, code, message: 'why' };
+      assert.deepEqual(decide(deployable({ signer }), NOW), [
+        { code, message: "the catalog signer's path no longer validates: why" },
+      ]);
+    }
   });
 
   test('every failing rule is listed, in the order of the checklist', () => {
@@ -168,7 +170,7 @@ describe('gate rules', () => {
       approval: undefined,
       cacheEntry: undefined,
       bytesOnDisk: false,
-      signer: { outcome: 'revoked', subject: 'CN=Signer' },
+      signer: { outcome: 'revoked', message: 'CN=Signer: revoked' },
     });
     assert.deepEqual(codes(facts), [
       'NOT_ENDORSED',

@@ -77,7 +77,12 @@ test('an expired catalog stops its images; a fresh catalog makes them deployable
   const s = await deployableSite();
   try {
     s.advance(12 * DAY);
-    assert.deepEqual(codes(await decideDeployment(s.inst, 'img')), ['CATALOG_EXPIRED']);
+    // The CRL held (7 days) is past its nextUpdate too: revocation can no longer be
+    // checked, and the gate, like import, does not deploy on a stale CRL.
+    assert.deepEqual(codes(await decideDeployment(s.inst, 'img')), [
+      'CATALOG_EXPIRED',
+      'CRL_STALE',
+    ]);
     // The endorser comes back; the site also needs a CRL that is current again.
     const fresh = await crlOf(pki.intermediate, [], {
       thisUpdate: new Date(s.now() - 1000),
