@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { VmicError } from '../errors/index.ts';
 import type { Instance } from './instance.ts';
 
@@ -20,7 +21,18 @@ export interface CatalogVersionFiles extends CatalogVersionSummary {
   imageList: Uint8Array | undefined;
 }
 
+/** The files of a version, by their column name in `catalog_versions`. */
+export type VersionFileName = 'nquads' | 'turtle' | 'jsonld' | 'p7m' | 'p7s' | 'image_list';
+
+/**
+ * Where a version's file is: in the blob store, named by its SHA-256 (published since
+ * migration 0011), or inline in its row (published before; see migration-0011.ts).
+ */
+export type VersionFile =
+  { kind: 'blob'; sha256: string; size: number } | { kind: 'inline'; bytes: Buffer };
+
 const SUMMARY = [
+  'catalog_versions.id',
   'catalog_versions.sequence',
   'catalog_versions.issued_at',
   'catalog_versions.expires_at',
@@ -28,11 +40,45 @@ const SUMMARY = [
   'catalog_versions.content_sha256',
 ] as const;
 
+const REFS = [
+  'nquads_sha256',
+  'nquads_size',
+  'turtle_sha256',
+  'turtle_size',
+  'jsonld_sha256',
+  'jsonld_size',
+  'p7m_sha256',
+  'p7m_size',
+  'p7s_sha256',
+  'p7s_size',
+  'image_list_sha256',
+  'image_list_size',
+] as const;
+
 function versions(inst: Instance, endorser: string) {
   return inst.store.db
     .selectFrom('catalog_versions')
     .innerJoin('endorsers', 'endorsers.id', 'catalog_versions.endorser_id')
     .where('endorsers.name', '=', endorser);
+}
+
+interface SummaryRow {
+  sequence: number;
+  issued_at: string;
+  expires_at: string;
+  image_count: number;
+  content_sha256: string;
+}
+
+function summaryOf(endorser: string, r: SummaryRow): CatalogVersionSummary {
+  return {
+    endorser,
+    sequence: r.sequence,
+    issuedAt: r.issued_at,
+    expiresAt: r.expires_at,
+    imageCount: r.image_count,
+    contentSha256: r.content_sha256,
+  };
 }
 
 export async function listCatalogVersions(
@@ -43,31 +89,22 @@ export async function listCatalogVersions(
     .select(SUMMARY)
     .orderBy('catalog_versions.sequence', 'desc')
     .execute();
-  return rows.map((r) => ({
-    endorser,
-    sequence: r.sequence,
-    issuedAt: r.issued_at,
-    expiresAt: r.expires_at,
-    imageCount: r.image_count,
-    contentSha256: r.content_sha256,
-  }));
+  return rows.map((r) => summaryOf(endorser, r));
 }
 
-/** A published version's files; `sequence` undefined means the latest. */
-export async function getCatalogVersion(
+/**
+ * A version's summary and where each of its files is; `sequence` undefined means the
+ * latest. Inline files (older versions) are read only when asked for, one at a time.
+ */
+export async function getCatalogVersionRefs(
   inst: Instance,
   endorser: string,
   sequence?: number,
-): Promise<CatalogVersionFiles> {
-  let q = versions(inst, endorser).select([
-    ...SUMMARY,
-    'nquads',
-    'turtle',
-    'jsonld',
-    'p7m',
-    'p7s',
-    'image_list',
-  ]);
+): Promise<{
+  summary: CatalogVersionSummary;
+  file(name: VersionFileName): Promise<VersionFile | undefined>;
+}> {
+  let q = versions(inst, endorser).select([...SUMMARY, ...REFS]);
   q =
     sequence === undefined
       ? q.orderBy('catalog_versions.sequence', 'desc').limit(1)
@@ -82,17 +119,62 @@ export async function getCatalogVersion(
     );
   }
   return {
-    endorser,
-    sequence: r.sequence,
-    issuedAt: r.issued_at,
-    expiresAt: r.expires_at,
-    imageCount: r.image_count,
-    contentSha256: r.content_sha256,
-    nquads: r.nquads,
-    turtle: r.turtle,
-    jsonld: r.jsonld,
-    p7m: r.p7m,
-    p7s: r.p7s,
-    imageList: r.image_list ?? undefined,
+    summary: summaryOf(endorser, r),
+    file: async (name) => {
+      const sha256 = r[`${name}_sha256`];
+      const size = r[`${name}_size`];
+      if (sha256 !== null && size !== null) return { kind: 'blob', sha256, size };
+      const row = await inst.store.db
+        .selectFrom('catalog_versions')
+        .select(name)
+        .where('id', '=', r.id)
+        .executeTakeFirstOrThrow();
+      const value: string | Uint8Array | null = row[name];
+      if (value === null) return undefined;
+      return {
+        kind: 'inline',
+        bytes:
+          typeof value === 'string'
+            ? Buffer.from(value, 'utf8')
+            : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      };
+    },
+  };
+}
+
+/** A file's bytes, in memory: for the callers that need them whole (tests, small catalogs). */
+export async function readVersionFile(inst: Instance, file: VersionFile): Promise<Buffer> {
+  if (file.kind === 'inline') return file.bytes;
+  return fs.promises.readFile(inst.blobs.pathOf(file.sha256));
+}
+
+/**
+ * A published version's files in memory; `sequence` undefined means the latest. The feeds
+ * stream them instead (server/feeds.ts): a large catalog's files are hundreds of MB.
+ */
+export async function getCatalogVersion(
+  inst: Instance,
+  endorser: string,
+  sequence?: number,
+): Promise<CatalogVersionFiles> {
+  const v = await getCatalogVersionRefs(inst, endorser, sequence);
+  const read = async (name: VersionFileName): Promise<Buffer | undefined> => {
+    const file = await v.file(name);
+    return file === undefined ? undefined : readVersionFile(inst, file);
+  };
+  const must = async (name: VersionFileName): Promise<Buffer> => {
+    const bytes = await read(name);
+    if (bytes === undefined)
+      throw new Error(`catalog version ${v.summary.sequence} has no ${name}`);
+    return bytes;
+  };
+  return {
+    ...v.summary,
+    nquads: (await must('nquads')).toString('utf8'),
+    turtle: (await must('turtle')).toString('utf8'),
+    jsonld: (await must('jsonld')).toString('utf8'),
+    p7m: await must('p7m'),
+    p7s: await must('p7s'),
+    imageList: await read('image_list'),
   };
 }

@@ -1,6 +1,10 @@
 import { IMAGE_FIELD_KEYS, type ImageMetadata } from './image-fields.ts';
 import { listImages, type Image } from './image-queries.ts';
-import { getCatalogVersion, type CatalogVersionSummary } from './catalog-versions.ts';
+import {
+  getCatalogVersionRefs,
+  readVersionFile,
+  type CatalogVersionSummary,
+} from './catalog-versions.ts';
 import type { Instance } from './instance.ts';
 import { parseCanonicalCatalog, type CatalogImage } from './rdf/index.ts';
 import { metadataOfGraph } from './rdf/image-fields.ts';
@@ -55,10 +59,13 @@ export async function previewPublish(inst: Instance, endorser: string): Promise<
   let previous: CatalogImage[] = [];
   let last: CatalogVersionSummary | undefined;
   try {
-    const version = await getCatalogVersion(inst, endorser);
-    const doc = await parseCanonicalCatalog(Buffer.from(version.nquads, 'utf8'));
+    const version = await getCatalogVersionRefs(inst, endorser);
+    const nquads = await version.file('nquads');
+    if (nquads === undefined)
+      throw new Error(`catalog version ${version.summary.sequence} has no N-Quads`);
+    const doc = await parseCanonicalCatalog(await readVersionFile(inst, nquads));
     previous = doc.images;
-    last = version;
+    last = version.summary;
   } catch (e) {
     if (!(e instanceof VmicError && e.code === 'NOT_FOUND')) throw e;
   }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Instance } from './instance.ts';
 import { SPDX } from './rdf/index.ts';
 
@@ -56,15 +57,45 @@ async function extend(inst: Instance, index: Index, target: number): Promise<voi
   for (;;) {
     const row = await inst.store.db
       .selectFrom('catalog_versions')
-      .select(['id', 'nquads'])
+      .select(['id', 'nquads_sha256'])
       .where('id', '>', after)
       .where('id', '<=', target)
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
     if (!row) break;
-    for (const m of row.nquads.matchAll(CHECKSUM)) index.hashes.add(m[1]!);
+    if (row.nquads_sha256 !== null) await scanStored(inst, row.nquads_sha256, index.hashes);
+    else await scanInline(inst, row.id, index.hashes);
     after = row.id;
   }
   index.upTo = target;
+}
+
+/** A version published before migration 0011: its N-Quads are in the row. */
+async function scanInline(inst: Instance, id: number, into: Set<string>): Promise<void> {
+  const { nquads } = await inst.store.db
+    .selectFrom('catalog_versions')
+    .select('nquads')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  for (const m of nquads.matchAll(CHECKSUM)) into.add(m[1]!);
+}
+
+/**
+ * The N-Quads in the blob store, read in chunks cut at line ends (a match never spans a
+ * line), so a 100 MB catalog costs one chunk of memory.
+ */
+async function scanStored(inst: Instance, sha256: string, into: Set<string>): Promise<void> {
+  let rest = '';
+  const stream = fs.createReadStream(inst.blobs.pathOf(sha256), {
+    encoding: 'utf8',
+    highWaterMark: 1024 * 1024,
+  });
+  for await (const chunk of stream) {
+    const text = rest + (chunk as string);
+    const cut = text.lastIndexOf('\n') + 1;
+    for (const m of text.slice(0, cut).matchAll(CHECKSUM)) into.add(m[1]!);
+    rest = text.slice(cut);
+  }
+  for (const m of rest.matchAll(CHECKSUM)) into.add(m[1]!);
 }

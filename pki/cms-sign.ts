@@ -48,10 +48,26 @@ function derSorted(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
  * certificate set, so that `openssl cms -verify` can audit it with only the anchors.
  */
 export async function cmsSign(opts: CmsSignOptions): Promise<Uint8Array> {
+  const { content, detached, ...signing } = opts;
+  const signedData = await signedDataOverDigest({
+    ...signing,
+    sha256: createHash('sha256').update(content).digest(),
+    ...(detached ? {} : { content }),
+  });
+  return encodeContentInfo(signedData);
+}
+
+/**
+ * The signed SignedData of content whose SHA-256 is `sha256`: the signature covers the
+ * signed attributes only (RFC 5652 §5.4), so it is the same whether or not `content` is
+ * embedded.
+ */
+export async function signedDataOverDigest(
+  opts: Omit<CmsSignOptions, 'content' | 'detached'> & { sha256: Uint8Array; content?: Uint8Array },
+): Promise<pkijs.SignedData> {
   const signerCert = parseCert(opts.signer.certificate);
-  const digest = createHash('sha256').update(opts.content).digest();
   const encapContentInfo = new pkijs.EncapsulatedContentInfo({ eContentType: OID_DATA });
-  if (!opts.detached) {
+  if (opts.content !== undefined) {
     // Assigned after construction: the pkijs constructor would split it into a
     // constructed (BER-only) OCTET STRING.
     encapContentInfo.eContent = new asn1js.OctetString({ valueHex: opts.content });
@@ -69,7 +85,7 @@ export async function cmsSign(opts: CmsSignOptions): Promise<Uint8Array> {
       }),
       new pkijs.Attribute({
         type: OID_ATTR_MESSAGE_DIGEST,
-        values: [new asn1js.OctetString({ valueHex: digest })],
+        values: [new asn1js.OctetString({ valueHex: opts.sha256 })],
       }),
     ]),
   });
@@ -88,7 +104,13 @@ export async function cmsSign(opts: CmsSignOptions): Promise<Uint8Array> {
     ],
     certificates: [signerCert, ...opts.chain.map(parseCert)],
   });
+  // With signed attributes pkijs hashes them, never the content: the digest above stands.
   await signedData.sign(opts.signer.privateKey, 0, 'SHA-256');
+  return signedData;
+}
+
+/** ContentInfo { signedData } in DER. */
+export function encodeContentInfo(signedData: pkijs.SignedData): Uint8Array {
   const contentInfo = new pkijs.ContentInfo({
     contentType: OID_SIGNED_DATA,
     content: signedData.toSchema(true),

@@ -1,61 +1,39 @@
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { VmicError } from '../errors/index.ts';
+import { feedBase, getEndorser, listCatalogVersions, type Instance } from '../catalog/index.ts';
 import {
-  feedBase,
-  getCatalogVersion,
-  getEndorser,
-  listCatalogVersions,
-  type CatalogVersionFiles,
-  type Instance,
-} from '../catalog/index.ts';
+  getCatalogVersionRefs,
+  type VersionFile,
+  type VersionFileName,
+} from '../catalog/catalog-versions.ts';
 import { endorserParam, sequenceParam } from './params.ts';
-import { IMMUTABLE_CACHE, LATEST_CACHE, sendRepresentation } from './http-cache.ts';
+import {
+  IMMUTABLE_CACHE,
+  LATEST_CACHE,
+  answeredWithoutBody,
+  sendRepresentation,
+} from './http-cache.ts';
 import { sendProblem } from './problem.ts';
 
 interface FeedFormat {
   file: string;
   contentType: string;
-  body(v: CatalogVersionFiles): Buffer;
+  /** The version's file served under this name. */
+  column: VersionFileName;
 }
 
 const FORMATS: Record<string, FeedFormat> = {
-  p7m: {
-    file: 'catalog.p7m',
-    contentType: 'application/pkcs7-mime',
-    body: (v) => Buffer.from(v.p7m),
-  },
-  nq: {
-    file: 'catalog.nq',
-    contentType: 'application/n-quads; charset=utf-8',
-    body: (v) => Buffer.from(v.nquads, 'utf8'),
-  },
-  p7s: {
-    file: 'catalog.p7s',
-    contentType: 'application/pkcs7-signature',
-    body: (v) => Buffer.from(v.p7s),
-  },
-  ttl: {
-    file: 'catalog.ttl',
-    contentType: 'text/turtle; charset=utf-8',
-    body: (v) => Buffer.from(v.turtle, 'utf8'),
-  },
-  jsonld: {
-    file: 'catalog.jsonld',
-    contentType: 'application/ld+json',
-    body: (v) => Buffer.from(v.jsonld, 'utf8'),
-  },
+  p7m: { file: 'catalog.p7m', contentType: 'application/pkcs7-mime', column: 'p7m' },
+  nq: { file: 'catalog.nq', contentType: 'application/n-quads; charset=utf-8', column: 'nquads' },
+  p7s: { file: 'catalog.p7s', contentType: 'application/pkcs7-signature', column: 'p7s' },
+  ttl: { file: 'catalog.ttl', contentType: 'text/turtle; charset=utf-8', column: 'turtle' },
+  jsonld: { file: 'catalog.jsonld', contentType: 'application/ld+json', column: 'jsonld' },
   // HEPiX image list (docs/design.md §3): the raw S/MIME message, as vmcaster publishes it and
   // vmcatcher, cloudkeeper and atrope fetch it; text/plain because the message carries its
   // own multipart/signed Content-Type inside.
-  list: {
-    file: 'image.list',
-    contentType: 'text/plain; charset=utf-8',
-    body: (v) => {
-      if (!v.imageList)
-        throw new VmicError('NOT_FOUND', `catalog version ${v.sequence} has no image list`);
-      return Buffer.from(v.imageList);
-    },
-  },
+  list: { file: 'image.list', contentType: 'text/plain; charset=utf-8', column: 'image_list' },
 };
 
 /** Media types offered at `/catalog`, in order of preference when the client has none. */
@@ -147,13 +125,52 @@ async function serveVersion(
     format = Object.values(FORMATS).find((f) => f.file === file);
   }
   if (!format) throw new VmicError('NOT_FOUND', `no feed file ${file}`);
-  const version = await getCatalogVersion(inst, endorser, sequence);
+  const version = await getCatalogVersionRefs(inst, endorser, sequence);
   if (file === 'catalog') {
     const base = feedBase(inst.config.publicUrl, endorser);
-    res.setHeader('Content-Location', `${base}/${version.sequence}/${format.file}`);
+    res.setHeader('Content-Location', `${base}/${version.summary.sequence}/${format.file}`);
   }
-  sendRepresentation(req, res, format.body(version), {
+  const body = await version.file(format.column);
+  if (!body)
+    throw new VmicError(
+      'NOT_FOUND',
+      `catalog version ${version.summary.sequence} has no ${format.file}`,
+    );
+  const headers = {
     contentType: format.contentType,
     cacheControl: sequence === undefined ? LATEST_CACHE : IMMUTABLE_CACHE,
+  };
+  if (body.kind === 'inline') sendRepresentation(req, res, body.bytes, headers);
+  else await sendStoredRepresentation(inst, req, res, body, headers);
+}
+
+/**
+ * A version's file from the blob store, streamed (a large catalog's files are hundreds of
+ * MB; threat: a few concurrent downloads exhausting the server's memory). The ETag is the
+ * file's SHA-256, its name in the store: the same strong ETag `sendRepresentation` computes
+ * over the same bytes, so caches and conditional requests are unchanged.
+ */
+async function sendStoredRepresentation(
+  inst: Instance,
+  req: Request,
+  res: Response,
+  file: Extract<VersionFile, { kind: 'blob' }>,
+  headers: { contentType: string; cacheControl: string },
+): Promise<void> {
+  const etag = `"${file.sha256}"`;
+  // Opened before any header is sent: a missing file is still a clean 500 problem.
+  const fh = await fs.promises.open(inst.blobs.pathOf(file.sha256), 'r').catch((e: unknown) => {
+    throw new VmicError('INTERNAL', `catalog file sha256:${file.sha256} is missing`, { cause: e });
   });
+  try {
+    if (answeredWithoutBody(req, res, etag, file.size, headers)) return;
+    await pipeline(fh.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 }), res);
+  } catch (e) {
+    // A client that stops reading mid-body (a cancelled download, a fuzzer) is not a
+    // server failure: nothing is left to answer and nothing to log.
+    if ((e as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && res.destroyed) return;
+    throw e;
+  } finally {
+    await fh.close();
+  }
 }

@@ -30,17 +30,33 @@ export function sendRepresentation(
   headers: { contentType: string; cacheControl: string },
 ): void {
   const etag = `"${crypto.createHash('sha256').update(body).digest('hex')}"`;
+  if (answeredWithoutBody(req, res, etag, body.length, headers)) return;
+  res.end(body);
+}
+
+/**
+ * The headers of a representation of `size` bytes with a strong ETag; a matching
+ * If-None-Match is answered 304 and HEAD without a body. True when the answer is complete;
+ * false when the caller sends the body next.
+ */
+export function answeredWithoutBody(
+  req: Request,
+  res: Response,
+  etag: string,
+  size: number,
+  headers: { contentType: string; cacheControl: string },
+): boolean {
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', headers.cacheControl);
   res.setHeader('Content-Type', headers.contentType);
   if (notModified(req, etag)) {
     res.status(304).end();
-    return;
+    return true;
   }
-  res.setHeader('Content-Length', String(body.length));
+  res.setHeader('Content-Length', String(size));
   if (req.method === 'HEAD') {
     res.end();
-    return;
+    return true;
   }
-  res.end(body);
+  return false;
 }

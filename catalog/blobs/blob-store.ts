@@ -18,6 +18,8 @@ export interface IngestOptions {
   /** When given, bytes that do not match are refused and nothing is stored. */
   expected?: { sha256: string; size: number };
   onProgress?: (bytes: number) => void;
+  /** SHA-512 alongside (default): images need it for HEPiX lists; catalog files do not. */
+  sha512?: boolean;
 }
 
 /**
@@ -54,7 +56,9 @@ export class BlobStore {
   async ingest(source: Readable, opts: IngestOptions): Promise<Digest> {
     const tmp = path.join(this.tmpDir, ownedTempName());
     // SHA-512 alongside: the HEPiX image list export signs it (issue 6).
-    const digesting = new DigestingStream(opts.maxBytes, opts.onProgress, { sha512: true });
+    const digesting = new DigestingStream(opts.maxBytes, opts.onProgress, {
+      sha512: opts.sha512 ?? true,
+    });
     const sink = fs.createWriteStream(tmp, {
       flags: 'wx',
       mode: 0o640,

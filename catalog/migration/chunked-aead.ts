@@ -96,12 +96,27 @@ class BlockBuffer {
   }
 
   take(n: number): Buffer {
-    const all =
-      this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.length);
-    const block = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.pieces = rest.length > 0 ? [rest] : [];
-    this.length = rest.length;
+    const first = this.pieces[0];
+    // The common cases copy nothing: the first piece holds the whole block.
+    if (first && first.length >= n) {
+      const block = first.subarray(0, n);
+      if (first.length === n) this.pieces.shift();
+      else this.pieces[0] = first.subarray(n);
+      this.length -= n;
+      return block;
+    }
+    // Otherwise exactly the block's bytes are copied, once; the rest stays as it came.
+    const block = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const piece = this.pieces[0]!;
+      const used = Math.min(piece.length, n - filled);
+      piece.copy(block, filled, 0, used);
+      filled += used;
+      if (used === piece.length) this.pieces.shift();
+      else this.pieces[0] = piece.subarray(used);
+    }
+    this.length -= n;
     return block;
   }
 }
@@ -156,7 +171,27 @@ export async function* openChunks(
       counter++;
     }
   }
-  if (buf.length === 0) throw invalid(counter, 'is missing: the stream ended early');
+  // Its own rule: a stream cut short held only authenticated chunks, which a receiver may
+  // keep to resume from (a damaged chunk, by contrast, ends the transfer).
+  if (buf.length === 0)
+    throw new VmicError(
+      'CIPHERTEXT_INVALID',
+      `transfer chunk ${counter} is missing: the stream ended early`,
+      { rule: 'stream.truncated' },
+    );
+  if (opts.expectChunks !== undefined && counter < opts.expectChunks - 1) {
+    // A whole chunk before the stated final one is not final: released if it authenticates,
+    // so that a resume keeps every chunk that arrived.
+    if (buf.length === block) {
+      yield { index: counter, plaintext: open(key, counter, false, buf.take(block)), last: false };
+      counter++;
+    }
+    throw new VmicError(
+      'CIPHERTEXT_INVALID',
+      `transfer chunk ${counter} is final, but the manifest states ${opts.expectChunks} chunks: the stream ended early`,
+      { rule: 'stream.truncated' },
+    );
+  }
   if (opts.expectChunks !== undefined && counter !== opts.expectChunks - 1)
     throw invalid(counter, `is final, but the manifest states ${opts.expectChunks} chunks`);
   const plaintext = open(key, counter, true, buf.take(buf.length));

@@ -7,6 +7,8 @@ export interface Claims {
   sender: string | undefined;
   migrationId: string | undefined;
   image: string | undefined;
+  /** Only to find a partial transfer this manifest may belong to; verified before use. */
+  nonce?: string | undefined;
 }
 
 /**
@@ -31,6 +33,7 @@ export function readClaims(signedManifest: Uint8Array): Claims {
         const image = m.image as Record<string, unknown> | undefined;
         claims.sender = text(m.sender);
         claims.migrationId = text(m.migrationId);
+        claims.nonce = text(m.nonce);
         claims.image =
           image && text(image.endorser) && text(image.identifier)
             ? `${text(image.endorser)}/${text(image.identifier)}`

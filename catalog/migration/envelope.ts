@@ -1,167 +1,129 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { VmicError } from '../../errors/index.ts';
-import { WRITE_BUFFER_BYTES, digestsEqual } from '../blobs/digest.ts';
-import { writeStreamClosed } from '../blobs/durable-files.ts';
-import { GCM_TAG_BYTES } from './manifest.ts';
+import { digestsEqual } from '../blobs/digest.ts';
+import { openChunks, sealChunks, type StreamParams } from './chunked-aead.ts';
 
-export interface SealedFile {
-  plaintext: { sha256: string; size: number };
-  ciphertext: { sha256: string; size: number };
-}
+/** Reads of the cached image: one chunk each, so that chunks are cut without copying much. */
+const READ_BYTES = 1024 * 1024;
 
-export interface SealInput {
+export interface SealImage {
+  /** The cached image. */
   from: string;
-  key: Uint8Array;
-  iv: Uint8Array;
-  aad: string;
-}
-
-/** Reads stay small: memory is bounded by a few chunks whatever the image size. */
-const READ_BYTES = 256 * 1024;
-
-/** AES-256-GCM over the file, as a stream of ciphertext chunks ending with the 16-byte tag. */
-export async function* sealedStream(
-  input: SealInput,
-  onPlaintext?: (chunk: Buffer) => void,
-): AsyncGenerator<Buffer> {
-  const cipher = crypto.createCipheriv('aes-256-gcm', input.key, input.iv);
-  cipher.setAAD(Buffer.from(input.aad, 'utf8'));
-  for await (const chunk of fs.createReadStream(input.from, { highWaterMark: READ_BYTES })) {
-    onPlaintext?.(chunk as Buffer);
-    yield cipher.update(chunk as Buffer);
-  }
-  yield Buffer.concat([cipher.final(), cipher.getAuthTag()]);
+  /** What the site verified for it, and what the signed manifest states. */
+  expected: { sha256: string; size: number };
+  stream: StreamParams;
+  /** Resume: the first chunk to send; chunks before it are read and hashed, not sent. */
+  firstChunk?: number;
 }
 
 /**
- * Export: the cached bytes must still hash to the signed SHA-256; in the same read they
- * are encrypted once to learn the ciphertext's size and SHA-256 for the manifest, which
- * is signed before any byte is sent. Transfer then encrypts again with the same key and
- * IV into the wire (same plaintext, same ciphertext; no second message under that IV),
- * so no ciphertext is ever written to the sender's disk.
+ * The sender's single pass over the cached image: read, hash, seal, send.
+ *
+ * The manifest, signed before the first byte goes out, states the SHA-256 the site
+ * verified when it fetched the image. The cached file may have changed since (threat: a
+ * local attacker or a failing disk altering the cache, so that we would sign for bytes we
+ * do not send). So the file is hashed again as it is read, and the final chunk — the only
+ * one that lets the receiver complete — is held back until the running hash and size equal
+ * the manifest's: sealChunks releases the last chunk only once its source has ended, and
+ * this source throws HASH_MISMATCH at its end when they differ. The receiver then holds
+ * only authenticated but incomplete chunks in its temporary area and never commits.
+ * A resumed transfer re-reads (and hashes) the chunks the receiver already holds, but
+ * neither seals nor sends them.
  */
-export async function measureSealed(
-  input: SealInput & { expected: { sha256: string; size: number } },
-): Promise<SealedFile> {
-  const plainHash = crypto.createHash('sha256');
-  const cipherHash = crypto.createHash('sha256');
-  let plainSize = 0;
-  let cipherSize = 0;
-  for await (const out of sealedStream(input, (chunk) => {
-    plainHash.update(chunk);
-    plainSize += chunk.length;
-  })) {
-    cipherHash.update(out);
-    cipherSize += out.length;
-  }
-  const plaintext = { sha256: plainHash.digest('hex'), size: plainSize };
-  if (
-    plaintext.size !== input.expected.size ||
-    !digestsEqual(plaintext.sha256, input.expected.sha256)
-  ) {
-    throw new VmicError(
-      'HASH_MISMATCH',
-      `cached bytes hash to ${plaintext.sha256} (${plaintext.size} bytes), not the signed ${input.expected.sha256}`,
-    );
-  }
-  return { plaintext, ciphertext: { sha256: cipherHash.digest('hex'), size: cipherSize } };
-}
-
-/**
- * Decrypts a ciphertext stream into `to`, checking the ciphertext's size and SHA-256 and
- * the GCM tag, then the plaintext's size and SHA-256. Plaintext written before the tag is
- * checked is unauthenticated: it stays in a temporary file that the caller removes on any
- * failure and moves into the cache only on success.
- */
-export async function openStream(input: {
-  source: AsyncIterable<Buffer>;
-  to: string;
-  key: Uint8Array;
-  iv: Uint8Array;
-  aad: string;
-  ciphertext: { sha256: string; size: number };
-  plaintext: { sha256: string; size: number };
-}): Promise<void> {
-  const decipher = crypto.createDecipheriv('aes-256-gcm', input.key, input.iv);
-  decipher.setAAD(Buffer.from(input.aad, 'utf8'));
-  const cipherHash = crypto.createHash('sha256');
-  const plainHash = crypto.createHash('sha256');
-  let received = 0;
-  let plainSize = 0;
-  let held = Buffer.alloc(0);
-  async function* decrypt() {
-    for await (const chunk of input.source) {
-      received += chunk.length;
-      if (received > input.ciphertext.size)
-        throw new VmicError('CIPHERTEXT_INVALID', 'more ciphertext than the manifest names', {
-          rule: 'ciphertext.size',
-        });
-      cipherHash.update(chunk);
-      // Keep the last 16 bytes back: they are the tag, known only at the end. Large
-      // chunks are not copied (only the held-back bytes are), to keep memory churn low.
-      const parts: Buffer[] = [];
-      if (chunk.length >= GCM_TAG_BYTES) {
-        if (held.length) parts.push(held);
-        parts.push(chunk.subarray(0, chunk.length - GCM_TAG_BYTES));
-        held = Buffer.from(chunk.subarray(chunk.length - GCM_TAG_BYTES));
-      } else {
-        const all = Buffer.concat([held, chunk]);
-        const cut = Math.max(0, all.length - GCM_TAG_BYTES);
-        parts.push(all.subarray(0, cut));
-        held = Buffer.from(all.subarray(cut));
-      }
-      for (const part of parts) {
-        if (part.length === 0) continue;
-        const out = decipher.update(part);
-        plainHash.update(out);
-        plainSize += out.length;
-        yield out;
-      }
+export async function* sealImage(input: SealImage): AsyncGenerator<Buffer> {
+  const skip = (input.firstChunk ?? 0) * input.stream.chunkBytes;
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  async function* plaintext(): AsyncGenerator<Buffer> {
+    for await (const piece of fs.createReadStream(input.from, { highWaterMark: READ_BYTES })) {
+      const b = piece as Buffer;
+      hash.update(b);
+      const start = size;
+      size += b.length;
+      if (size > input.expected.size) throw changed(`more than ${input.expected.size} bytes`);
+      if (size <= skip) continue;
+      yield start >= skip ? b : b.subarray(skip - start);
     }
-    if (received !== input.ciphertext.size)
-      throw new VmicError(
-        'CIPHERTEXT_INVALID',
-        `transfer ended after ${received} of ${input.ciphertext.size} ciphertext bytes`,
-        { rule: 'ciphertext.size' },
-      );
-    if (!digestsEqual(cipherHash.digest('hex'), input.ciphertext.sha256))
-      throw new VmicError(
-        'CIPHERTEXT_INVALID',
-        'ciphertext does not match the SHA-256 in the manifest',
-        { rule: 'ciphertext.sha256' },
-      );
-    decipher.setAuthTag(held);
-    let last: Buffer;
-    try {
-      last = decipher.final();
-    } catch (e) {
-      throw new VmicError('CIPHERTEXT_INVALID', 'ciphertext fails authentication (AES-GCM tag)', {
-        rule: 'gcm.tag',
-        cause: e,
+    const sha256 = hash.digest('hex');
+    if (size !== input.expected.size || !digestsEqual(sha256, input.expected.sha256))
+      throw changed(`${size} bytes hashing to ${sha256}`);
+  }
+  yield* sealChunks(plaintext(), input.stream, input.firstChunk ?? 0);
+}
+
+function changed(what: string): VmicError {
+  return new VmicError(
+    'HASH_MISMATCH',
+    `the cached image changed since it was verified: now ${what}, not the signed SHA-256; the final chunk was not sent`,
+    { rule: 'export.sha256' },
+  );
+}
+
+export interface OpenImage {
+  /** Sealed chunks from `firstChunk` on. */
+  source: AsyncIterable<Buffer>;
+  /** The temporary file, already holding exactly `firstChunk` chunks of plaintext. */
+  file: fs.promises.FileHandle;
+  stream: StreamParams;
+  firstChunk: number;
+  chunks: number;
+  plaintext: { sha256: string; size: number };
+  /** A hash already fed with the plaintext of the chunks held. */
+  hash: crypto.Hash;
+  /** Chunks whose plaintext is written, counted from 0: what a resume may start from. */
+  progress: { held: number };
+}
+
+/**
+ * The receiver's single pass: each chunk is authenticated (openChunks) before its plaintext
+ * is written, so no unauthenticated byte touches the disk (threat: forged or damaged bytes
+ * in a file someone may read, or resume from). One write is in flight while the next chunk
+ * is opened (back-pressure: no more than two chunks in memory). After the final chunk the
+ * whole plaintext must match the signed SHA-256 and size, else HASH_MISMATCH.
+ */
+export async function openImage(input: OpenImage): Promise<void> {
+  let size = input.firstChunk * input.stream.chunkBytes;
+  let writing: Promise<void> = Promise.resolve();
+  input.progress.held = input.firstChunk;
+  try {
+    for await (const c of openChunks(input.source, input.stream, {
+      firstChunk: input.firstChunk,
+      expectChunks: input.chunks,
+    })) {
+      input.hash.update(c.plaintext);
+      size += c.plaintext.length;
+      if (size > input.plaintext.size)
+        throw new VmicError('CIPHERTEXT_INVALID', 'more plaintext than the manifest states', {
+          rule: 'stream.size',
+        });
+      await writing;
+      const at = c.index * input.stream.chunkBytes;
+      writing = input.file.write(c.plaintext, 0, c.plaintext.length, at).then(() => {
+        input.progress.held = c.index + 1;
       });
     }
-    plainHash.update(last);
-    plainSize += last.length;
-    yield last;
+  } finally {
+    // The write in flight settles before the caller closes or keeps the file.
+    await writing.catch(() => undefined);
   }
-  const sink = fs.createWriteStream(input.to, {
-    flags: 'wx',
-    mode: 0o600,
-    highWaterMark: WRITE_BUFFER_BYTES,
-  });
-  try {
-    await pipeline(decrypt, sink);
-  } catch (e) {
-    // The caller removes `to` on failure: only once no late open can create it again.
-    await writeStreamClosed(sink);
-    throw e;
-  }
-  if (
-    plainSize !== input.plaintext.size ||
-    !digestsEqual(plainHash.digest('hex'), input.plaintext.sha256)
-  ) {
-    throw new VmicError('HASH_MISMATCH', 'decrypted bytes do not match the signed SHA-256');
+  await writing;
+  const sha256 = input.hash.digest('hex');
+  if (size !== input.plaintext.size || !digestsEqual(sha256, input.plaintext.sha256))
+    throw new VmicError('HASH_MISMATCH', 'decrypted bytes do not match the signed SHA-256', {
+      rule: 'plaintext.sha256',
+    });
+}
+
+/** Drops the first `n` bytes of a stream: a bundle read again past chunks already held. */
+export async function* skipBytes(source: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  let left = n;
+  for await (const b of source) {
+    if (left >= b.length) {
+      left -= b.length;
+      continue;
+    }
+    yield left > 0 ? b.subarray(left) : b;
+    left = 0;
   }
 }

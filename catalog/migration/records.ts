@@ -54,6 +54,33 @@ export class MigrationLog {
     });
   }
 
+  /** A failed transfer going on from its last authenticated chunk: running again, audited. */
+  async reopen(direction: 'outgoing' | 'incoming', fromChunk: number): Promise<void> {
+    const at = this.inst.now().toISOString();
+    await writeTransaction(this.inst.store, async (tx) => {
+      await tx
+        .updateTable('migrations')
+        .set({
+          state: 'running',
+          reason_code: null,
+          reason_message: null,
+          updated_at: at,
+          owner: currentOwner(),
+        })
+        .where('id', '=', this.id)
+        .execute();
+      await appendAudit(tx, {
+        at: this.inst.now(),
+        actor: this.actor,
+        // Audited as started again, with the chunk it resumes from (the audit vocabulary
+        // is shared and closed: catalog/audit/audit-log.ts).
+        action: `migration.${direction}.started`,
+        subject: `migration:${this.id}`,
+        details: { migrationId: this.id, resumedFromChunk: fromChunk },
+      });
+    });
+  }
+
   async stage<T>(
     stage: StageName,
     run: () => Promise<{ result: T; detail: Record<string, unknown> }>,

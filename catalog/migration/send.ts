@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { VmicError, type ErrorCode } from '../../errors/index.ts';
 import { openPost } from '../net/http-client.ts';
 import { knownCode } from '../../errors/index.ts';
-import { sealedStream, type SealInput } from './envelope.ts';
+import { boundedGet } from '../net/http-client.ts';
 
 /** A refusal that the receiver sent back (problem+json), as opposed to one of ours. */
 export class ReceiverRefusal extends VmicError {
@@ -17,11 +17,52 @@ export class ReceiverRefusal extends VmicError {
   }
 }
 
-/** A bundle's bytes: the header, then the sealed image. */
-export async function* bundleBody(header: Buffer, seal: SealInput): AsyncGenerator<Buffer> {
+/** A bundle's bytes: the header, then the sealed chunks. */
+export async function* bundleBody(
+  header: Buffer,
+  chunks: AsyncIterable<Buffer>,
+): AsyncGenerator<Buffer> {
   yield header;
-  yield* sealedStream(seal);
+  yield* chunks;
 }
+
+/**
+ * How many chunks of a transfer the receiver holds (`GET /api/v1/transfers/{id}`), or
+ * undefined when it holds none that can resume. Bounded like every read from a peer.
+ */
+export async function heldChunks(
+  transfersUrl: string,
+  migrationId: string,
+): Promise<number | undefined> {
+  const res = await boundedGet(`${transfersUrl}/${migrationId}`, {
+    maxBytes: MAX_RESPONSE_BYTES,
+    timeoutMs: 30_000,
+    what: `the receiver's state of migration ${migrationId}`,
+  });
+  if (res.status === 404) return undefined;
+  if (res.status === 409)
+    throw new VmicError(
+      'CONFLICT',
+      `the receiver is still receiving migration ${migrationId} (it has not yet seen the connection end); try again shortly`,
+    );
+  if (res.status !== 200)
+    throw new VmicError(
+      'FETCH_FAILED',
+      `the receiver answered HTTP ${res.status} for migration ${migrationId}`,
+    );
+  const body = JSON.parse(res.body.toString('utf8')) as { chunksHeld?: unknown };
+  const n = body.chunksHeld;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+    throw new VmicError('FETCH_FAILED', 'the receiver answered without a chunk count');
+  return n;
+}
+
+/**
+ * Sealed chunks are produced only as the socket takes them (a byte stream that reads one
+ * chunk ahead), not the sixteen objects an object-mode stream would buffer: memory stays
+ * a few chunks whatever the image size (threat: a large image exhausting the sender).
+ */
+export const AHEAD = { objectMode: false, highWaterMark: 1 } as const;
 
 /** The receiver's answer is a small JSON document: more is refused (threat: endless data). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -40,8 +81,7 @@ export const ANSWER_DEADLINE_MS = 10 * 60_000;
  */
 export function send(
   url: string,
-  header: Buffer,
-  seal: SealInput,
+  body: AsyncIterable<Buffer>,
   length: number,
   migrationId: string,
   limits: { idleMs?: number; answerMs?: number; maxBytes?: number } = {},
@@ -141,6 +181,19 @@ export function send(
         2000,
       ).unref();
     req.on('error', failed);
-    pipeline(Readable.from(bundleBody(header, seal)), req).catch(failed);
+    // An error of our own source (the cached image changed: HASH_MISMATCH) is ours to
+    // report at once, with its code; the connection is cut before the final chunk.
+    let ours: unknown;
+    async function* source(): AsyncGenerator<Buffer> {
+      try {
+        yield* body;
+      } catch (e) {
+        ours = e;
+        throw e;
+      }
+    }
+    pipeline(Readable.from(source(), AHEAD), req).catch((e: unknown) =>
+      ours === undefined ? failed(e) : settle(ours as Error),
+    );
   });
 }

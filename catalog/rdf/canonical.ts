@@ -46,7 +46,7 @@ export async function parseCanonicalCatalog(bytes: Uint8Array): Promise<CatalogD
 const CHUNK_BYTES = 1024 * 1024;
 
 /** The text in chunks that end at line ends, so no UTF-8 sequence is ever split. */
-function* textChunks(content: Buffer): Generator<string> {
+export function* textChunks(content: Buffer): Generator<string> {
   for (let start = 0; start < content.length;) {
     let end = content.indexOf(0x0a, Math.min(start + CHUNK_BYTES, content.length - 1));
     end = end < 0 ? content.length : end + 1;

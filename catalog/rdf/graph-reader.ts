@@ -1,13 +1,14 @@
-import type { NamedNode, Quad, Term } from 'n3';
+import type { NamedNode, Quad } from 'n3';
 import { isNonNegativeInteger, isPositiveInteger, isSha256Hex, parseDateTime } from './lexical.ts';
 import { malformed } from './malformed.ts';
-import { checkIriLength, checkTextLength } from './import-limits.ts';
+import { checkIriLength, checkTextLength, IMPORT_LIMITS } from './import-limits.ts';
 import type { CatalogDocument, CatalogImage } from './model.ts';
 import { GRAPH_IMAGE_FIELDS, IMAGE_FIELDS } from '../image-fields.ts';
 import { GRAPH_DISTRIBUTION_FIELDS } from './image-fields.ts';
 import { DCAT, DCTERMS, FOAF, PREFIXES, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
+import { indexBySubject, type Objects, type ReadTerm } from './graph-index.ts';
 
-export type Objects = Map<string, Term[]>;
+export { TypedNodeIndex, Objects, type ReadTerm, type ReadQuad } from './graph-index.ts';
 
 /** `dcterms:title` for an IRI under a known prefix: the rule names in MALFORMED errors. */
 function curie(iri: string): string {
@@ -29,7 +30,8 @@ export function quadsToCatalog(quads: readonly Quad[]): CatalogDocument {
 
 /** The same reader over a graph already indexed by subject (see `TypedNodeIndex`). */
 export function catalogFromGraph(graph: Map<string, Objects>): CatalogDocument {
-  const catalogs = [...graph].filter(([, p]) => hasObject(p, RDF.type, DCAT.Catalog));
+  const catalogs: [string, Objects][] = [];
+  for (const node of graph) if (node[1].has(RDF.type, DCAT.Catalog)) catalogs.push(node);
   if (catalogs.length !== 1) {
     throw malformed('dcat:Catalog', `expected exactly one dcat:Catalog, found ${catalogs.length}`);
   }
@@ -40,7 +42,7 @@ export function catalogFromGraph(graph: Map<string, Objects>): CatalogDocument {
   const publisher = read.subject(publisherIri, FOAF.Agent, DCTERMS.publisher);
   const images: CatalogImage[] = [];
   const identifiers = new Set<string>();
-  for (const dataset of catalog.get(DCAT.dataset.value) ?? []) {
+  for (const dataset of catalog.all(DCAT.dataset.value)) {
     if (dataset.termType !== 'NamedNode') {
       throw malformed('dcat:dataset', `dcat:dataset of ${catalogIri} must be an IRI`);
     }
@@ -70,7 +72,7 @@ export function catalogFromGraph(graph: Map<string, Objects>): CatalogDocument {
 
 function readImage(read: SubjectReader, iri: string): CatalogImage {
   const image = read.subject(iri, DCAT.Dataset, DCAT.dataset);
-  if (!hasObject(image, RDF.type, VMIC.Image)) {
+  if (!image.has(RDF.type, VMIC.Image)) {
     throw malformed('rdf:type', `dataset ${iri} is not a vmic:Image`);
   }
   const diskIri = read.iri(iri, image, DCAT.distribution);
@@ -113,88 +115,13 @@ function readImage(read: SubjectReader, iri: string): CatalogImage {
   return result;
 }
 
-/** The structural rules every statement of a catalog graph must meet. */
-function checkStatement(q: Quad): void {
-  // No blank nodes (§2): they cannot be named in a dispute, and graphs of them are the
-  // only inputs for which RDFC-1.0 does expensive work ("poison" graphs).
-  if (q.subject.termType === 'BlankNode' || q.object.termType === 'BlankNode') {
-    throw malformed('blankNode', 'the catalog graph must not contain blank nodes');
-  }
-  if (q.graph.termType !== 'DefaultGraph') {
-    throw malformed('graph', 'the catalog must be in the default graph only');
-  }
-  if (q.subject.termType !== 'NamedNode' || q.predicate.termType !== 'NamedNode') {
-    throw malformed('rdf:Statement', 'subjects and predicates must be IRIs');
-  }
-}
-
-function addObject(objects: Objects, q: Quad): void {
-  const list = objects.get(q.predicate.value);
-  if (list === undefined) objects.set(q.predicate.value, [q.object]);
-  else list.push(q.object);
-}
-
-function indexBySubject(quads: readonly Quad[]): Map<string, Objects> {
-  const graph = new Map<string, Objects>();
-  for (const q of quads) {
-    checkStatement(q);
-    let objects = graph.get(q.subject.value);
-    if (objects === undefined) graph.set(q.subject.value, (objects = new Map<string, Term[]>()));
-    addObject(objects, q);
-  }
-  return graph;
-}
-
-/** The node types the reader follows; a node with none of them is never read. */
-const READ_TYPES = [DCAT.Catalog, FOAF.Agent, DCAT.Dataset, DCAT.Distribution, SPDX.Checksum];
-
-/**
- * The subject index, built one statement at a time from canonical N-Quads, keeping only
- * nodes the reader can reach: every node it reads must carry one of `READ_TYPES`, so an
- * untyped node (however many statements a hostile feed gives it) is dropped as soon as
- * its statements end. In canonical (sorted) N-Quads all statements of a subject are
- * adjacent; input where they are not is refused as not canonical before the reader runs.
- */
-export class TypedNodeIndex {
-  readonly graph = new Map<string, Objects>();
-  private subject: string | undefined;
-  private objects: Objects = new Map();
-
-  add(q: Quad): void {
-    checkStatement(q);
-    if (q.subject.value !== this.subject) {
-      this.flush();
-      this.subject = q.subject.value;
-      this.objects = this.graph.get(this.subject) ?? new Map<string, Term[]>();
-    }
-    addObject(this.objects, q);
-  }
-
-  finish(): Map<string, Objects> {
-    this.flush();
-    return this.graph;
-  }
-
-  private flush(): void {
-    if (this.subject === undefined) return;
-    if (READ_TYPES.some((type) => hasObject(this.objects, RDF.type, type)))
-      this.graph.set(this.subject, this.objects);
-    this.subject = undefined;
-    this.objects = new Map();
-  }
-}
-
-function hasObject(objects: Objects, predicate: NamedNode, object: NamedNode): boolean {
-  return (objects.get(predicate.value) ?? []).some((o) => o.equals(object));
-}
-
 class SubjectReader {
   constructor(private readonly graph: Map<string, Objects>) {}
 
   /** The properties of a node that must exist and carry `type`; `via` names the link. */
   subject(iri: string, type: NamedNode, via: NamedNode): Objects {
     const objects = this.graph.get(iri);
-    if (objects === undefined || !hasObject(objects, RDF.type, type)) {
+    if (objects === undefined || !objects.has(RDF.type, type)) {
       throw malformed(
         curie(via.value),
         `${iri} (via ${curie(via.value)}) is not a ${curie(type.value)}`,
@@ -203,7 +130,7 @@ class SubjectReader {
     return objects;
   }
 
-  one(iri: string, objects: Objects, predicate: NamedNode): Term {
+  one(iri: string, objects: Objects, predicate: NamedNode): ReadTerm {
     const optional = this.optional(iri, objects, predicate);
     if (optional === undefined) {
       throw malformed(curie(predicate.value), `${iri} has no ${curie(predicate.value)}`);
@@ -211,15 +138,15 @@ class SubjectReader {
     return optional;
   }
 
-  optional(iri: string, objects: Objects, predicate: NamedNode): Term | undefined {
-    const values = objects.get(predicate.value);
-    if (values !== undefined && values.length > 1) {
+  optional(iri: string, objects: Objects, predicate: NamedNode): ReadTerm | undefined {
+    const { count, first } = objects.lookup(predicate.value);
+    if (count > 1) {
       throw malformed(
         curie(predicate.value),
-        `${iri} has ${values.length} values of ${curie(predicate.value)}`,
+        `${iri} has ${count} values of ${curie(predicate.value)}`,
       );
     }
-    return values?.[0];
+    return first;
   }
 
   iri(iri: string, objects: Objects, predicate: NamedNode): string {
@@ -227,6 +154,8 @@ class SubjectReader {
     if (term.termType !== 'NamedNode') {
       throw malformed(curie(predicate.value), `${curie(predicate.value)} of ${iri} must be an IRI`);
     }
+    // The rule name is built only for the refusal: this runs for every IRI of the catalog.
+    if (term.value.length <= IMPORT_LIMITS.iriChars) return term.value;
     return checkIriLength(curie(predicate.value), iri, term.value);
   }
 
@@ -269,8 +198,8 @@ class SubjectReader {
     return date;
   }
 
-  private literal(iri: string, predicate: NamedNode, term: Term, datatype: NamedNode): string {
-    if (term.termType !== 'Literal' || !term.datatype.equals(datatype)) {
+  private literal(iri: string, predicate: NamedNode, term: ReadTerm, datatype: NamedNode): string {
+    if (term.termType !== 'Literal' || term.datatype?.value !== datatype.value) {
       throw malformed(
         curie(predicate.value),
         `${curie(predicate.value)} of ${iri} must be a ${curie(datatype.value)} literal`,
@@ -278,6 +207,7 @@ class SubjectReader {
     }
     // The bound publish applies to every text field (threat: a 50 MB title filling the
     // site database and every page that shows it).
+    if (term.value.length <= IMPORT_LIMITS.textChars) return term.value;
     return checkTextLength(curie(predicate.value), iri, term.value);
   }
 }

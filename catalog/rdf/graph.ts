@@ -28,64 +28,108 @@ const quad = (s: NamedNode, p: NamedNode, o: Quad_Object): Quad => DataFactory.q
  */
 export function catalogToQuads(doc: CatalogDocument): Quad[] {
   checkWritable(doc);
-  const out: Quad[] = [];
-  const add = (s: NamedNode, p: NamedNode, o: Quad_Object): void => {
-    out.push(quad(s, p, o));
-  };
   const catalog = namedNode(doc.iri);
-  const publisher = namedNode(doc.publisher.iri);
-
-  add(catalog, RDF.type, DCAT.Catalog);
-  add(catalog, DCTERMS.title, literal(doc.title));
-  add(catalog, DCTERMS.publisher, publisher);
-  add(catalog, DCTERMS.issued, literal(formatDateTime(doc.issued), XSD.dateTime));
-  add(catalog, VMIC.sequence, literal(String(doc.sequence), XSD.positiveInteger));
-  add(catalog, VMIC.expires, literal(formatDateTime(doc.expires), XSD.dateTime));
-
-  add(publisher, RDF.type, FOAF.Agent);
-  add(publisher, FOAF.name, literal(doc.publisher.name));
-  add(publisher, VMIC.x509Subject, literal(doc.publisher.x509Subject));
-  add(publisher, VMIC.x509Issuer, literal(doc.publisher.x509Issuer));
-
+  const out: Quad[] = [...catalogHeadQuads(doc, catalog), ...publisherQuads(doc)];
   for (const image of doc.images) {
     const subject = namedNode(image.iri);
-    add(catalog, DCAT.dataset, subject);
-    addImage(add, subject, image);
+    out.push(quad(catalog, DCAT.dataset, subject), ...imageQuads(image, subject));
+    out.push(...diskQuads(image), ...checksumQuads(image));
   }
   return out;
 }
 
-function addImage(
-  add: (s: NamedNode, p: NamedNode, o: Quad_Object) => void,
-  subject: NamedNode,
-  image: CatalogImage,
-): void {
-  const dist = image.distribution;
-  const disk = namedNode(dist.iri);
-  const checksum = namedNode(dist.checksumIri);
+/** One subject's statements, built when asked for: a large catalog is never all quads at once. */
+export interface SubjectGroup {
+  /** The subject's IRI: every quad of the group has it as subject. */
+  readonly iri: string;
+  quads(): Quad[];
+}
 
-  add(subject, RDF.type, DCAT.Dataset);
-  add(subject, RDF.type, VMIC.Image);
-  add(subject, DCTERMS.identifier, literal(image.identifier));
-  add(subject, DCTERMS.title, literal(image.title));
+/**
+ * The same graph as `catalogToQuads`, a subject at a time, in document order: the catalog
+ * (with every `dcat:dataset`), the publisher, then each image, its disk and its checksum.
+ * Streaming writers (publish) hold one subject's quads at a time instead of the whole graph
+ * (threat: a 100,000-image catalog needing gigabytes of quad objects).
+ */
+export function* catalogSubjects(doc: CatalogDocument): Generator<SubjectGroup> {
+  checkWritable(doc);
+  const catalog = namedNode(doc.iri);
+  yield {
+    iri: doc.iri,
+    quads: () => [
+      ...catalogHeadQuads(doc, catalog),
+      ...doc.images.map((image) => quad(catalog, DCAT.dataset, namedNode(image.iri))),
+    ],
+  };
+  yield { iri: doc.publisher.iri, quads: () => publisherQuads(doc) };
+  for (const image of doc.images) {
+    yield { iri: image.iri, quads: () => imageQuads(image, namedNode(image.iri)) };
+    yield { iri: image.distribution.iri, quads: () => diskQuads(image) };
+    yield { iri: image.distribution.checksumIri, quads: () => checksumQuads(image) };
+  }
+}
+
+function catalogHeadQuads(doc: CatalogDocument, catalog: NamedNode): Quad[] {
+  return [
+    quad(catalog, RDF.type, DCAT.Catalog),
+    quad(catalog, DCTERMS.title, literal(doc.title)),
+    quad(catalog, DCTERMS.publisher, namedNode(doc.publisher.iri)),
+    quad(catalog, DCTERMS.issued, literal(formatDateTime(doc.issued), XSD.dateTime)),
+    quad(catalog, VMIC.sequence, literal(String(doc.sequence), XSD.positiveInteger)),
+    quad(catalog, VMIC.expires, literal(formatDateTime(doc.expires), XSD.dateTime)),
+  ];
+}
+
+function publisherQuads(doc: CatalogDocument): Quad[] {
+  const publisher = namedNode(doc.publisher.iri);
+  return [
+    quad(publisher, RDF.type, FOAF.Agent),
+    quad(publisher, FOAF.name, literal(doc.publisher.name)),
+    quad(publisher, VMIC.x509Subject, literal(doc.publisher.x509Subject)),
+    quad(publisher, VMIC.x509Issuer, literal(doc.publisher.x509Issuer)),
+  ];
+}
+
+function imageQuads(image: CatalogImage, subject: NamedNode): Quad[] {
+  const out = [
+    quad(subject, RDF.type, DCAT.Dataset),
+    quad(subject, RDF.type, VMIC.Image),
+    quad(subject, DCTERMS.identifier, literal(image.identifier)),
+    quad(subject, DCTERMS.title, literal(image.title)),
+  ];
   for (const field of GRAPH_IMAGE_FIELDS) {
     const value = image[field];
-    if (value !== undefined) add(subject, IMAGE_FIELDS[field].rdf.predicate, literal(value));
+    if (value !== undefined)
+      out.push(quad(subject, IMAGE_FIELDS[field].rdf.predicate, literal(value)));
   }
-  add(subject, DCAT.distribution, disk);
+  out.push(quad(subject, DCAT.distribution, namedNode(image.distribution.iri)));
+  return out;
+}
 
-  add(disk, RDF.type, DCAT.Distribution);
-  add(disk, DCAT.downloadURL, namedNode(dist.downloadUrl));
+function diskQuads(image: CatalogImage): Quad[] {
+  const dist = image.distribution;
+  const disk = namedNode(dist.iri);
+  const out = [
+    quad(disk, RDF.type, DCAT.Distribution),
+    quad(disk, DCAT.downloadURL, namedNode(dist.downloadUrl)),
+  ];
   for (const field of GRAPH_DISTRIBUTION_FIELDS) {
     const value = dist[field];
-    if (value !== undefined) add(disk, IMAGE_FIELDS[field].rdf.predicate, literal(value));
+    if (value !== undefined)
+      out.push(quad(disk, IMAGE_FIELDS[field].rdf.predicate, literal(value)));
   }
-  add(disk, DCAT.byteSize, literal(String(dist.byteSize), XSD.nonNegativeInteger));
-  add(disk, SPDX.checksum, checksum);
+  out.push(quad(disk, DCAT.byteSize, literal(String(dist.byteSize), XSD.nonNegativeInteger)));
+  out.push(quad(disk, SPDX.checksum, namedNode(dist.checksumIri)));
+  return out;
+}
 
-  add(checksum, RDF.type, SPDX.Checksum);
-  add(checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256);
-  add(checksum, SPDX.checksumValue, literal(dist.sha256, XSD.hexBinary));
+function checksumQuads(image: CatalogImage): Quad[] {
+  const checksum = namedNode(image.distribution.checksumIri);
+  return [
+    quad(checksum, RDF.type, SPDX.Checksum),
+    quad(checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+    quad(checksum, SPDX.checksumValue, literal(image.distribution.sha256, XSD.hexBinary)),
+  ];
 }
 
 function checkWritable(doc: CatalogDocument): void {

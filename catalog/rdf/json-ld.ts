@@ -6,9 +6,9 @@ import { malformed } from './malformed.ts';
 import { CONTEXT_KEYS, TERMS, VMIC_CONTEXT } from './json-ld-context.ts';
 import { RDF, XSD } from './vocabulary.ts';
 
-type JsonValue =
+export type JsonValue =
   string | { '@id': string } | { '@value': string; '@type'?: string; '@language'?: string };
-type NodeObject = Record<string, JsonValue | JsonValue[] | string[]>;
+export type NodeObject = Record<string, JsonValue | JsonValue[] | string[]>;
 
 /**
  * JSON-LD in compacted form with the vmic context inline, as a flat `@graph` of nodes.
@@ -54,7 +54,8 @@ function isSafeIri(iri: string): boolean {
   );
 }
 
-function isDirectlyWritable(q: Quad): boolean {
+/** Whether `compactDirectly` writes this statement exactly as jsonld.compact would. */
+export function isDirectlyWritable(q: Quad): boolean {
   const { subject: s, predicate: p, object: o } = q;
   if (q.graph.termType !== 'DefaultGraph' || p.termType !== 'NamedNode' || !isSafeIri(p.value))
     return false;
@@ -87,26 +88,30 @@ function compactValue(o: Term, coerce: string | undefined): JsonValue {
 
 function compactDirectly(quads: readonly Quad[]): object {
   const nodes = new Map<string, NodeObject>();
-  for (const { subject, predicate, object } of quads) {
-    const id = nodeId(subject);
-    let node = nodes.get(id);
-    if (node === undefined) nodes.set(id, (node = { '@id': id }));
-    let key: string;
-    let value: JsonValue;
-    if (predicate.equals(RDF.type)) {
-      key = '@type';
-      value = TERMS.get(object.value)?.term ?? object.value;
-    } else {
-      const def = TERMS.get(predicate.value);
-      key = def?.term ?? predicate.value;
-      value = compactValue(object, def?.coerce);
-    }
-    const existing = node[key];
-    if (existing === undefined) node[key] = value;
-    else if (Array.isArray(existing)) (existing as JsonValue[]).push(value);
-    else node[key] = [existing, value];
-  }
+  for (const q of quads) addToNode(nodes, q);
   return { '@context': VMIC_CONTEXT, '@graph': [...nodes.values()] };
+}
+
+/** Adds one statement to the node of its subject (created on first use, in that order). */
+export function addToNode(nodes: Map<string, NodeObject>, q: Quad): void {
+  const { subject, predicate, object } = q;
+  const id = nodeId(subject);
+  let node = nodes.get(id);
+  if (node === undefined) nodes.set(id, (node = { '@id': id }));
+  let key: string;
+  let value: JsonValue;
+  if (predicate.equals(RDF.type)) {
+    key = '@type';
+    value = TERMS.get(object.value)?.term ?? object.value;
+  } else {
+    const def = TERMS.get(predicate.value);
+    key = def?.term ?? predicate.value;
+    value = compactValue(object, def?.coerce);
+  }
+  const existing = node[key];
+  if (existing === undefined) node[key] = value;
+  else if (Array.isArray(existing)) (existing as JsonValue[]).push(value);
+  else node[key] = [existing, value];
 }
 
 // SSRF: a JSON-LD document naming a remote @context would make the server fetch any URL

@@ -32,9 +32,9 @@ export async function applyCatalog(
       content_sha256: verified.contentSha256,
       signer_subject: verified.signer.subject,
       signer_issuer: verified.signer.issuer,
-      signer_der: Buffer.from(verified.signer.der),
+      signer_der: view(verified.signer.der),
       chain_pem: verified.chain.map((c) => derToPem(c.der, 'CERTIFICATE')).join(''),
-      p7m: Buffer.from(p7m),
+      p7m: view(p7m),
       verified_at: now,
     })
     .execute();
@@ -46,6 +46,11 @@ export async function applyCatalog(
     doc.images.map((img) => ({ identifier: img.identifier, valuesOf: () => rowValues(img) })),
     at,
   );
+}
+
+/** The bytes as a Buffer without copying them (the feed can be tens of MiB). */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function rowValues(img: CatalogImage) {

@@ -11,6 +11,7 @@ import type { ImportOutcome, SubscriptionRow } from './import-types.ts';
 import { notModified, pinIssuerOnFirstUse } from './import-state.ts';
 import { verifiedCatalog, verifiedList } from './import-feed.ts';
 import { observe } from '../observe.ts';
+import { refreshSignerCheck } from './signer-checks.ts';
 
 export type { ImportOutcome } from './import-types.ts';
 
@@ -158,6 +159,9 @@ async function importOne(
         };
       }
       const { counts, sequence } = await verified.apply(tx);
+      // The gate's kept signer check of the new catalog, made now rather than by the first
+      // deployment question (signer-checks.ts).
+      await refreshSignerCheck(tx, sub.id, inst.now());
       await tx.updateTable('subscriptions').set(done).where('id', '=', sub.id).execute();
       await appendAudit(tx, {
         at: inst.now(),

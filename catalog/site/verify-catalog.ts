@@ -5,7 +5,8 @@ import {
   type CertificateInfo,
   type RevocationPolicy,
 } from '../../pki/index.ts';
-import { parseCanonicalCatalog, type CatalogDocument } from '../rdf/index.ts';
+import type { CatalogDocument } from '../rdf/index.ts';
+import { readImportedCatalog } from '../rdf/canonical-check.ts';
 import {
   SUBSCRIPTION_PIN_RULES,
   verifySignedDocument,
@@ -85,7 +86,7 @@ function catalogFormat(input: CatalogVerificationInput): SignedFormat<CatalogDoc
  * catalog names the same signer.
  */
 async function readCatalog(content: Uint8Array, signer: CertificateInfo) {
-  const document = await parseCanonicalCatalog(content);
+  const document = await readImportedCatalog(content);
   if (!dnEquals(document.publisher.x509Subject, signer.subject)) {
     throw new VmicError(
       'SUBJECT_MISMATCH',

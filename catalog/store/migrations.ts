@@ -9,7 +9,9 @@ import { up0007 } from './migration-0007.ts';
 import { up0008 } from './migration-0008.ts';
 import { up0009 } from './migration-0009.ts';
 import { up0010 } from './migration-0010.ts';
+import { up0011 } from './migration-0011.ts';
 import { up0013 } from './migration-0013.ts';
+import { up0012 } from './migration-0012.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -32,6 +34,10 @@ export const migrations: Record<string, Migration> = {
   '0009-site-image-sha256-null': { up: up0009 },
   // Indexes for the deploy gate: images by identifier, the newest catalog without its p7m.
   '0010-gate-indexes': { up: up0010 },
+  // A catalog version's files in the blob store, named by SHA-256 and size from the row.
+  '0011-version-blobs': { up: up0011 },
+  // Transfers as streams of authenticated chunks: resume state on both sides.
+  '0012-transfer-chunks': { up: up0012 },
   // The gate's kept signer checks, with the time window each holds for.
   '0013-gate-signer-checks': { up: up0013 },
 };

@@ -86,7 +86,31 @@ export interface RefusedTransferTable {
   sender_verified: Generated<number>;
 }
 
+/** A transfer that may resume from its last authenticated chunk (0012). */
+export interface TransferResumeTable {
+  migration_id: string;
+  direction: 'outgoing' | 'incoming';
+  sha256: string;
+  byte_size: number;
+  chunk_bytes: number;
+  chunks: number;
+  /** The stream salt, base64url, as in the signed manifest. */
+  salt: string;
+  /** Outgoing: the data key, sealed with the instance's sealing key. */
+  sealed_key: Uint8Array | null;
+  /** Incoming: chunks whose authenticated plaintext is kept. */
+  chunks_held: Generated<number>;
+  /** Incoming: the nonce of the manifest that was accepted. */
+  nonce: string | null;
+  /** Incoming: HMAC-SHA-256 of the migration id under the data key. */
+  key_check: string | null;
+  /** Incoming: the verified signer. */
+  sender: string | null;
+  updated_at: string;
+}
+
 export interface MigrationTables {
+  transfer_resume: TransferResumeTable;
   refused_transfers: RefusedTransferTable;
   site_identity: SiteIdentityTable;
   peers: PeerTable;

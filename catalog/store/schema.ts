@@ -46,6 +46,10 @@ export interface CatalogVersionTable {
   issued_at: string;
   expires_at: string;
   image_count: number;
+  /**
+   * The files inline, for versions published before migration 0011; '' and empty since,
+   * when the `*_sha256` and `*_size` columns name them in the blob store instead.
+   */
   nquads: string;
   turtle: string;
   jsonld: string;
@@ -54,6 +58,18 @@ export interface CatalogVersionTable {
   content_sha256: string;
   /** The same version as a HEPiX image list, S/MIME signed (migration 0003; null before it). */
   image_list: Uint8Array | null;
+  nquads_sha256: Generated<string | null>;
+  nquads_size: Generated<number | null>;
+  turtle_sha256: Generated<string | null>;
+  turtle_size: Generated<number | null>;
+  jsonld_sha256: Generated<string | null>;
+  jsonld_size: Generated<number | null>;
+  p7m_sha256: Generated<string | null>;
+  p7m_size: Generated<number | null>;
+  p7s_sha256: Generated<string | null>;
+  p7s_size: Generated<number | null>;
+  image_list_sha256: Generated<string | null>;
+  image_list_size: Generated<number | null>;
 }
 
 export interface AuditTable {

@@ -140,26 +140,29 @@ async function timeSitePage(site: Instance): Promise<number> {
     { log: () => {}, web: loadWebConfig(site, { demoMode: true, env: {} }) },
   );
   try {
+    // The bench site's public URL is https: its session cookie is `__Host-` and Secure,
+    // set only for a request that came through an https proxy, as this one says it did.
+    const proxied = { 'x-forwarded-proto': 'https' };
     const cookieOf = (res: Response) =>
       res.headers
         .getSetCookie()
-        .find((c) => c.startsWith('vmic_session='))
-        ?.split(';')[0];
-    const form = await fetch(`${server.url}/login`);
+        .find((c) => /^(__Host-)?vmic_session=/.test(c))
+        ?.split(';')[0] ?? '';
+    const form = await fetch(`${server.url}/login`, { headers: proxied });
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
     const signedIn = await fetch(`${server.url}/login/dev`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { cookie: cookieOf(form) ?? '' },
+      headers: { ...proxied, cookie: cookieOf(form) },
       body: new URLSearchParams({ _csrf: csrf, name: 'bench', role: 'admin', next: '/' }),
     });
-    const cookie = cookieOf(signedIn) ?? '';
+    const cookie = cookieOf(signedIn);
     const t = process.hrtime.bigint();
-    const page = await fetch(`${server.url}/site/images`, { headers: { cookie } });
+    const page = await fetch(`${server.url}/site/images`, { headers: { ...proxied, cookie } });
     const html = await page.text();
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-    if (page.status !== 200 || !html.includes('img-'))
-      throw new Error(`site images page: ${page.status}`);
+    if (page.status !== 200 || !html.includes('Bench image'))
+      throw new Error(`site images page: ${page.status}, not signed in or no images listed`);
     return seconds;
   } finally {
     await server.close();

@@ -159,10 +159,13 @@ async function importing(h: DemoHierarchy, published: Published[]): Promise<void
       ),
     );
     let vmic = Infinity;
+    // The feed's bytes as a fetch hands them over, made once: a copy of the feed (26 MB
+    // at 10,000 images) inside the timed import measured the bench, not the import.
+    const body = Buffer.from(pub.p7m);
     for (let run = 0; run < 3; run++) {
       const inst = await benchSite(h, work, 'site-');
       const fetcher: FeedFetcher = {
-        fetch: () => Promise.resolve({ status: 'ok', body: Buffer.from(pub.p7m), etag: undefined }),
+        fetch: () => Promise.resolve({ status: 'ok', body, etag: undefined }),
       };
       const t = process.hrtime.bigint();
       const [outcome] = await runImport(inst, { actor: 'bench', fetcher });
@@ -178,7 +181,7 @@ async function importing(h: DemoHierarchy, published: Published[]): Promise<void
   );
   for (const r of rows) {
     console.log(
-      `    ${String(r.n).padStart(6)} images: vmic ${r.vmic.toFixed(2)} s; openssl cms -verify ${r.openssl.toFixed(2)} s + serdi ${r.serdi.toFixed(2)} s = ${r.stock.toFixed(2)} s; ratio ${(r.vmic / r.stock).toFixed(2)} (goal <= 3)`,
+      `    ${String(r.n).padStart(6)} images: vmic ${r.vmic.toFixed(2)} s; openssl cms -verify ${r.openssl.toFixed(2)} s + serdi ${r.serdi.toFixed(2)} s = ${r.stock.toFixed(2)} s; ratio ${(r.vmic / r.stock).toFixed(2)}${r.n === 10000 ? ' (goal <= 2)' : ''}`,
     );
   }
   console.log(
@@ -196,9 +199,14 @@ try {
   console.log(
     `vmic bench on ${os.cpus().length} cores, node ${process.version}, ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`,
   );
-  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone; =gate runs (f) alone; =publish-large runs (g) alone.
+  // VMIC_BENCH_ONLY=hashing runs (a) and (d); =stall runs (e) alone; =gate runs (f) alone; =publish-large runs (g) alone;
+  // =import runs (b) and (c), the publish that (c) imports.
   const only = process.env.VMIC_BENCH_ONLY;
   if (only === undefined || only === 'hashing') await hashing();
+  if (only === 'import') {
+    const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+    await importing(h, await publishing(h));
+  }
   if (only === undefined || only === 'stall') {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
     if (only === undefined) await importing(h, await publishing(h));

@@ -19,17 +19,48 @@ export const MIGRATION_ROUTES = {
     summary: 'receive an image from a peer site (docs/design.md §8)',
     tag: 'migration',
     access: 'peer',
+    query: Type.Object({
+      from: Type.Optional(
+        Type.String({
+          pattern: '^[0-9]{1,9}$',
+          description:
+            'resume: the chunk the body starts at, the count `GET /transfers/{migrationId}` answered',
+        }),
+      ),
+    }),
     body: {
       types: {
         'application/vnd.vmic.transfer': Type.String({
           format: 'binary',
-          description: 'length-prefixed signed manifest, then the encrypted image',
+          description:
+            'length-prefixed signed manifest (format 2), then the image as authenticated chunks',
         }),
       },
     },
     responses: {
       201: ok('imported', S.AnyObject),
       429: { description: 'too many transfers from this address', headers: ['Retry-After'] },
+    },
+  },
+  transferState: {
+    method: 'get',
+    path: '/transfers/{migrationId}',
+    summary: 'how many chunks of an interrupted transfer this site holds (docs/design.md §8)',
+    tag: 'migration',
+    access: 'peer',
+    params: Type.Object({ migrationId: Type.String({ pattern: '^[0-9a-f-]{36}$' }) }),
+    responses: {
+      200: ok(
+        'the chunks held: the sender resumes with `POST /transfers?from=chunksHeld`',
+        Type.Object({
+          migrationId: Type.String(),
+          chunksHeld: Type.Integer({ minimum: 0 }),
+          chunks: Type.Integer({ minimum: 1 }),
+        }),
+      ),
+      404: { description: 'no resumable transfer: send from chunk 0 as a new migration' },
+      409: { description: 'the transfer is being received now' },
+      429: { description: 'too many requests from this address', headers: ['Retry-After'] },
     },
   },
   listMigrations: {

@@ -1,9 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { VmicError } from '../../errors/index.ts';
 import type { Instance } from '../../catalog/index.ts';
 import { MAX_MANIFEST_BYTES } from '../../catalog/migration/bundle-format.ts';
-import { GCM_TAG_BYTES } from '../../catalog/migration/manifest.ts';
+import { sealedSize } from '../../catalog/migration/chunked-aead.ts';
+import { MIN_CHUNK_BYTES } from '../../catalog/migration/manifest.ts';
 import { receiveTransfer } from '../../catalog/migration/receive.ts';
+import { transferState } from '../../catalog/migration/resume-state.ts';
 import { getSiteIdentity } from '../../catalog/migration/site-identity.ts';
 import { closeUnreadBodyAfterAnswer } from '../lingering-close.ts';
 import { sendProblem } from '../problem.ts';
@@ -29,6 +31,36 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
 
   const routeOpts = { jsonLimitBytes: inst.config.limits.jsonBodyBytes };
 
+  /** The per-address limit, before anything is read (shared by both peer routes). */
+  const limited = (req: Request, res: Response): boolean => {
+    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (wait <= 0) return false;
+    res.setHeader('Retry-After', String(wait));
+    sendProblem(
+      res,
+      'TOO_MANY_REQUESTS',
+      `too many transfers from this address; retry in ${wait} s`,
+    );
+    return true;
+  };
+
+  // Resume (§8): how many chunks of an interrupted transfer are held. It tells a caller
+  // who knows a migration id (random, and sent only inside the signed manifest) how far
+  // that transfer got, nothing else; the chunks themselves never leave this site.
+  route(
+    r,
+    ROUTES.transferState,
+    async ({ params }, req, res) => {
+      if (limited(req, res)) return;
+      const state = await transferState(inst, params.migrationId);
+      if (state === 'running')
+        throw new VmicError('CONFLICT', `migration ${params.migrationId} is being received now`);
+      if (!state) throw new VmicError('NOT_FOUND', `no resumable transfer ${params.migrationId}`);
+      res.json(state);
+    },
+    routeOpts,
+  );
+
   route(
     r,
     ROUTES.siteIdentity,
@@ -47,23 +79,16 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
   route(
     r,
     ROUTES.transfer,
-    async (_in, req, res) => {
+    async ({ query }, req, res) => {
       closeUnreadBodyAfterAnswer(req, res);
-      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
-      if (wait > 0) {
-        res.setHeader('Retry-After', String(wait));
-        sendProblem(
-          res,
-          'TOO_MANY_REQUESTS',
-          `too many transfers from this address; retry in ${wait} s`,
-        );
-        return;
-      }
+      if (limited(req, res)) return;
       if (!req.is('application/vnd.vmic.transfer')) {
         throw new VmicError('BAD_REQUEST', 'a transfer is sent as application/vnd.vmic.transfer');
       }
       const declared = Number(req.get('content-length') ?? NaN);
-      const most = 12 + MAX_MANIFEST_BYTES + inst.config.limits.imageBytes + GCM_TAG_BYTES;
+      // The largest stream: the largest image in the smallest chunks a manifest may state.
+      const most =
+        12 + MAX_MANIFEST_BYTES + sealedSize(inst.config.limits.imageBytes, MIN_CHUNK_BYTES);
       if (declared > most)
         throw new VmicError('TOO_LARGE', `a transfer is at most ${most} bytes`, {
           rule: 'content-length',
@@ -71,6 +96,7 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
       const received = await receiveTransfer(inst, req, {
         via: `http from ${req.socket.remoteAddress ?? 'unknown'}`,
         actor: 'peer-transfer',
+        from: query.from === undefined ? 0 : Number(query.from),
       });
       res.status(201).json({ state: 'imported', ...received });
     },

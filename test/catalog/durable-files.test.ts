@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { durableRename } from '../../catalog/blobs/durable-files.ts';
 import { BlobStore } from '../../catalog/blobs/blob-store.ts';
 import { ImageCache } from '../../catalog/site/image-cache.ts';
-import { openStream } from '../../catalog/migration/envelope.ts';
+import { openImage } from '../../catalog/migration/envelope.ts';
 
 // Durability itself needs a power cut to observe (a kill -9 leaves the page cache intact).
 // What can be checked honestly is that the fsyncs happen, on the right paths, in the right
@@ -112,18 +112,21 @@ test('a source that fails before the temporary file is open leaves no file (blob
         await new Promise((resolve) => setImmediate(resolve));
         throw new Error('client gone');
       }
+      const file = await fs.promises.open(to, 'wx', 0o600);
       await assert.rejects(
-        openStream({
+        openImage({
           source: gone(),
-          to,
-          key: crypto.randomBytes(32),
-          iv: crypto.randomBytes(12),
-          aad: 'x',
-          ciphertext: { sha256: '0'.repeat(64), size: 100 },
+          file,
+          stream: { key: crypto.randomBytes(32), salt: crypto.randomBytes(16), chunkBytes: 65536 },
+          firstChunk: 0,
+          chunks: 1,
           plaintext: { sha256: '0'.repeat(64), size: 84 },
+          hash: crypto.createHash('sha256'),
+          progress: { held: 0 },
         }),
         /client gone/,
       );
+      await file.close();
       fs.rmSync(to, { force: true }); // what receiveTransfer does on failure
     }
     await blobs.ingest(Readable.from([Buffer.from('barrier')]), { maxBytes: 1e6 });

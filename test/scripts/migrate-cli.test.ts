@@ -235,3 +235,16 @@ test('a refused bundle is listed by `vmic migrations` with its code and claimed 
   );
   assert.match(r.stdout, /^ {2}claimed sender: CN=vmic Demo Site[^\n]*$/m);
 });
+
+test('transfer receive refuses a bundle of format 1 (exit 1), naming the version and what to do', () => {
+  const v1 = path.join(dir, 'old.vmic-transfer');
+  fs.writeFileSync(
+    v1,
+    Buffer.concat([Buffer.from('VMICXFR1'), Buffer.from([0, 0, 0, 1]), Buffer.from('x')]),
+  );
+  const r = vmic(['transfer', 'receive', v1, '--data', b]);
+  assert.equal(r.status, 1, r.stderr + r.stdout);
+  assert.match(r.stderr + r.stdout, /MALFORMED/);
+  assert.match(r.stderr + r.stdout, /format 1/);
+  assert.match(r.stderr + r.stdout, /export it again/);
+});

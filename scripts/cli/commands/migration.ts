@@ -133,6 +133,11 @@ export async function migrateCommand(argv: string[]): Promise<number> {
             `migration ${r.retriedAfter.migrationId}: the receiver refused the ciphertext (${r.retriedAfter.code}); sent again`,
           ]
         : []),
+      ...(r.resumed
+        ? [
+            `migration ${r.migrationId}: resumed an interrupted transfer from chunk ${r.resumed.fromChunk} of ${r.resumed.chunks}`,
+          ]
+        : []),
       `migration ${r.migrationId}: ${image} sent to ${r.target}`,
       ...(r.bundle
         ? [`  bundle: ${r.bundle} (receiver: vmic transfer receive FILE)`]
@@ -167,7 +172,11 @@ export async function transferCommand(argv: string[]): Promise<number> {
   emit(
     flag(p, 'json'),
     r,
-    () => `migration ${r.migrationId}: ${r.image} sha256:${r.sha256} received from ${r.peer}`,
+    () =>
+      `migration ${r.migrationId}: ${r.image} sha256:${r.sha256} received from ${r.peer}` +
+      (r.resumedFromChunk
+        ? ` (resumed: chunks before ${r.resumedFromChunk} were kept from an earlier, interrupted reading)`
+        : ''),
   );
   return 0;
 }

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_RESPONSE_BYTES, ReceiverRefusal, send } from '../../../catalog/migration/migrate.ts';
+import { bundleBody } from '../../../catalog/migration/send.ts';
+import { sealChunks, STREAM_CHUNK_BYTES } from '../../../catalog/migration/chunked-aead.ts';
 
 // The sender's read of the receiver's answer is bounded in bytes and in time (threat: a
 // receiver, or something posing as one, that answers without end or never answers).
@@ -37,10 +39,15 @@ async function receiver(answer: (res: http.ServerResponse) => void) {
   };
 }
 
-function sendTo(url: string, limits: Parameters<typeof send>[5] = {}) {
+function sendTo(url: string, limits: Parameters<typeof send>[4] = {}) {
   const header = Buffer.from('header');
-  const seal = { from: file, key: crypto.randomBytes(32), iv: crypto.randomBytes(12), aad: 'x' };
-  return send(url, header, seal, header.length + 64 * 1024 + 16, crypto.randomUUID(), limits);
+  const chunks = sealChunks([fs.readFileSync(file)], {
+    key: crypto.randomBytes(32),
+    salt: crypto.randomBytes(16),
+    chunkBytes: STREAM_CHUNK_BYTES,
+  });
+  const body = bundleBody(header, chunks);
+  return send(url, body, header.length + 64 * 1024 + 16, crypto.randomUUID(), limits);
 }
 
 test('an answer larger than the bound is refused with TOO_LARGE', async () => {

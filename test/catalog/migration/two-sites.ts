@@ -127,7 +127,8 @@ export async function deployableImageAt(
   if (imported?.status !== 'applied')
     throw new Error(`import failed: ${imported?.code} ${imported?.message}`);
   const fetched = await fetchImages(a.inst, { actor: 'test' });
-  if (fetched.totals.failed + fetched.totals.quarantined > 0) throw new Error('fetch failed');
+  if (fetched.totals.failed + fetched.totals.quarantined > 0)
+    throw new Error(`fetch failed: ${JSON.stringify(fetched)}`);
   await approveImage(a.inst, { image: 'alma9', actor: 'test' });
   return { identifier: 'alma9', sha256: img.sha256 };
 }
@@ -147,21 +148,28 @@ export const DAMAGE_AT = 2 * 1024 * 1024;
 /**
  * A loopback HTTP proxy that records every request body it forwards (the bytes on the
  * wire). With `damage.next` set, it flips one bit of the next transfer on the way (a
- * damaged link), then forwards faithfully again.
+ * damaged link), then forwards faithfully again. With `cut.next` set to a byte count, it
+ * cuts both connections of the next transfer once that many body bytes went through (a
+ * dropped link); the bytes forwarded are recorded.
  */
 export async function startCapturingProxy(target: string): Promise<{
   url: string;
   bodies: Buffer[];
   damage: { next: boolean; done: number };
+  cut: { next: number | undefined; done: number };
   close(): Promise<void>;
 }> {
   const bodies: Buffer[] = [];
   const damage = { next: false, done: 0 };
+  const cut: { next: number | undefined; done: number } = { next: undefined, done: 0 };
   const t = new URL(target);
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     const damaging = damage.next && req.method === 'POST' && req.url === '/api/v1/transfers';
     if (damaging) damage.next = false;
+    const cutAt =
+      req.method === 'POST' && req.url?.startsWith('/api/v1/transfers') ? cut.next : undefined;
+    if (cutAt !== undefined) cut.next = undefined;
     let offset = 0;
     const upstream = http.request(
       { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
@@ -178,7 +186,20 @@ export async function startCapturingProxy(target: string): Promise<{
       if (!res.headersSent) res.destroy();
     });
     req.on('data', (chunk: Buffer) => {
+      if (cutAt !== undefined && offset >= cutAt) return;
       let c = chunk;
+      if (cutAt !== undefined && offset + c.length >= cutAt) {
+        c = c.subarray(0, cutAt - offset);
+        offset = cutAt;
+        chunks.push(c);
+        bodies.push(Buffer.concat(chunks));
+        cut.done++;
+        upstream.write(c, () => {
+          upstream.destroy();
+          req.socket.destroy();
+        });
+        return;
+      }
       if (damaging && offset <= DAMAGE_AT && DAMAGE_AT < offset + c.length) {
         c = Buffer.from(c);
         c[DAMAGE_AT - offset]! ^= 0x01;
@@ -189,6 +210,7 @@ export async function startCapturingProxy(target: string): Promise<{
       upstream.write(c);
     });
     req.on('end', () => {
+      if (cutAt !== undefined && offset >= cutAt) return;
       bodies.push(Buffer.concat(chunks));
       upstream.end();
     });
@@ -198,7 +220,12 @@ export async function startCapturingProxy(target: string): Promise<{
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
     damage,
-    close: () => new Promise((r) => server.close(() => r())),
+    cut,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -71,6 +71,10 @@ async function deployableSite(opts: { expires?: number } = {}) {
     }),
   );
   assert.equal((await runImport(t.inst, { actor: 'test' }))[0]?.status, 'applied');
+  const kept = await keptCheck(t);
+  assert.equal(kept.outcome, 'trusted', 'the import made the kept signer check');
+  assert.equal(kept.checked_at, new Date(now).toISOString());
+  assert.equal(kept.sequence, 1);
   assert.equal((await fetchImages(t.inst, { actor: 'test' })).totals.failed, 0);
   await approveImage(t.inst, { image: 'img', actor: 'test' });
   assert.equal((await decideDeployment(t.inst, 'img')).deployable, true);
