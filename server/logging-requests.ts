@@ -73,12 +73,15 @@ export function observeRequests(
     const requestId = String(res.locals.requestId ?? '');
     trackRoute(req, res);
     let done = false;
-    const finish = () => {
+    const finish = (finished: boolean) => {
       if (done) return;
       done = true;
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      // 499: the client closed the connection before the answer was complete.
-      const status = res.writableFinished ? res.statusCode : 499;
+      // 499: the client closed the connection before the answer was complete, i.e. before
+      // the server had ended it. A streamed answer that was ended can still see 'close'
+      // before 'finish': the client read every byte (Content-Length) and hung up before
+      // Node reported the last socket write; that is a complete answer, not a 499.
+      const status = finished || res.writableEnded ? res.statusCode : 499;
       const route = typeof res.locals.route === 'string' ? res.locals.route : UNMATCHED_ROUTE;
       const method = methodLabel(req.method);
       record({ method, route, status, seconds });
@@ -100,8 +103,8 @@ export function observeRequests(
         'request',
       );
     };
-    res.once('finish', finish);
-    res.once('close', finish);
+    res.once('finish', () => finish(true));
+    res.once('close', () => finish(false));
     requestContext.run({ requestId }, next);
   };
 }

@@ -1,12 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import { getCatalogVersion, publishCatalog, registerImageByUrl } from '../../catalog/index.ts';
 import { buildDemoHierarchy } from '../../pki/index.ts';
 import {
   addPublishedEndorser,
   demoEndorserIdentity,
 } from '../../scripts/fixtures/published-endorser.ts';
+import { startServer } from '../../server/index.ts';
 import { problemOf, sha256, startHarness, type Harness } from './harness.ts';
 
 const FILES = {
@@ -128,6 +130,31 @@ describe('feeds from the blob store', () => {
     assert.deepEqual(h.logs, []);
   });
 
+  test('a client that hangs up as soon as it has every byte is logged with 200, not 499', async () => {
+    const lines: string[] = [];
+    const server = await startServer(
+      h.inst,
+      { host: '127.0.0.1', port: 0 },
+      { logStream: (l) => lines.push(l), log: () => {} },
+    );
+    try {
+      const sizes = new Set<number>();
+      for (let i = 0; i < 40; i++)
+        for (const file of ['catalog.p7m', 'catalog.nq'])
+          sizes.add(await getThenHangUp(`${server.url}/feeds/cern/1/${file}`));
+      assert.equal(sizes.size, 2, 'every download was complete');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      await server.close();
+    }
+    const statuses = lines
+      .map((l) => JSON.parse(l) as { path?: string; status?: number })
+      .filter((l) => l.path?.startsWith('/feeds/cern/1/'))
+      .map((l) => l.status);
+    assert.equal(statuses.length, 80);
+    assert.deepEqual([...new Set(statuses)], [200]);
+  });
+
   test('a stored file gone from the disk is a 500 problem, logged, never a partial body', async () => {
     const r1 = await row(1);
     fs.rmSync(h.inst.blobs.pathOf(r1.turtle_sha256!));
@@ -138,3 +165,22 @@ describe('feeds from the blob store', () => {
     assert.match(h.logs[0]!, /is missing/);
   });
 });
+
+/** GET with a connection of its own, closed the moment Content-Length bytes are in (as curl does). */
+function getThenHangUp(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      const want = Number(res.headers['content-length']);
+      let got = 0;
+      res.on('data', (b: Buffer) => {
+        got += b.length;
+        if (got === want) {
+          res.socket.destroy();
+          resolve(got);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
