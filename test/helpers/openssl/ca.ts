@@ -135,19 +135,24 @@ export function opensslRoot(root: string, name: string, subject: string): Openss
 }
 
 /** A certificate request signed by `issuer` with `openssl ca -batch -extensions ext`. */
-function sign(issuer: OpensslCa, subject: string, keyFile: string, out: string, ext: string) {
+function sign(
+  issuer: OpensslCa,
+  subject: string,
+  keyFile: string,
+  out: string,
+  ext: string,
+  notAfter?: Date,
+) {
   const csr = `${out}.csr`;
   run(
     ['req', '-new', '-config', 'openssl.cnf', '-key', keyFile, '-subj', subject, '-out', csr],
     issuer.dir,
   );
   run(
-    ['ca', '-batch', '-config', 'openssl.cnf', '-notext', '-extensions', ext].concat([
-      '-in',
-      csr,
-      '-out',
-      out,
-    ]),
+    ['ca', '-batch', '-config', 'openssl.cnf', '-notext', '-extensions', ext].concat(
+      notAfter ? ['-enddate', generalizedTime(notAfter)] : [],
+      ['-in', csr, '-out', out],
+    ),
     issuer.dir,
   );
 }
@@ -189,11 +194,12 @@ export function opensslLeaf(
   name: string,
   subject: string,
   ext: 'signer' | 'signer_code' | 'tls_server' = 'signer',
+  opts: { notAfter?: Date } = {},
 ): IssuedCert {
   const keyFile = join(issuer.dir, `${name}.key`);
   const certFile = join(issuer.dir, `${name}.pem`);
   newKey(keyFile, issuer.dir);
-  sign(issuer, subject, keyFile, certFile, ext);
+  sign(issuer, subject, keyFile, certFile, ext, opts.notAfter);
   return { keyFile, certFile, der: readDer(certFile) };
 }
 
@@ -221,4 +227,9 @@ export function opensslCrl(
     ca.dir,
   );
   return readFileSync(out, 'utf8');
+}
+
+/** `openssl ca -enddate` form: YYYYMMDDHHMMSSZ (whole seconds). */
+function generalizedTime(d: Date): string {
+  return `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
