@@ -13,6 +13,16 @@ export interface InstanceConfig {
    */
   readonly publicUrlExplicit: boolean;
   readonly limits: Limits;
+  /**
+   * `postgres://…` to keep the catalog in PostgreSQL (several replicas share it); undefined
+   * for the SQLite file in the data directory.
+   */
+  readonly databaseUrl?: string | undefined;
+  /**
+   * `s3://BUCKET?endpoint=…&region=…` to keep blobs and the site cache in an S3-compatible
+   * object store; undefined for the blob directories under the data directory.
+   */
+  readonly blobUrl?: string | undefined;
 }
 
 /** Size bounds on every input that an outsider can make large (threat: endless data). */
@@ -49,6 +59,8 @@ export function normalisePublicUrl(raw: string): string {
 export function resolveConfig(opts: {
   dataDir?: string | undefined;
   publicUrl?: string | undefined;
+  databaseUrl?: string | undefined;
+  blobUrl?: string | undefined;
   env?: NodeJS.ProcessEnv;
   limits?: Partial<Limits>;
 }): InstanceConfig {
@@ -62,5 +74,27 @@ export function resolveConfig(opts: {
       throw new VmicError('CONFIG', `limit ${k} must be a positive integer, got ${v}`);
     }
   }
-  return { dataDir, publicUrl, publicUrlExplicit: Boolean(named), limits };
+  const databaseUrl = checkDatabaseUrl(opts.databaseUrl || env.VMIC_DATABASE_URL || undefined);
+  const blobUrl = checkBlobUrl(opts.blobUrl || env.VMIC_BLOB_URL || undefined);
+  return { dataDir, publicUrl, publicUrlExplicit: Boolean(named), limits, databaseUrl, blobUrl };
+}
+
+function checkDatabaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw))
+    throw new VmicError(
+      'CONFIG',
+      'database URL must start with postgres:// (or be unset for SQLite)',
+    );
+  return raw;
+}
+
+function checkBlobUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!raw.startsWith('s3://'))
+    throw new VmicError(
+      'CONFIG',
+      'blob URL must start with s3:// (or be unset for the data directory)',
+    );
+  return raw;
 }

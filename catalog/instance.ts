@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { InstanceConfig } from './config.ts';
-import { openSqliteStore, type Store } from './store/database.ts';
+import type { Store } from './store/database.ts';
+import { openStore } from './store/open-store.ts';
 import { BlobStore } from './blobs/blob-store.ts';
 import { deriveKey, loadMasterKey } from './secrets/master-key.ts';
 import { cleanUpAfterCrashes } from './cleanup/startup-cleanup.ts';
@@ -21,14 +22,14 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export const DATABASE_FILE = 'vmic.sqlite';
+export { DATABASE_FILE } from './store/open-store.ts';
 
 export async function openInstance(
   config: InstanceConfig,
   opts: { now?: () => Date; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Instance> {
   const master = loadMasterKey(config.dataDir, opts.env);
-  const store = await openSqliteStore(path.join(config.dataDir, DATABASE_FILE));
+  const store = await openStore(config);
   const now = opts.now ?? (() => new Date());
   const inst: Instance = {
     config: await rememberPublicUrl(store, config),

@@ -8,6 +8,8 @@ type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export const COMMON_OPTIONS = {
   data: { type: 'string' },
   'public-url': { type: 'string' },
+  'database-url': { type: 'string' },
+  'blob-url': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies OptionSpec;
@@ -50,6 +52,8 @@ export function instanceConfig(p: Parsed, publicUrlDefault?: string): InstanceCo
   return resolveConfig({
     dataDir: str(p, 'data'),
     publicUrl: str(p, 'public-url') || process.env.VMIC_PUBLIC_URL || publicUrlDefault,
+    databaseUrl: str(p, 'database-url'),
+    blobUrl: str(p, 'blob-url'),
   });
 }
 

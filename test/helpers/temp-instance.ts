@@ -2,14 +2,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openInstance, resolveConfig, type Instance, type Limits } from '../../catalog/index.ts';
+import { testBackend } from './backends.ts';
 
-/** A fresh instance on a real SQLite file in a temporary directory. */
+/**
+ * A fresh instance in a temporary directory: on a real SQLite file and blob directory, or
+ * (VMIC_TEST_BACKEND=postgres-rgw) on a fresh PostgreSQL database and RGW bucket.
+ */
 export async function tempInstance(
   opts: { now?: () => Date; limits?: Partial<Limits>; publicUrl?: string } = {},
 ): Promise<{ inst: Instance; dir: string; cleanup: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmic-test-'));
+  const backend = await testBackend();
   const config = resolveConfig({
     dataDir: dir,
+    databaseUrl: backend.databaseUrl,
+    blobUrl: backend.blobUrl,
     publicUrl: opts.publicUrl ?? 'http://127.0.0.1:8080',
     env: {},
     ...(opts.limits ? { limits: opts.limits } : {}),
@@ -20,6 +27,7 @@ export async function tempInstance(
     dir,
     cleanup: async () => {
       await inst.close();
+      await backend.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
