@@ -12,6 +12,7 @@ import { up0010 } from './migration-0010.ts';
 import { up0011 } from './migration-0011.ts';
 import { up0013 } from './migration-0013.ts';
 import { up0012 } from './migration-0012.ts';
+import { up0014 } from './migration-0014.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -40,4 +41,6 @@ export const migrations: Record<string, Migration> = {
   '0012-transfer-chunks': { up: up0012 },
   // The gate's kept signer checks, with the time window each holds for.
   '0013-gate-signer-checks': { up: up0013 },
+  // State that replicas share: run leases, SAML request ids, rate-limit buckets.
+  '0014-replica-state': { up: up0014 },
 };

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type * as S3 from '@aws-sdk/client-s3';
 
 /**
  * The storage a test instance runs on. By default the SQLite file and blob directories in
@@ -6,33 +7,51 @@ import crypto from 'node:crypto';
  * its second pass) a fresh PostgreSQL database and a fresh bucket on the Ceph RADOS Gateway
  * that the setup script started, so that the same suites run on both.
  */
+type BackendName = 'sqlite-disk' | 'postgres-rgw' | 'postgres-disk' | 'sqlite-rgw';
+
 export interface TestBackend {
-  readonly name: 'sqlite-disk' | 'postgres-rgw';
+  readonly name: BackendName;
   readonly databaseUrl?: string;
   readonly blobUrl?: string;
   /** Drops the database and the bucket (after the instance is closed). */
   dispose(): Promise<void>;
 }
 
-export const BACKEND =
-  process.env.VMIC_TEST_BACKEND === 'postgres-rgw' ? 'postgres-rgw' : 'sqlite-disk';
+const NAMES: readonly BackendName[] = [
+  'sqlite-disk',
+  'postgres-rgw',
+  'postgres-disk',
+  'sqlite-rgw',
+];
+const named = process.env.VMIC_TEST_BACKEND || 'sqlite-disk';
+if (!(NAMES as readonly string[]).includes(named))
+  throw new Error(`VMIC_TEST_BACKEND must be one of ${NAMES.join(', ')}, got ${named}`);
+/** postgres-disk and sqlite-rgw are for developing one half at a time. */
+export const BACKEND = named as BackendName;
+const ON_POSTGRES = BACKEND.startsWith('postgres');
+const ON_RGW = BACKEND.endsWith('rgw');
 
-export function onSharedBackend(): boolean {
-  return BACKEND === 'postgres-rgw';
+/** Whether test instances keep their catalog in PostgreSQL (not in the SQLite file). */
+export function onPostgres(): boolean {
+  return ON_POSTGRES;
+}
+
+/** Whether test instances keep their blobs in the RGW bucket (not in the data directory). */
+export function onObjectStore(): boolean {
+  return ON_RGW;
 }
 
 export async function testBackend(): Promise<TestBackend> {
-  if (BACKEND === 'sqlite-disk') return { name: BACKEND, dispose: () => Promise.resolve() };
   const id = crypto.randomBytes(6).toString('hex');
-  const db = await createDatabase(`vmic_${id}`);
-  const blobs = await createBucket(`vmic-${id}`);
+  const db = ON_POSTGRES ? await createDatabase(`vmic_${id}`) : undefined;
+  const blobs = ON_RGW ? await createBucket(`vmic-${id}`) : undefined;
   return {
     name: BACKEND,
-    databaseUrl: db.url,
-    blobUrl: blobs.url,
+    ...(db ? { databaseUrl: db.url } : {}),
+    ...(blobs ? { blobUrl: blobs.url } : {}),
     dispose: async () => {
-      await blobs.drop();
-      await db.drop();
+      await blobs?.drop();
+      await db?.drop();
     },
   };
 }
@@ -88,11 +107,7 @@ async function createBucket(name: string): Promise<{ url: string; drop(): Promis
   return { url: `s3://${name}?${q.toString()}`, drop };
 }
 
-async function abortUploads(
-  client: import('@aws-sdk/client-s3').S3Client,
-  s3: typeof import('@aws-sdk/client-s3'),
-  bucket: string,
-): Promise<void> {
+async function abortUploads(client: S3.S3Client, s3: typeof S3, bucket: string): Promise<void> {
   const page = await client.send(new s3.ListMultipartUploadsCommand({ Bucket: bucket }));
   for (const u of page.Uploads ?? [])
     await client.send(
