@@ -4,7 +4,9 @@
 # cryptography (certificates, CRLs and DNs written by a library that is not ours), and for
 # the web admin a real SAML IdP (SimpleSAMLphp under php-cli; php-xml is not pulled in by
 # the package but required), Debian's Chromium for browser tests, and Prometheus's promtool
-# (checks what /metrics serves and the shipped alert rules).
+# (checks what /metrics serves and the shipped alert rules). For the scale-out suites: a
+# PostgreSQL server, a single-node Ceph cluster with its RADOS Gateway (a real S3 service)
+# and nginx in front of several replicas (test/setup/postgres.sh, ceph-rgw.sh).
 # Installs what is missing with apt-get when running as root on Debian; otherwise stops
 # with the exact command to run. No test is skipped for a missing tool.
 set -eu
@@ -19,6 +21,12 @@ command -v php >/dev/null 2>&1 || missing="$missing php-cli"
 php -r 'exit(class_exists("DOMDocument") ? 0 : 1);' >/dev/null 2>&1 || missing="$missing php-xml"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+command -v ceph-mon >/dev/null 2>&1 || missing="$missing ceph-mon"
+command -v ceph-osd >/dev/null 2>&1 || missing="$missing ceph-osd"
+command -v radosgw >/dev/null 2>&1 || missing="$missing radosgw"
+command -v radosgw-admin >/dev/null 2>&1 || missing="$missing ceph-common"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 
 [ -z "$missing" ] && exit 0
 
