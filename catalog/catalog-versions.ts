@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { sql } from 'kysely';
 import { VmicError } from '../errors/index.ts';
 import type { Instance } from './instance.ts';
 
@@ -55,11 +55,19 @@ const REFS = [
   'image_list_size',
 ] as const;
 
+/**
+ * The endorser's versions. The endorser's id comes from a scalar subquery rather than a
+ * join: the latest is then one backward step in the (endorser_id, sequence) index on
+ * PostgreSQL too, where the join sorted every version of the endorser on each request for
+ * a latest feed path (the path every site polls; it is read from the database each time,
+ * so that a publish through any replica is served at once).
+ */
 function versions(inst: Instance, endorser: string) {
   return inst.store.db
     .selectFrom('catalog_versions')
-    .innerJoin('endorsers', 'endorsers.id', 'catalog_versions.endorser_id')
-    .where('endorsers.name', '=', endorser);
+    .where('catalog_versions.endorser_id', '=', (eb) =>
+      eb.selectFrom('endorsers').select('endorsers.id').where('endorsers.name', '=', endorser),
+    );
 }
 
 interface SummaryRow {
@@ -105,9 +113,10 @@ export async function getCatalogVersionRefs(
   file(name: VersionFileName): Promise<VersionFile | undefined>;
 }> {
   let q = versions(inst, endorser).select([...SUMMARY, ...REFS]);
+  // `limit 1` as text, not a bound parameter: SQLite runs it in a third of the time.
   q =
     sequence === undefined
-      ? q.orderBy('catalog_versions.sequence', 'desc').limit(1)
+      ? q.orderBy('catalog_versions.sequence', 'desc').limit(sql.lit(1))
       : q.where('catalog_versions.sequence', '=', sequence);
   const r = await q.executeTakeFirst();
   if (!r) {
@@ -145,7 +154,9 @@ export async function getCatalogVersionRefs(
 /** A file's bytes, in memory: for the callers that need them whole (tests, small catalogs). */
 export async function readVersionFile(inst: Instance, file: VersionFile): Promise<Buffer> {
   if (file.kind === 'inline') return file.bytes;
-  return fs.promises.readFile(inst.blobs.pathOf(file.sha256));
+  const pieces: Buffer[] = [];
+  for await (const piece of await inst.blobs.open(file.sha256)) pieces.push(piece as Buffer);
+  return Buffer.concat(pieces);
 }
 
 /**

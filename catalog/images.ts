@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { VmicError } from '../errors/index.ts';
 import { IMPORT_LIMITS } from './rdf/import-limits.ts';
@@ -12,7 +11,7 @@ import {
   metadataColumns,
   type ImageMetadata,
 } from './image-fields.ts';
-import { SHA256_HEX, hashFileDual } from './blobs/digest.ts';
+import { SHA256_HEX, hashStreamDual } from './blobs/digest.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 import { findImage, getImage, type Image } from './image-queries.ts';
@@ -62,7 +61,7 @@ export async function registerStoredImage(
   const endorserId = await endorserIdOf(inst, input.endorser);
   const sha512 = input.digest.sha512 ?? (await knownSha512(inst, sha256));
   return writeTransaction(inst.store, async (tx) => {
-    if (!inst.blobs.has(sha256)) {
+    if (!(await inst.blobs.has(sha256))) {
       throw new VmicError('CONFLICT', 'the uploaded bytes were discarded concurrently; retry');
     }
     await tx
@@ -87,8 +86,8 @@ async function knownSha512(inst: Instance, sha256: string): Promise<string | nul
     .where('sha256', '=', sha256)
     .executeTakeFirst();
   if (row?.sha512) return row.sha512;
-  if (!inst.blobs.has(sha256)) return null;
-  const d = await hashFileDual(inst.blobs.pathOf(sha256));
+  if (!(await inst.blobs.has(sha256))) return null;
+  const d = await hashStreamDual(await inst.blobs.open(sha256));
   if (d.sha256 !== sha256) throw new VmicError('HASH_MISMATCH', `blob ${sha256} is corrupted`);
   return d.sha512;
 }
@@ -111,7 +110,7 @@ export async function discardUnreferencedBlob(inst: Instance, sha256: string): P
       .select('sha256')
       .where('sha256', '=', sha256)
       .executeTakeFirst();
-    if (!image && !row) fs.rmSync(inst.blobs.pathOf(sha256), { force: true });
+    if (!image && !row) await inst.blobs.remove(sha256);
   });
 }
 

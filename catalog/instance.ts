@@ -1,9 +1,10 @@
-import path from 'node:path';
 import type { InstanceConfig } from './config.ts';
 import type { Store } from './store/database.ts';
 import { openStore } from './store/open-store.ts';
-import { BlobStore } from './blobs/blob-store.ts';
+import type { ObjectStore } from './blobs/object-store.ts';
+import { openObjectStores } from './blobs/open-object-stores.ts';
 import { deriveKey, loadMasterKey } from './secrets/master-key.ts';
+import { checkMasterKey } from './secrets/key-check.ts';
 import { cleanUpAfterCrashes } from './cleanup/startup-cleanup.ts';
 import { Observers } from './observe.ts';
 
@@ -14,7 +15,10 @@ import { Observers } from './observe.ts';
 export interface Instance {
   readonly config: InstanceConfig;
   readonly store: Store;
-  readonly blobs: BlobStore;
+  /** The endorser's content-addressed blobs (images, catalog files): disk or bucket. */
+  readonly blobs: ObjectStore;
+  /** The site's verified image cache (catalog/site/image-cache.ts): disk or bucket. */
+  readonly siteCache: ObjectStore;
   readonly keys: { readonly sealing: Buffer; readonly tokens: Buffer };
   readonly now: () => Date;
   /** Who is told what the import, fetch, gate and migration stages did (catalog/observe.ts). */
@@ -26,21 +30,42 @@ export { DATABASE_FILE } from './store/open-store.ts';
 
 export async function openInstance(
   config: InstanceConfig,
-  opts: { now?: () => Date; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    now?: () => Date;
+    env?: NodeJS.ProcessEnv;
+    /**
+     * A server (`serve`, `demo`) starting: it sweeps the object store's temporaries every
+     * time, not only when the hourly bucket sweep is due. A replica's restart is exactly
+     * when its crashed uploads are known dead, and a long-running process does not mind
+     * the object-store client's start-up cost that bucket-sweep.ts spares short commands.
+     */
+    serving?: boolean;
+  } = {},
 ): Promise<Instance> {
   const master = loadMasterKey(config.dataDir, opts.env);
+  // Before the database: a bad blob URL is refused (CONFIG) with nothing left open.
+  const objects = openObjectStores(config);
   const store = await openStore(config);
+  // Replicas sharing the database must share the key too (secrets/key-check.ts).
+  await checkMasterKey(store, master).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const now = opts.now ?? (() => new Date());
   const inst: Instance = {
     config: await rememberPublicUrl(store, config),
     store,
-    blobs: new BlobStore(path.join(config.dataDir, 'blobs')),
+    blobs: objects.blobs,
+    siteCache: objects.siteCache,
     keys: { sealing: deriveKey(master, 'key sealing'), tokens: deriveKey(master, 'api tokens') },
     now,
     observers: new Observers(),
-    close: () => store.close(),
+    close: async () => {
+      await objects.close();
+      await store.close();
+    },
   };
-  await cleanUp(inst);
+  await cleanUp(inst, opts.serving === true);
   return inst;
 }
 
@@ -50,9 +75,9 @@ export async function openInstance(
  * A failure here is reported and does not keep the instance from opening: the leftovers
  * are not used by anything, and the next opening tries again.
  */
-async function cleanUp(inst: Instance): Promise<void> {
+async function cleanUp(inst: Instance, serving: boolean): Promise<void> {
   try {
-    await cleanUpAfterCrashes(inst.config.dataDir, inst.store, inst.now());
+    await cleanUpAfterCrashes(inst.config.dataDir, inst.store, inst.now(), inst, { serving });
   } catch (e) {
     process.stderr.write(`vmic: start-up cleanup failed: ${(e as Error).message}\n`);
   }

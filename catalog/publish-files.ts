@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { CryptoKey } from '../pki/index.ts';
 import { cmsSignStreamable, type StreamableSignature } from '../pki/cms-attached.ts';
 import type { Instance } from './instance.ts';
@@ -87,8 +86,7 @@ async function* attachedForm(
   yield signature.attachedHeader;
   const hash = crypto.createHash('sha256');
   let size = 0;
-  const file = inst.blobs.pathOf(content.sha256);
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of await inst.blobs.open(content.sha256)) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
     yield chunk as Buffer;

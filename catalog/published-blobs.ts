@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { Instance } from './instance.ts';
 import { SPDX } from './rdf/index.ts';
 
@@ -87,10 +86,8 @@ async function scanInline(inst: Instance, id: number, into: Set<string>): Promis
  */
 async function scanStored(inst: Instance, sha256: string, into: Set<string>): Promise<void> {
   let rest = '';
-  const stream = fs.createReadStream(inst.blobs.pathOf(sha256), {
-    encoding: 'utf8',
-    highWaterMark: 1024 * 1024,
-  });
+  const stream = await inst.blobs.open(sha256);
+  stream.setEncoding('utf8');
   for await (const chunk of stream) {
     const text = rest + (chunk as string);
     const cut = text.lastIndexOf('\n') + 1;

@@ -139,7 +139,9 @@ async function verifiedClaims(inst: Instance, token: string): Promise<VerifiedCl
 export async function verifyToken(inst: Instance, token: string): Promise<Principal> {
   if (token.length > 4096) throw new VmicError('UNAUTHENTICATED', 'token too long');
   const claims = await verifiedClaims(inst, token);
-  // Read on every use, never kept (threat: a revoked token still answered from memory).
+  // Read on every use, never kept (threat: a revoked token still answered from memory,
+  // which with replicas would be another replica's memory: a token revoked through one
+  // must stop on every other at its next request). Only the signature check is kept.
   const row = await inst.store.db
     .selectFrom('api_tokens')
     .select(['role', 'revoked_at'])

@@ -2,6 +2,7 @@ import express, { Router, type Express } from 'express';
 import type { Instance } from '../catalog/index.ts';
 import { authenticate, bearerResolver, type PrincipalResolver } from './auth.ts';
 import { securityHeaders } from './security-headers.ts';
+import { trustProxies } from './client-address.ts';
 import { requireHost } from './client-errors.ts';
 import { lingerOnClose } from './lingering-close.ts';
 import { notFound, problemHandler, requestId } from './problem.ts';
@@ -11,6 +12,7 @@ import { Metrics } from './metrics.ts';
 import { metricsAccess, type MetricsAccess } from './metrics-access.ts';
 import { readyz } from './readiness.ts';
 import { feedsRouter } from './feeds.ts';
+import { versionFileCacheOf } from '../catalog/version-file-cache.ts';
 import { blobsRouter } from './blobs.ts';
 import { endorsersApi } from './api/endorsers.ts';
 import { imagesApi } from './api/images.ts';
@@ -31,6 +33,11 @@ export interface AppOptions extends LogOptions {
   web?: WebConfig;
   /** Who may read /metrics; default: a bearer token with the role metrics or admin. */
   metrics?: MetricsAccess;
+  /**
+   * CIDR blocks of the reverse proxies whose X-Forwarded-For names the client
+   * (`--trust-proxy`, client-address.ts); default none: the client is the socket's peer.
+   */
+  trustProxy?: readonly string[];
 }
 
 export function createApp(inst: Instance, opts: AppOptions = {}): Express {
@@ -47,9 +54,14 @@ export function buildApp(
 ): { app: Express; detach: () => void } {
   const app = express();
   app.disable('x-powered-by');
+  // Also makes req.protocol and req.hostname follow those proxies' X-Forwarded-Proto and
+  // -Host; nothing here reads them (URLs come from the public URL), only req.ip matters.
+  trustProxies(app, opts.trustProxy);
   // Feeds and blobs set strong ETags over their exact bytes; nothing else is cached.
   app.set('etag', false);
   const logger = createLogger(opts);
+  // Made now, so that a bad $VMIC_FEED_CACHE_MIB stops the start rather than a request.
+  versionFileCacheOf(inst);
   const metrics = new Metrics(inst);
   const detach = inst.observers.add((e) => {
     metrics.onEvent(e);

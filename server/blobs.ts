@@ -5,13 +5,15 @@ import { isPublishedBlob } from '../catalog/published-blobs.ts';
 import { bearerResolver } from './auth.ts';
 import { sha256Param } from './params.ts';
 import { IMMUTABLE_CACHE, notModified } from './http-cache.ts';
-import { sendProblem } from './problem.ts';
+import { sendStoredObject } from './blob-ranges.ts';
 
 /**
  * `GET /blobs/sha256/{hex}`: image bytes by content address. The file name comes from the
- * validated digest only, never from the raw path (threat: path traversal). `sendFile`
- * streams from disk and answers a single byte range with 206, an unsatisfiable one with
- * 416, and several ranges with the whole body (RFC 9110 §14.2 lets a server ignore Range).
+ * validated digest only, never from the raw path (threat: path traversal). The bytes are
+ * streamed from the blob store (disk, or a ranged GetObject from a bucket): a single byte
+ * range gets 206, an unsatisfiable one 416, several ranges the whole body (blob-ranges.ts).
+ * With `&redirect=presigned` in the blob URL, published bytes are answered with a 307 to
+ * a short-lived presigned URL of the bucket instead.
  *
  * Bytes are public once a published catalog version of this instance lists them (sites
  * download them by the catalog's URL). Before that, only a bearer token of `admin` or of
@@ -27,7 +29,8 @@ export function blobsRouter(inst: Instance): Router {
     const published = await isPublishedBlob(inst, hex);
     if (!published && !(await mayReadUnpublished(inst, await bearer(req), hex)))
       throw new VmicError('NOT_FOUND', `no blob sha256:${hex}`);
-    if (!inst.blobs.has(hex)) throw new VmicError('NOT_FOUND', `no blob sha256:${hex}`);
+    const size = await inst.blobs.size(hex);
+    if (size === undefined) throw new VmicError('NOT_FOUND', `no blob sha256:${hex}`);
     const etag = `"sha256:${hex}"`;
     res.setHeader('Content-Type', 'application/octet-stream');
     res.setHeader('ETag', etag);
@@ -38,22 +41,15 @@ export function blobsRouter(inst: Instance): Router {
       res.status(304).end();
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      res.sendFile(
-        inst.blobs.pathOf(hex),
-        { etag: false, lastModified: false, cacheControl: false, acceptRanges: true },
-        (err?: Error & { code?: string; status?: number; headers?: Record<string, string> }) => {
-          if (!err || res.headersSent) resolve();
-          else if (err.status === 416) {
-            res.setHeader('Content-Range', err.headers?.['Content-Range'] ?? 'bytes */*');
-            sendProblem(res, 'RANGE_NOT_SATISFIABLE', 'the requested range is outside the blob');
-            resolve();
-          } else if (err.code === 'ENOENT')
-            reject(new VmicError('NOT_FOUND', `no blob sha256:${hex}`));
-          else reject(err);
-        },
-      );
-    });
+    const presign = inst.blobs.presignedUrl;
+    if (presign && published) {
+      // Configured (`&redirect=presigned`): the store serves the bytes, Range included.
+      // Only for public bytes: a URL that works for anyone must not leak embargoed ones.
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(307, await presign(hex));
+      return;
+    }
+    await sendStoredObject(req, res, inst.blobs, hex, size);
   });
   return r;
 }

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { VmicError } from '../errors/index.ts';
 import { feedBase, getEndorser, listCatalogVersions, type Instance } from '../catalog/index.ts';
@@ -7,11 +7,13 @@ import {
   type VersionFile,
   type VersionFileName,
 } from '../catalog/catalog-versions.ts';
+import { cachedVersionFile } from '../catalog/version-file-cache.ts';
 import { endorserParam, sequenceParam } from './params.ts';
 import {
   IMMUTABLE_CACHE,
-  LATEST_CACHE,
   answeredWithoutBody,
+  latestCacheOf,
+  notModified,
   sendRepresentation,
 } from './http-cache.ts';
 import { sendProblem } from './problem.ts';
@@ -84,7 +86,7 @@ export function feedsRouter(inst: Instance): Router {
     };
     sendRepresentation(req, res, Buffer.from(JSON.stringify(index), 'utf8'), {
       contentType: 'application/json; charset=utf-8',
-      cacheControl: LATEST_CACHE,
+      cacheControl: latestCacheOf(inst),
     });
   });
 
@@ -137,17 +139,19 @@ async function serveVersion(
     );
   const headers = {
     contentType: format.contentType,
-    cacheControl: sequence === undefined ? LATEST_CACHE : IMMUTABLE_CACHE,
+    cacheControl: sequence === undefined ? latestCacheOf(inst) : IMMUTABLE_CACHE,
   };
   if (body.kind === 'inline') sendRepresentation(req, res, body.bytes, headers);
   else await sendStoredRepresentation(inst, req, res, body, headers);
 }
 
 /**
- * A version's file from the blob store, streamed (a large catalog's files are hundreds of
- * MB; threat: a few concurrent downloads exhausting the server's memory). The ETag is the
- * file's SHA-256, its name in the store: the same strong ETag `sendRepresentation` computes
- * over the same bytes, so caches and conditional requests are unchanged.
+ * A version's file from the blob store: from memory when small enough to keep
+ * (catalog/version-file-cache.ts; every site polls the latest catalog), else streamed (a
+ * large catalog's files are hundreds of MB; threat: a few concurrent downloads exhausting
+ * the server's memory). The ETag is the file's SHA-256, its name in the store: the same
+ * strong ETag `sendRepresentation` computes over the same bytes, so caches and
+ * conditional requests are unchanged.
  */
 async function sendStoredRepresentation(
   inst: Instance,
@@ -157,19 +161,30 @@ async function sendStoredRepresentation(
   headers: { contentType: string; cacheControl: string },
 ): Promise<void> {
   const etag = `"${file.sha256}"`;
-  // Opened before any header is sent: a missing file is still a clean 500 problem.
-  const fh = await fs.promises.open(inst.blobs.pathOf(file.sha256), 'r').catch((e: unknown) => {
-    throw new VmicError('INTERNAL', `catalog file sha256:${file.sha256} is missing`, { cause: e });
-  });
-  try {
-    if (answeredWithoutBody(req, res, etag, file.size, headers)) return;
-    await streamBody(fh, file.size, res);
-  } finally {
-    await fh.close();
+  // HEAD and a 304 need no bytes: neither memory nor the store is asked (in a bucket,
+  // each opening is a GET request to the store).
+  if (req.method === 'HEAD' || notModified(req, etag)) {
+    answeredWithoutBody(req, res, etag, file.size, headers);
+    return;
   }
+  // Read (or opened) before any header is sent: a missing file is still a clean 500 problem.
+  const open = () => openStored(inst, file.sha256);
+  const bytes = await cachedVersionFile(inst, file, open);
+  if (bytes) {
+    answeredWithoutBody(req, res, etag, file.size, headers);
+    res.end(bytes);
+    return;
+  }
+  const body = await open();
+  answeredWithoutBody(req, res, etag, file.size, headers);
+  await streamBody(body, file.size, res);
 }
 
-const READ_BYTES = 1024 * 1024;
+function openStored(inst: Instance, sha256: string): Promise<Readable> {
+  return inst.blobs.open(sha256).catch((e: unknown) => {
+    throw new VmicError('INTERNAL', `catalog file sha256:${sha256} is missing`, { cause: e });
+  });
+}
 
 /**
  * Writes the file's `size` bytes, ending the answer with its last piece: the answer is
@@ -178,19 +193,13 @@ const READ_BYTES = 1024 * 1024;
  * socket when it is full (memory stays one piece); a client that stops reading mid-body (a
  * cancelled download, a fuzzer) ends the loop: nothing is left to answer or to log.
  */
-async function streamBody(fh: fs.promises.FileHandle, size: number, res: Response): Promise<void> {
-  for (let at = 0; at < size;) {
+async function streamBody(body: Readable, size: number, res: Response): Promise<void> {
+  let at = 0;
+  // Leaving the loop early (an answer ended, a client gone) destroys the store's stream.
+  for await (const chunk of body) {
     if (res.destroyed) return;
-    const { bytesRead, buffer } = await fh.read(
-      Buffer.allocUnsafe(Math.min(READ_BYTES, size - at)),
-      0,
-      Math.min(READ_BYTES, size - at),
-      at,
-    );
-    if (bytesRead === 0)
-      throw new VmicError('INTERNAL', `catalog file is shorter than its recorded ${size} bytes`);
-    at += bytesRead;
-    const piece = buffer.subarray(0, bytesRead);
+    const piece = (chunk as Buffer).subarray(0, Math.max(0, size - at));
+    at += piece.length;
     if (at >= size) {
       res.end(piece);
       return;
@@ -206,5 +215,7 @@ async function streamBody(fh: fs.promises.FileHandle, size: number, res: Respons
         res.on('close', go);
       });
   }
+  if (at < size)
+    throw new VmicError('INTERNAL', `catalog file is shorter than its recorded ${size} bytes`);
   res.end();
 }

@@ -1,8 +1,48 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
+import { VmicError } from '../errors/index.ts';
 
-export const LATEST_CACHE = 'public, max-age=60, must-revalidate';
+/** How long a shared cache may answer a feed's latest path without asking (issue 15). */
+export const DEFAULT_FEED_MAX_AGE_SECONDS = 60;
+/**
+ * The bound on it: a cache may serve a superseded catalog this long after a publish, which
+ * is a window for a freeze attack (a site kept on an old catalog); the catalog's own
+ * expiry still bounds what a site accepts, but an hour is the most worth trading for load.
+ */
+export const MAX_FEED_MAX_AGE_SECONDS = 3600;
+
+export function latestCacheControl(maxAgeSeconds: number): string {
+  return `public, max-age=${maxAgeSeconds}, must-revalidate`;
+}
+
+export const LATEST_CACHE = latestCacheControl(DEFAULT_FEED_MAX_AGE_SECONDS);
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
+
+// Keyed by the instance, as the import schedule is: a process (the tests) may serve more
+// than one instance, each with its own setting.
+const LATEST_BY_INSTANCE = new WeakMap<object, string>();
+
+/**
+ * `vmic serve --feed-max-age` (or `$VMIC_FEED_MAX_AGE`) for the feeds of `inst`. Set once
+ * at start-up, before serving; every replica behind one cache should get the same value.
+ */
+export function setFeedMaxAge(inst: object, maxAgeSeconds: number): void {
+  if (
+    !Number.isSafeInteger(maxAgeSeconds) ||
+    maxAgeSeconds < 0 ||
+    maxAgeSeconds > MAX_FEED_MAX_AGE_SECONDS
+  )
+    throw new VmicError(
+      'CONFIG',
+      `feed max-age must be 0 to ${MAX_FEED_MAX_AGE_SECONDS} seconds, got ${maxAgeSeconds}`,
+    );
+  LATEST_BY_INSTANCE.set(inst, latestCacheControl(maxAgeSeconds));
+}
+
+/** Cache-Control of the latest paths (`/feeds/E`, `/feeds/E/catalog.p7m`, …) of `inst`. */
+export function latestCacheOf(inst: object): string {
+  return LATEST_BY_INSTANCE.get(inst) ?? LATEST_CACHE;
+}
 
 /**
  * If-None-Match per RFC 9110 §13.1.2 (weak comparison, `*` matches any current

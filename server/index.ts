@@ -8,6 +8,7 @@ export { createApp, type AppOptions } from './app.ts';
 export type { PrincipalResolver } from './auth.ts';
 export type { MetricsAccess } from './metrics-access.ts';
 export { parseCidrList } from './metrics-access.ts';
+export { parseTrustProxy } from './client-address.ts';
 
 export interface RunningServer {
   /** Base URL of the listening socket (not the public URL, which may sit behind a proxy). */

@@ -3,6 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Instance } from '../catalog/index.ts';
 import { VmicError } from '../errors/index.ts';
 import { bearerResolver } from './auth.ts';
+import { cidrBlock, clientAddress } from './client-address.ts';
 
 /**
  * Who may read /metrics. Closed by default: without an allow-list a bearer token with the
@@ -31,24 +32,6 @@ export function parseCidrList(text: string | readonly string[]): string[] {
   return out;
 }
 
-function cidrBlock(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
-  const [address = '', prefixText, extra] = cidr.split('/');
-  const version = net.isIP(address);
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (
-    version === 0 ||
-    extra !== undefined ||
-    (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) ||
-    prefix > max
-  )
-    throw new VmicError(
-      'CONFIG',
-      `not an address or CIDR block: ${JSON.stringify(cidr)} (e.g. 10.0.0.0/8, ::1/128)`,
-    );
-  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
 function blockList(cidrs: readonly string[]): net.BlockList {
   const list = new net.BlockList();
   for (const c of cidrs) {
@@ -59,17 +42,25 @@ function blockList(cidrs: readonly string[]): net.BlockList {
 }
 
 /**
- * The client is the socket's peer, never a forwarded-for header (threat: a header any
- * client can write). Behind a reverse proxy every client is the proxy: do not allow its
- * address unless the proxy itself restricts /metrics.
+ * The client is `clientAddress`: the socket's peer, unless that peer is a proxy named by
+ * `--trust-proxy`, and then the client that proxy reports in X-Forwarded-For. Never a
+ * forwarded-for header from anyone else (threat: a header any client can write, e.g.
+ * `X-Forwarded-For: 127.0.0.1` to pass a loopback allow-list).
+ *
+ * Why not always the socket's peer: behind a proxy every client is the proxy, so an
+ * allow-list that admits the proxy's address (nginx on 127.0.0.1, Prometheus on the same
+ * host) would admit every client on the internet. With `--trust-proxy` naming that proxy
+ * the decision is on the client it forwards, which is the only safe reading; without
+ * `--trust-proxy` it is the socket's peer, exactly as before. Behind a proxy that is not
+ * trusted, do not allow its address unless the proxy itself restricts /metrics.
  */
 function clientAllowed(list: net.BlockList, req: Request): boolean {
-  const raw = req.socket.remoteAddress;
-  if (raw === undefined) return false;
-  // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw)?.[1];
-  if (mapped !== undefined) return list.check(mapped, 'ipv4') || list.check(raw, 'ipv6');
-  return list.check(raw, net.isIPv6(raw) ? 'ipv6' : 'ipv4');
+  const ip = clientAddress(req);
+  const version = net.isIP(ip);
+  if (version === 0) return false;
+  // An IPv4 client may be listed as itself or as ::ffff:a.b.c.d.
+  if (version === 4) return list.check(ip, 'ipv4') || list.check(`::ffff:${ip}`, 'ipv6');
+  return list.check(ip, 'ipv6');
 }
 
 /** The access check in front of /metrics: 401/403 problems, like the rest of the API. */

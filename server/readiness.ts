@@ -1,10 +1,7 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { RequestHandler } from 'express';
 import type { Instance } from '../catalog/index.ts';
-import { ownedTempName } from '../catalog/cleanup/owned-temporaries.ts';
 
 export type CheckResult = 'ok' | 'failed';
 
@@ -15,10 +12,10 @@ export interface Readiness {
 
 /**
  * Whether this server can do its work: the database answers a query, and the blob store
- * can be listed and written (a probe file in its temporary directory, named for this
- * process so that start-up cleanup removes it if we die in between). Checking write
- * access by writing, not by `access()`, catches a read-only or full file system and
- * holds when the server runs as root, whom permission bits do not stop.
+ * answers its probe: on disk it is listed and written (a probe file in its temporary
+ * directory, named for this process so that start-up cleanup removes it if we die in
+ * between); a bucket answers a HeadBucket within a few seconds (blob-store.ts,
+ * s3-object-store.ts).
  */
 export async function checkReadiness(inst: Instance, logger: Logger): Promise<Readiness> {
   const run = async (name: string, check: () => Promise<unknown>): Promise<CheckResult> => {
@@ -34,19 +31,9 @@ export async function checkReadiness(inst: Instance, logger: Logger): Promise<Re
   };
   const [database, blobs] = await Promise.all([
     run('database', () => sql`select 1`.execute(inst.store.db)),
-    run('blobs', () => probeBlobStore(inst.blobs.root)),
+    run('blobs', () => inst.blobs.probe()),
   ]);
   return { ready: database === 'ok' && blobs === 'ok', checks: { database, blobs } };
-}
-
-async function probeBlobStore(root: string): Promise<void> {
-  await (await fs.opendir(path.join(root, 'sha256'))).close();
-  const probe = path.join(root, 'tmp', ownedTempName('readyz'));
-  try {
-    await fs.writeFile(probe, 'ready\n', { flag: 'wx', mode: 0o600 });
-  } finally {
-    await fs.rm(probe, { force: true });
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BlobStore } from './blob-store.ts';
+import type { ObjectStore } from './object-store.ts';
 import type { Digest } from './digest.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { Digest } from './digest.ts';
  * large file is never whole in memory. Durable and content-addressed like any blob.
  */
 export function ingestChunks(
-  blobs: BlobStore,
+  blobs: ObjectStore,
   chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
 ): Promise<Digest> {
   return blobs.ingest(Readable.from(chunks, { objectMode: false }), {

@@ -79,13 +79,18 @@ export class DigestingStream extends Transform {
 }
 
 /** SHA-256 of a file, streamed in 1 MiB reads. */
-export async function hashFile(
-  file: string,
+export function hashFile(file: string, onProgress?: (bytes: number) => void): Promise<Digest> {
+  return hashStream(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), onProgress);
+}
+
+/** SHA-256 of a stream's bytes (a stored object). */
+export async function hashStream(
+  source: AsyncIterable<unknown>,
   onProgress?: (bytes: number) => void,
 ): Promise<Digest> {
   const hash = crypto.createHash('sha256');
   let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of source) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
     onProgress?.(size);
@@ -97,11 +102,15 @@ export async function hashFile(
  * SHA-256 and SHA-512 of a file in one streamed read (`hashFile` stays single-hash: it is
  * on the benchmarked path).
  */
-export async function hashFileDual(file: string): Promise<Required<Digest>> {
+export function hashFileDual(file: string): Promise<Required<Digest>> {
+  return hashStreamDual(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }));
+}
+
+export async function hashStreamDual(source: AsyncIterable<unknown>): Promise<Required<Digest>> {
   const h256 = crypto.createHash('sha256');
   const h512 = crypto.createHash('sha512');
   let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of source) {
     h256.update(chunk as Buffer);
     h512.update(chunk as Buffer);
     size += (chunk as Buffer).length;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isVmicError } from '../../errors/index.ts';
 import type { Store } from '../store/database.ts';
-import { acquireRunLock } from '../site/run-lock.ts';
+import { acquireRunLock, type RunLock } from '../site/run-lock.ts';
 
 const BY_SHA256 = /^([0-9a-f]{64})\.part$/;
 const BY_SHA512 = /^sha512-([0-9a-f]{128})\.part$/;
@@ -22,9 +22,9 @@ export async function sweepFetchPartials(dataDir: string, store: Store): Promise
   // Look first without the lock: the lock is taken (for milliseconds) only when there is
   // something to remove, so that opening the instance seldom meets a starting `vmic fetch`.
   if ((await unresumable(dir, store)).length === 0) return [];
-  let lock: { release(): void };
+  let lock: RunLock;
   try {
-    lock = acquireRunLock(dataDir, 'fetch');
+    lock = await acquireRunLock(store.db, 'fetch');
   } catch (e) {
     if (isVmicError(e) && e.code === 'CONFLICT') return [];
     throw e;
@@ -34,7 +34,7 @@ export async function sweepFetchPartials(dataDir: string, store: Store): Promise
     for (const name of removed) fs.rmSync(path.join(dir, name), { force: true });
     return removed;
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

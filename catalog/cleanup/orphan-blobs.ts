@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Queryable, Store } from '../store/database.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
-import { SHA256_HEX } from '../blobs/digest.ts';
+import type { ObjectStore, StoredObject } from '../blobs/object-store.ts';
 
 /**
  * How long a complete blob or cached image may sit without a database row before start-up
@@ -14,13 +13,17 @@ import { SHA256_HEX } from '../blobs/digest.ts';
  */
 export const ORPHAN_GRACE_MS = 24 * 60 * 60_000;
 
-const PREFIX = /^[0-9a-f]{2}$/;
-
 interface Tree {
-  /** Relative to the data directory: `blobs/sha256` or `cache/sha256`. */
+  /** How removed objects are named in the report: `blobs/sha256` or `cache/sha256`. */
   rel: string;
+  store: (stores: Stores) => ObjectStore;
   /** Whether a row refers to this SHA-256, so that the bytes are, or will be, used. */
   referenced(db: Queryable, sha256s: string[]): Promise<Set<string>>;
+}
+
+export interface Stores {
+  blobs: ObjectStore;
+  siteCache: ObjectStore;
 }
 
 /**
@@ -31,6 +34,7 @@ interface Tree {
 const TREES: Tree[] = [
   {
     rel: path.join('blobs', 'sha256'),
+    store: (s) => s.blobs,
     referenced: (db, hashes) =>
       inBatches(hashes, async (batch) => [
         ...(await db.selectFrom('blobs').select('sha256').where('sha256', 'in', batch).execute()),
@@ -39,6 +43,7 @@ const TREES: Tree[] = [
   },
   {
     rel: path.join('cache', 'sha256'),
+    store: (s) => s.siteCache,
     referenced: (db, hashes) =>
       inBatches(hashes, async (batch) => [
         ...(await db
@@ -60,64 +65,63 @@ const TREES: Tree[] = [
  * `graceMs`; keeps those a row refers to, and young ones (a live process may be about to
  * commit their row). The decision is taken again under the write lock, so that a
  * registration committing at the same moment keeps its bytes (it checks, under the same
- * lock, that they are still there). Returns the paths removed, relative to `dataDir`.
+ * lock, that they are still there). Works the same on a bucket, by Last-Modified. Returns
+ * the names removed, as paths relative to the data directory (`blobs/sha256/ab/<hex>`).
  */
 export async function sweepOrphanBlobs(
-  dataDir: string,
+  stores: Stores,
   store: Store,
   now: Date,
   graceMs = ORPHAN_GRACE_MS,
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const tree of TREES) {
-    const root = path.join(dataDir, tree.rel);
-    const files = contentFiles(root);
-    if (files.size === 0) continue;
-    const used = await tree.referenced(store.db, [...files.keys()]);
-    const old = [...files].filter(([sha256, file]) => {
-      if (used.has(sha256)) return false;
-      const st = fs.lstatSync(file, { throwIfNoEntry: false });
-      return st?.isFile() === true && now.getTime() - st.mtimeMs > graceMs;
-    });
-    if (old.length === 0) continue;
-    await writeTransaction(store, async (tx) => {
-      const stillUsed = await tree.referenced(
-        tx,
-        old.map(([sha256]) => sha256),
-      );
-      for (const [sha256, file] of old) {
-        if (stillUsed.has(sha256)) continue;
-        fs.rmSync(file, { force: true });
-        removed.push(path.relative(dataDir, file));
-      }
-    });
+    const objects = tree.store(stores);
+    // A page of the listing at a time: a large bucket is never listed whole into memory.
+    let page: StoredObject[] = [];
+    const flush = async () => {
+      removed.push(...(await sweepPage(tree, objects, store, page, now, graceMs)));
+      page = [];
+    };
+    for await (const o of objects.list()) {
+      page.push(o);
+      if (page.length >= 1000) await flush();
+    }
+    await flush();
   }
   return removed;
 }
 
-/** `<root>/ab/<abcdef…>` files by SHA-256; any other name is not ours and is left alone. */
-function contentFiles(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let prefixes: string[];
-  try {
-    prefixes = fs.readdirSync(root);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
-    throw e;
-  }
-  for (const prefix of prefixes) {
-    if (!PREFIX.test(prefix)) continue;
-    let names: string[];
-    try {
-      names = fs.readdirSync(path.join(root, prefix));
-    } catch {
-      continue; // not a directory
+async function sweepPage(
+  tree: Tree,
+  objects: ObjectStore,
+  store: Store,
+  page: StoredObject[],
+  now: Date,
+  graceMs: number,
+): Promise<string[]> {
+  if (page.length === 0) return [];
+  const used = await tree.referenced(
+    store.db,
+    page.map((o) => o.sha256),
+  );
+  const old = page.filter(
+    (o) => !used.has(o.sha256) && now.getTime() - o.modified.getTime() > graceMs,
+  );
+  if (old.length === 0) return [];
+  const removed: string[] = [];
+  await writeTransaction(store, async (tx) => {
+    const stillUsed = await tree.referenced(
+      tx,
+      old.map((o) => o.sha256),
+    );
+    for (const { sha256 } of old) {
+      if (stillUsed.has(sha256)) continue;
+      await objects.remove(sha256);
+      removed.push(path.join(tree.rel, sha256.slice(0, 2), sha256));
     }
-    for (const name of names)
-      if (SHA256_HEX.test(name) && name.startsWith(prefix))
-        out.set(name, path.join(root, prefix, name));
-  }
-  return out;
+  });
+  return removed;
 }
 
 /** SQLite caps bound parameters; look the hashes up a few hundred at a time. */

@@ -5,7 +5,8 @@ import { writeTransaction } from '../store/write-transaction.ts';
 import { failInterruptedMigrations } from './interrupted-records.ts';
 import { sweepFetchPartials } from './fetch-partials.ts';
 import { migrationTempDir, sweepOwnedTemporaries } from './owned-temporaries.ts';
-import { sweepOrphanBlobs } from './orphan-blobs.ts';
+import { sweepOrphanBlobs, type Stores } from './orphan-blobs.ts';
+import { bucketSweepDue } from './bucket-sweep.ts';
 
 export interface CleanupReport {
   /** Migration records marked failed/INTERRUPTED. */
@@ -26,6 +27,11 @@ export interface CleanupReport {
  * Migration partials written by an older vmic (`migrations/*.part`, no owner in the name)
  * are removed once idle for an hour.
  *
+ * With an object store (VMIC_BLOB_URL), its temporary keys are swept by the same owner
+ * rule on this host, and by age for those of other hosts (blobs/s3/s3-temporaries.ts),
+ * at most once an hour across all replicas and commands (bucket-sweep.ts), and at every
+ * start of a server.
+ *
  * A complete blob or cached image without its row (a crash between its durable rename
  * into place and the commit of the row) is kept while a row refers to its hash, and
  * otherwise removed once older than ORPHAN_GRACE_MS (a day; see orphan-blobs.ts).
@@ -34,17 +40,30 @@ export async function cleanUpAfterCrashes(
   dataDir: string,
   store: Store,
   now: Date,
+  objects: Stores,
+  opts: { serving?: boolean } = {},
 ): Promise<CleanupReport> {
   const removed: string[] = [];
   const sweep = (rel: string, dir: string) =>
     removed.push(...sweepOwnedTemporaries(dir, { now }).map((n) => path.join(rel, n)));
   sweep(path.join('tmp', 'migrations'), migrationTempDir(dataDir));
   sweep('migrations', path.join(dataDir, 'migrations'));
-  sweep(path.join('blobs', 'tmp'), path.join(dataDir, 'blobs', 'tmp'));
+  // A bucket (no synchronous stat) is swept at most hourly: bucket-sweep.ts says why. A
+  // starting server sweeps its temporaries (this host's dead uploads) every time.
+  const onDisk = objects.blobs.hasSync !== undefined;
+  const sweepStores = onDisk || (await bucketSweepDue(store, now));
+  if (sweepStores || opts.serving === true) {
+    removed.push(
+      ...(await objects.blobs.sweepTemporary(now)).map((n) => path.join('blobs', 'tmp', n)),
+    );
+    removed.push(
+      ...(await objects.siteCache.sweepTemporary(now)).map((n) => path.join('cache', 'tmp', n)),
+    );
+  }
   removed.push(
     ...(await sweepFetchPartials(dataDir, store)).map((n) => path.join('cache', 'partial', n)),
   );
-  removed.push(...(await sweepOrphanBlobs(dataDir, store, now)));
+  if (sweepStores) removed.push(...(await sweepOrphanBlobs(objects, store, now)));
   const interrupted = await failInterruptedMigrations(store, now);
   if (removed.length > 0)
     await writeTransaction(store, (tx) =>

@@ -8,8 +8,8 @@ import { openChunks, sealChunks, type StreamParams } from './chunked-aead.ts';
 const READ_BYTES = 1024 * 1024;
 
 export interface SealImage {
-  /** The cached image. */
-  from: string;
+  /** The cached image: a file, or an opener of its stored bytes (the site cache store). */
+  from: string | (() => Promise<AsyncIterable<unknown>>);
   /** What the site verified for it, and what the signed manifest states. */
   expected: { sha256: string; size: number };
   stream: StreamParams;
@@ -36,7 +36,11 @@ export async function* sealImage(input: SealImage): AsyncGenerator<Buffer> {
   const hash = crypto.createHash('sha256');
   let size = 0;
   async function* plaintext(): AsyncGenerator<Buffer> {
-    for await (const piece of fs.createReadStream(input.from, { highWaterMark: READ_BYTES })) {
+    const source =
+      typeof input.from === 'string'
+        ? fs.createReadStream(input.from, { highWaterMark: READ_BYTES })
+        : await input.from();
+    for await (const piece of source) {
       const b = piece as Buffer;
       hash.update(b);
       const start = size;

@@ -127,7 +127,9 @@ export async function importStream(
   const sha256 = manifest.plaintext.sha256;
   // Authenticated and whole now: readable like every other cached image.
   fs.chmodSync(tmp, 0o640);
-  await ImageCache.of(inst).commit(sha256, tmp);
+  // Into the site cache store: a rename on disk, a verified ingest into a bucket (the
+  // bytes are hashed again on the way and the key appears only after).
+  await ImageCache.of(inst).commit(sha256, tmp, manifest.plaintext.size);
   await writeTransaction(inst.store, async (tx) => {
     const now = inst.now().toISOString();
     const entry = {

@@ -152,7 +152,8 @@ export async function transferOnce(inst: Instance, input: TransferInput): Promis
     });
     const sealed = () =>
       sealImage({
-        from: ImageCache.of(inst).pathOf(sha256),
+        // Through the site cache store (disk or bucket), hashed again as it is read.
+        from: () => ImageCache.of(inst).open(sha256),
         expected: { sha256, size },
         stream,
         firstChunk,

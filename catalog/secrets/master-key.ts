@@ -8,12 +8,16 @@ export const MASTER_KEY_FILE = 'master.key';
 /**
  * The instance master key seals signing keys at rest. Threat: a copy of the database (a
  * backup, a stolen disk image) must not yield an endorser's signing key. Source:
- * `$VMIC_MASTER_KEY` (64 hex or base64 of 32 bytes), else a 0600 file in the data
- * directory, created on first use. A key file readable by others is refused.
+ * `$VMIC_MASTER_KEY` (64 hex or base64 of 32 bytes), else the file `$VMIC_MASTER_KEY_FILE`
+ * names (which must exist: replicas on several hosts read one key, and a key created here
+ * would differ from theirs), else a 0600 file in the data directory, created on first use.
+ * A key file readable by others is refused.
  */
 export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): Buffer {
   const fromEnv = env.VMIC_MASTER_KEY;
   if (fromEnv !== undefined && fromEnv !== '') return decodeKey(fromEnv, 'VMIC_MASTER_KEY');
+  const named = env.VMIC_MASTER_KEY_FILE;
+  if (named !== undefined && named !== '') return readKeyFile(path.resolve(named), true);
 
   const file = path.join(dataDir, MASTER_KEY_FILE);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -28,14 +32,27 @@ export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  const mode = fs.statSync(file).mode & 0o777;
+  return readKeyFile(file, false);
+}
+
+function readKeyFile(file: string, named: boolean): Buffer {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile())
+    throw new VmicError(
+      'CONFIG',
+      `VMIC_MASTER_KEY_FILE names no file: ${file}; create it once (openssl rand -hex 32 > ${file}; chmod 600 ${file}) and give every replica the same one`,
+    );
+  const mode = st.mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new VmicError(
       'CONFIG',
       `${file} is readable by others (mode ${mode.toString(8)}); run: chmod 600 ${file}`,
     );
   }
-  return decodeKey(fs.readFileSync(file, 'utf8').trim(), file);
+  return decodeKey(
+    fs.readFileSync(file, 'utf8').trim(),
+    named ? `VMIC_MASTER_KEY_FILE ${file}` : file,
+  );
 }
 
 function decodeKey(text: string, source: string): Buffer {

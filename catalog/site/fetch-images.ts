@@ -29,7 +29,7 @@ export type {
  */
 export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<FetchSummary> {
   // Two runs appending to the same partial file would corrupt it.
-  const lock = acquireRunLock(inst.config.dataDir, 'fetch');
+  const lock = await acquireRunLock(inst.store.db, 'fetch', { now: inst.now });
   try {
     const policy = await readPolicy(inst.store.db);
     const cache = ImageCache.of(inst);
@@ -45,6 +45,6 @@ export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<F
     for (const i of images) totals[i.outcome]++;
     return { images, totals };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }

@@ -72,7 +72,8 @@ async function gatherListing(inst: Instance, row: GateRow, now: Date): Promise<G
   const bytesOnDisk =
     cacheEntry?.state === 'verified' &&
     image.sha256 !== null &&
-    ImageCache.of(inst).has(image.sha256);
+    // A stat on disk; the row alone in a bucket (why: ImageCache.holdsVerified).
+    ImageCache.of(inst).holdsVerified(image.sha256);
   const signer = catalog
     ? (keptVerdict(
         row.signerCheck,

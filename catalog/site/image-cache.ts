@@ -1,45 +1,64 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { VmicError } from '../../errors/index.ts';
-import { SHA256_HEX, SHA512_HEX, digestsEqual, hashFile, type Digest } from '../blobs/digest.ts';
-import { durableRename } from '../blobs/durable-files.ts';
+import { SHA256_HEX, SHA512_HEX, digestsEqual, hashStream, type Digest } from '../blobs/digest.ts';
+import { checkedHex, type ByteRange, type ObjectStore } from '../blobs/object-store.ts';
 import type { Instance } from '../instance.ts';
 import type { Insertable } from 'kysely';
 import type { Queryable } from '../store/database.ts';
 import type { CacheEntryTable } from '../store/schema.ts';
 
 /**
- * The site's image cache, named by the SHA-256 that the endorser signed:
+ * The site's image cache, named by the SHA-256 that the endorser signed, in the site
+ * cache object store (`inst.siteCache`: `cache/` in the data directory, or in a bucket):
  *
- *   cache/sha256/ab/<hex>      bytes whose SHA-256 and size matched the signed values
+ *   sha256/<hex>        bytes whose SHA-256 and size matched the signed values
+ *   quarantine/<hex>    bytes that were served for <hex> but did not match it
+ *
+ * and, always on local disk (a resumable download appends to a file):
+ *
  *   cache/partial/<hex>.part   a download in progress (kept after an interruption, for Range)
- *   cache/quarantine/<hex>     bytes that were served for <hex> but did not match it
  *
- * Only a lowercase 64-hex name ever reaches the file system (threat: path traversal via a
- * crafted hash in a catalog or an API path).
+ * Only a lowercase 64-hex name ever reaches the file system or a key (threat: path
+ * traversal via a crafted hash in a catalog or an API path).
  */
 export class ImageCache {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly store: ObjectStore,
+    /** Where partial downloads are kept: `<data>/cache/partial`. */
+    readonly partialDir: string,
+  ) {}
 
   static of(inst: Instance): ImageCache {
-    return new ImageCache(path.join(inst.config.dataDir, 'cache'));
-  }
-
-  pathOf(sha256: string): string {
-    return path.join(this.root, 'sha256', checkedHex(sha256).slice(0, 2), sha256);
+    return new ImageCache(inst.siteCache, path.join(inst.config.dataDir, 'cache', 'partial'));
   }
 
   partialPathOf(sha256: string): string {
-    return path.join(this.root, 'partial', `${checkedHex(sha256)}.part`);
+    return path.join(this.partialDir, `${checkedHex(sha256)}.part`);
   }
 
-  quarantinePathOf(sha256: string): string {
-    return path.join(this.root, 'quarantine', checkedHex(sha256));
+  /** Whether verified bytes for this hash are in the store (says nothing about their state row). */
+  has(sha256: string): Promise<boolean> {
+    return SHA256_HEX.test(sha256) ? this.store.has(sha256) : Promise.resolve(false);
   }
 
-  /** Whether verified bytes for this hash are on disk (says nothing about their state row). */
-  has(sha256: string): boolean {
-    return SHA256_HEX.test(sha256) && fs.existsSync(this.pathOf(sha256));
+  /**
+   * The deploy gate's check, for an image whose `cache_entries` row says `verified`. On
+   * disk, a stat (microseconds) also catches bytes an operator removed by hand. In a
+   * bucket the row alone answers: it is written only after the object is in place (fetch
+   * and migration commit the bytes, then the row), and a HEAD per gate request would add
+   * a network round trip to every deployment and make the gate fail whenever the store
+   * blinks, while deletions out of band are what the orphan sweep and `fetch` repair.
+   */
+  holdsVerified(sha256: string): boolean {
+    if (!SHA256_HEX.test(sha256)) return false;
+    return this.store.hasSync ? this.store.hasSync(sha256) : true;
+  }
+
+  /** The cached bytes, or a range of them; NOT_FOUND when they are not there. */
+  open(sha256: string, range?: ByteRange): Promise<Readable> {
+    return this.store.open(checkedHex(sha256), range);
   }
 
   /** Creates (if needed) and returns the partial file's path, for a download to write to. */
@@ -56,38 +75,38 @@ export class ImageCache {
   preparePartialBySha512(sha512: string): string {
     if (!SHA512_HEX.test(sha512))
       throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-512 hex digest');
-    const file = path.join(this.root, 'partial', `sha512-${sha512}.part`);
+    const file = path.join(this.partialDir, `sha512-${sha512}.part`);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     return file;
   }
 
   /** Mismatching bytes served for a SHA-512-only image: `quarantine/sha512-<hex>`. */
-  async quarantineBySha512(sha512: string, from: string): Promise<string> {
+  async quarantineBySha512(sha512: string, from: string): Promise<void> {
     if (!SHA512_HEX.test(sha512))
       throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-512 hex digest');
-    const to = path.join(this.root, 'quarantine', `sha512-${sha512}`);
-    await durableRename(from, to, { dirMode: 0o750 });
-    return to;
+    await this.store.quarantineFile(`sha512-${sha512}`, from);
   }
 
   /**
-   * Moves a completed, verified download into place, durably (fsync of the file, rename,
-   * fsync of the directory: the `verified` row written next vouches for these bytes). A
-   * stale quarantined copy of the same hash is removed: the cache entry no longer refers
-   * to it.
+   * Moves a completed, verified download into place: on disk durably (fsync of the file,
+   * rename, fsync of the directory), into a bucket through the verified ingest (hashed
+   * again on the way; the key appears only after). The `verified` row written next
+   * vouches for these bytes. A stale quarantined copy of the same hash is removed: the
+   * cache entry no longer refers to it.
    */
-  async commit(sha256: string, from: string): Promise<string> {
-    const to = this.pathOf(sha256);
-    await durableRename(from, to, { dirMode: 0o750 });
-    await fs.promises.rm(this.quarantinePathOf(sha256), { force: true });
-    return to;
+  async commit(sha256: string, from: string, size: number): Promise<void> {
+    await this.store.commitFile(checkedHex(sha256), from, size);
+    await this.store.removeQuarantined(sha256);
   }
 
   /** Keeps mismatching bytes aside (evidence for the operator), never under the signed name. */
-  async quarantine(sha256: string, from: string): Promise<string> {
-    const to = this.quarantinePathOf(sha256);
-    await durableRename(from, to, { dirMode: 0o750 });
-    return to;
+  async quarantine(sha256: string, from: string): Promise<void> {
+    await this.store.quarantineFile(checkedHex(sha256), from);
+  }
+
+  /** Quarantined bytes (tests, operators), or undefined. */
+  openQuarantined(sha256: string): Promise<Readable | undefined> {
+    return this.store.openQuarantined(checkedHex(sha256));
   }
 }
 
@@ -111,17 +130,17 @@ export async function upsertCacheEntry(
 /**
  * Re-hashes a cached image (streaming) and returns its digest if it still matches the
  * signed values; otherwise `HASH_MISMATCH`, or `NOT_FETCHED` if it is not in the cache.
- * Used before handing cached bytes on (migration Export): a file on disk may have been
- * altered since it was verified at fetch time.
+ * Used before handing cached bytes on (migration Export): stored bytes may have been
+ * altered since they were verified at fetch time.
  */
 export async function rehashCachedImage(
   cache: ImageCache,
   expected: { sha256: string; byteSize: number },
   onProgress?: (bytes: number) => void,
 ): Promise<Digest> {
-  if (!cache.has(expected.sha256))
+  if (!(await cache.has(expected.sha256)))
     throw new VmicError('NOT_FETCHED', `sha256:${expected.sha256} is not in the site cache`);
-  const actual = await hashFile(cache.pathOf(expected.sha256), onProgress);
+  const actual = await hashStream(await cache.open(expected.sha256), onProgress);
   checkDigest(actual, expected);
   return actual;
 }
@@ -138,10 +157,4 @@ export function checkDigest(actual: Digest, expected: { sha256: string; byteSize
       'HASH_MISMATCH',
       `SHA-256 is ${actual.sha256}, the signed SHA-256 is ${expected.sha256}`,
     );
-}
-
-function checkedHex(sha256: string): string {
-  if (!SHA256_HEX.test(sha256))
-    throw new VmicError('BAD_REQUEST', 'not a lowercase SHA-256 hex digest');
-  return sha256;
 }

@@ -25,7 +25,7 @@ export async function runImport(
   inst: Instance,
   opts: { subscription?: string | undefined; actor: string; fetcher?: FeedFetcher },
 ): Promise<ImportOutcome[]> {
-  const lock = acquireRunLock(inst.config.dataDir, 'import');
+  const lock = await acquireRunLock(inst.store.db, 'import', { now: inst.now });
   try {
     // Fixed once: every check of this run uses the same time (tuf-js: "fixed update start time").
     const time = inst.now();
@@ -52,6 +52,8 @@ export async function runImport(
       throw new VmicError('NOT_FOUND', `no subscription named ${opts.subscription}`);
     const outcomes: ImportOutcome[] = [];
     for (const sub of subs) {
+      // Lost to another host (this one paused past the lease): stop before applying more.
+      lock.assertHeld();
       if (sub.enabled !== 1) {
         if (opts.subscription !== undefined)
           throw new VmicError('CONFLICT', `subscription ${sub.name} is disabled; enable it first`);
@@ -75,7 +77,7 @@ export async function runImport(
     }
     return outcomes;
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

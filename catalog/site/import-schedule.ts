@@ -1,5 +1,7 @@
 import type { Instance } from '../instance.ts';
+import { isVmicError } from '../../errors/index.ts';
 import { runImport, type ImportOutcome } from './import-run.ts';
+import { acquireLease } from './leases.ts';
 
 /** What the health summary shows of this process's built-in import schedule. */
 export interface ImportScheduleState {
@@ -22,6 +24,10 @@ export function importScheduleOf(inst: Instance): ImportScheduleState | undefine
  * The built-in schedule of `vmic serve --import-every`: the same import run as the cron
  * job, so the run lock keeps the two from overlapping. A run that is still going when the
  * next one is due is not doubled; the next starts after it ends.
+ *
+ * Several replicas started with the flag run it once per interval between them, not once
+ * each: every tick first claims the interval's slot (`claimSlot`), and only the replica
+ * that wins it runs the import.
  */
 export function startImportSchedule(
   inst: Instance,
@@ -34,8 +40,9 @@ export function startImportSchedule(
   const tick = () => {
     nextAt = new Date(inst.now().getTime() + everySeconds * 1000);
     if (running || stopped) return;
-    running = runImport(inst, { actor: 'schedule:import' })
-      .then(report, (e: unknown) => report(e instanceof Error ? e : new Error(String(e))))
+    running = claimSlot(inst, everySeconds)
+      .then((won) => (won ? runImport(inst, { actor: 'schedule:import' }).then(report) : undefined))
+      .catch((e: unknown) => report(e instanceof Error ? e : new Error(String(e))))
       .finally(() => {
         running = undefined;
       });
@@ -56,4 +63,25 @@ export function startImportSchedule(
       await running;
     },
   };
+}
+
+/**
+ * The interval's slot: a lease named `import-schedule` that lasts nine tenths of the
+ * interval and is never released, so whichever replica ticks first after it expires takes
+ * the next one (threat: N replicas each importing every interval, or two at once). The
+ * tenth is slack for timers and clocks that fire a little early. A replica that crashes
+ * after winning loses only that interval: the next is claimed by whoever ticks.
+ */
+async function claimSlot(inst: Instance, everySeconds: number): Promise<boolean> {
+  try {
+    await acquireLease(inst.store.db, 'import-schedule', {
+      now: inst.now,
+      ttlMs: everySeconds * 900,
+      what: 'scheduled import',
+    });
+    return true;
+  } catch (e) {
+    if (isVmicError(e) && e.code === 'CONFLICT') return false;
+    throw e;
+  }
 }

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import { isVmicError } from '../../errors/index.ts';
 import type { Instance } from '../instance.ts';
+import { readJobRow, runningJobRow, trackJob } from './job-rows.ts';
 
 /**
  * Background runs started from the web admin ("Import now", "Fetch now"): the request that
  * starts one answers at once, and the page follows the run's progress. One run per key at a
  * time: a second start while one runs joins the running one instead of failing on the run
- * lock. Held in memory only; a restart forgets them (the audit log keeps what they did).
+ * lock. Held in memory by the process that runs them, and written to the database as they
+ * go (job-rows.ts), so that the page works through any replica and after a restart.
  */
 export type JobState = 'running' | 'done' | 'failed';
 
@@ -50,8 +52,9 @@ export function runningJob(inst: Instance, key: string): Job | undefined {
   return undefined;
 }
 
-export function getJob(inst: Instance, id: string): Job | undefined {
-  return registryOf(inst).get(id);
+/** This process's job, else the one the database records (another replica's, or older). */
+export async function getJob(inst: Instance, id: string): Promise<Job | undefined> {
+  return registryOf(inst).get(id) ?? (await readJobRow(inst.store.db, id));
 }
 
 /**
@@ -60,13 +63,15 @@ export function getJob(inst: Instance, id: string): Job | undefined {
  * job, never thrown: nothing waits on the promise (threat: an unhandled rejection ending
  * the server process).
  */
-export function startJob<R>(
+export async function startJob<R>(
   inst: Instance,
   key: string,
   label: string,
   run: (report: (p: JobProgress) => void) => Promise<R>,
-): { job: Job<R>; joined: boolean } {
-  const existing = runningJob(inst, key);
+): Promise<{ job: Job<R>; joined: boolean }> {
+  // Another replica's run of the same key is joined the same way as one of this process.
+  const elsewhere = runningJob(inst, key) ? undefined : await runningJobRow(inst.store.db, key);
+  const existing = runningJob(inst, key) ?? elsewhere;
   if (existing) return { job: existing as Job<R>, joined: true };
   const registry = registryOf(inst);
   let settle!: () => void;
@@ -84,9 +89,16 @@ export function startJob<R>(
   };
   registry.set(job.id, job);
   forgetOld(registry);
+  const row = await trackJob(inst.store.db, job).catch((e: unknown) => {
+    registry.delete(job.id);
+    throw e;
+  });
   void (async () => {
     try {
-      job.result = await run((p) => (job.progress = p));
+      job.result = await run((p) => {
+        job.progress = p;
+        row.progressed();
+      });
       job.state = 'done';
     } catch (e) {
       job.state = 'failed';
@@ -95,6 +107,8 @@ export function startJob<R>(
         : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
     } finally {
       job.finishedAt = new Date();
+      // Recorded before anyone waiting is told, so the result page sees it on any replica.
+      await row.finished().catch(() => undefined);
       settle();
     }
   })();

@@ -1,56 +1,49 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { VmicError } from '../../errors/index.ts';
+import { isVmicError } from '../../errors/index.ts';
+import type { Queryable } from '../store/database.ts';
+import { acquireLease, LEASE_TTL_MS, type Lease } from './leases.ts';
+
+export interface RunLock {
+  /**
+   * Throws CONFLICT when the lease was lost while running (this process paused for longer
+   * than the TTL and another host took the run over): the caller stops before writing more.
+   */
+  assertHeld(): void;
+  release(): Promise<void>;
+}
 
 /**
- * A lock file that keeps two import runs from overlapping (cron starting a run while the
- * previous one is still going). The file holds the owner's pid; a lock whose owner is no
- * longer alive (a crashed run) is taken over.
+ * Keeps two import (or fetch) runs from overlapping, on this host or any other sharing the
+ * database: cron starting a run while the previous one is still going, or `vmic import` on
+ * one host while `vmic serve --import-every` runs it on another. A database lease
+ * (leases.ts), renewed every third of its TTL while the run goes on; a crashed run's lease
+ * expires after the TTL and the next run takes it over. Throws CONFLICT when held.
  */
-export function acquireRunLock(dataDir: string, name: string): { release(): void } {
-  const file = path.join(dataDir, `${name}.lock`);
-  for (let attempt = 0; attempt < 2; attempt++) {
+export async function acquireRunLock(
+  db: Queryable,
+  name: string,
+  opts: { now?: () => Date; ttlMs?: number } = {},
+): Promise<RunLock> {
+  const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
+  const lease = await acquireLease(db, name, { now: opts.now ?? (() => new Date()), ttlMs });
+  let lost: Error | undefined;
+  const timer = setInterval(() => void renew(lease), ttlMs / 3);
+  // A run that ends without releasing (a crash) must not be kept alive by this timer.
+  timer.unref();
+  async function renew(l: Lease): Promise<void> {
     try {
-      const fd = fs.openSync(file, 'wx', 0o600);
-      fs.writeSync(fd, JSON.stringify({ pid: process.pid, started: new Date().toISOString() }));
-      fs.closeSync(fd);
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          fs.rmSync(file, { force: true });
-        },
-      };
+      await l.renew();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = readOwner(file);
-      if (owner !== undefined && alive(owner.pid)) {
-        throw new VmicError(
-          'CONFLICT',
-          `another ${name} run is in progress (pid ${owner.pid}, started ${owner.started}); exiting`,
-        );
-      }
-      fs.rmSync(file, { force: true });
+      // A database hiccup is retried at the next tick; only a lease taken over is final.
+      if (isVmicError(e) && e.code === 'CONFLICT') lost ??= e;
     }
   }
-  throw new VmicError('CONFLICT', `could not take the ${name} lock ${file}`);
-}
-
-function readOwner(file: string): { pid: number; started: string } | undefined {
-  try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown; started?: unknown };
-    return typeof v.pid === 'number' ? { pid: v.pid, started: String(v.started) } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return {
+    assertHeld() {
+      if (lost) throw lost;
+    },
+    async release() {
+      clearInterval(timer);
+      await lease.release();
+    },
+  };
 }

@@ -6,11 +6,9 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import { VmicError } from '../../errors/index.ts';
+import { LOCK_WAIT_MS, lockTimeout } from './lock-wait.ts';
 import { StatementCache } from './statement-cache.ts';
 
-/** How long a statement waits for another process's write lock before it is refused. */
-export const LOCK_WAIT_MS = 60_000;
 const FIRST_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 50;
 
@@ -92,14 +90,6 @@ class WaitingConnection implements DatabaseConnection {
     const stmt = this.sqlite.prepare(query.sql);
     for (const row of stmt.iterate(...(query.parameters as unknown[]))) yield { rows: [row as R] };
   }
-}
-
-function lockTimeout(cause: unknown): VmicError {
-  return new VmicError(
-    'CONFLICT',
-    `the database stayed locked by another vmic process for ${LOCK_WAIT_MS / 1000} s; try again`,
-    { cause },
-  );
 }
 
 /** A statement outside kysely (a pragma) with the same asynchronous lock wait. */

@@ -3,7 +3,8 @@
 // run; (b) publish time for catalogs of 1,000 and 10,000 images; (c) import; (d) migration;
 // (e) the server's /healthz latency while the CLI publishes 10,000 images; (f) the deploy
 // gate's throughput, `vmic check` start-up and the site images list; (g) publish of 100,000
-// images.
+// images; (h) catalog.p7m req/s from a replica, through nginx's cache and as a static file,
+// and a 1 GiB transfer to and from Ceph RGW through vmic against the AWS SDK alone.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { benchEndorser, benchSite } from './bench-instances.ts';
 import { stallBench } from './stall.ts';
 import { gateBench } from './gate.ts';
 import { publishLargeBench } from './publish-large.ts';
+import { scaleOutBench } from './scale-out.ts';
 import { buildDemoHierarchy, derToPem, type DemoHierarchy } from '../../pki/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -220,6 +222,8 @@ try {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
     await publishLargeBench(h, work);
   }
+  // =scale-out runs (h) alone; it starts (and stops) its own PostgreSQL and Ceph RGW.
+  if (only === undefined || only === 'scale-out') await scaleOutBench();
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

@@ -36,6 +36,9 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
 
   serve [--host H] [--port P] [--import-every 1h]   run the server (optionally the import too)
         [--metrics-allow CIDR,...] [--metrics-require-token]   who may read /metrics (default: token)
+        [--feed-max-age 60s]           how long caches may keep the latest feed paths (max 1h)
+        [--trust-proxy CIDR,...]       reverse proxies whose X-Forwarded-For names the client
+                                       (rate limits, --metrics-allow); default none
   demo [--host H] [--port P] [--insecure-demo-login]   set up and serve a ready-to-try instance
   pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
   pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku NAME|OID]

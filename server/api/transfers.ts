@@ -7,6 +7,7 @@ import { MIN_CHUNK_BYTES } from '../../catalog/migration/manifest.ts';
 import { receiveTransfer } from '../../catalog/migration/receive.ts';
 import { transferState } from '../../catalog/migration/resume-state.ts';
 import { getSiteIdentity } from '../../catalog/migration/site-identity.ts';
+import { clientAddress } from '../client-address.ts';
 import { closeUnreadBodyAfterAnswer } from '../lingering-close.ts';
 import { sendProblem } from '../problem.ts';
 import { RateLimiter, type RateLimit } from './transfer-rate-limit.ts';
@@ -27,13 +28,19 @@ import { route } from '../api-schema/register.ts';
  */
 export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {}): Router {
   const r = Router();
-  const limiter = new RateLimiter(opts.rateLimit);
+  const limiter = new RateLimiter(inst.store.db, opts.rateLimit);
 
   const routeOpts = { jsonLimitBytes: inst.config.limits.jsonBodyBytes };
 
-  /** The per-address limit, before anything is read (shared by both peer routes). */
-  const limited = (req: Request, res: Response): boolean => {
-    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+  /**
+   * The per-address limit, before anything is read (shared by both peer routes). Keyed by
+   * the client address (client-address.ts): behind a `--trust-proxy` proxy, the peer the
+   * proxy names, not the proxy, whose one bucket a single stranger would empty for every
+   * peer; from anyone else, the socket's peer, because a forged X-Forwarded-For must not
+   * buy a fresh bucket or empty another address's.
+   */
+  const limited = async (req: Request, res: Response): Promise<boolean> => {
+    const wait = await limiter.take(clientAddress(req));
     if (wait <= 0) return false;
     res.setHeader('Retry-After', String(wait));
     sendProblem(
@@ -51,7 +58,7 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
     r,
     ROUTES.transferState,
     async ({ params }, req, res) => {
-      if (limited(req, res)) return;
+      if (await limited(req, res)) return;
       const state = await transferState(inst, params.migrationId);
       if (state === 'running')
         throw new VmicError('CONFLICT', `migration ${params.migrationId} is being received now`);
@@ -81,7 +88,7 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
     ROUTES.transfer,
     async ({ query }, req, res) => {
       closeUnreadBodyAfterAnswer(req, res);
-      if (limited(req, res)) return;
+      if (await limited(req, res)) return;
       if (!req.is('application/vnd.vmic.transfer')) {
         throw new VmicError('BAD_REQUEST', 'a transfer is sent as application/vnd.vmic.transfer');
       }
@@ -94,7 +101,7 @@ export function transfersApi(inst: Instance, opts: { rateLimit?: RateLimit } = {
           rule: 'content-length',
         });
       const received = await receiveTransfer(inst, req, {
-        via: `http from ${req.socket.remoteAddress ?? 'unknown'}`,
+        via: `http from ${clientAddress(req)}`,
         actor: 'peer-transfer',
         from: query.from === undefined ? 0 : Number(query.from),
       });

@@ -8,6 +8,7 @@ import { endSession, establishSession } from './session.ts';
 import { renderAuthPage } from './auth-pages.ts';
 import type { SamlSettings, WebConfig } from './web-config.ts';
 import { safeReturnPath } from './return-path.ts';
+import { DatabaseSamlRequestCache } from './saml-request-cache.ts';
 
 /** Time allowed between the redirect to the IdP and its response (the InResponseTo cache). */
 const REQUEST_TTL_MS = 10 * 60 * 1000;
@@ -21,7 +22,7 @@ const STATE_COOKIE = 'vmic_saml_state';
  * because sign-in must own the session: regenerate it, bind the response to the browser
  * that asked for it, set the CSRF token and the absolute-timeout clock.
  */
-export function serviceProvider(s: SamlSettings): SAML {
+export function serviceProvider(s: SamlSettings, inst: Instance): SAML {
   return new SAML({
     entryPoint: s.entryPoint,
     issuer: s.spEntityId,
@@ -34,12 +35,13 @@ export function serviceProvider(s: SamlSettings): SAML {
     // both refuses an unsigned wrapper around a signed assertion taken from elsewhere.
     wantAssertionsSigned: true,
     wantAuthnResponseSigned: true,
-    // Every response must answer a request this process made, once (threat: replay, and
-    // IdP-initiated responses injected into a victim's browser). The in-memory cache is
-    // keyed by request id, so it does not need the session cookie that SameSite=Lax
-    // keeps off the IdP's cross-site POST; it suits one server process.
+    // Every response must answer a request this instance made, once (threat: replay, and
+    // IdP-initiated responses injected into a victim's browser). The cache is keyed by
+    // request id, so it does not need the session cookie that SameSite=Lax keeps off the
+    // IdP's cross-site POST; it is in the database, so any replica may get the response.
     validateInResponseTo: ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: REQUEST_TTL_MS,
+    cacheProvider: new DatabaseSamlRequestCache(inst, REQUEST_TTL_MS),
     signatureAlgorithm: 'sha256',
     digestAlgorithm: 'sha256',
     acceptedClockSkewMs: 60_000,
@@ -55,7 +57,7 @@ export function serviceProvider(s: SamlSettings): SAML {
  * IdP, and the assertion consumer service.
  */
 export function samlRoutes(inst: Instance, config: WebConfig, s: SamlSettings): Router {
-  const sp = serviceProvider(s);
+  const sp = serviceProvider(s, inst);
   const r = Router();
 
   r.get('/saml/metadata', (_req, res) => {

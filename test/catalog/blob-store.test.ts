@@ -6,14 +6,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobStore } from '../../catalog/blobs/blob-store.ts';
-import { hashFile } from '../../catalog/blobs/digest.ts';
+import { openObjectStores } from '../../catalog/blobs/open-object-stores.ts';
+import { resolveConfig } from '../../catalog/config.ts';
+import { testBackend } from '../helpers/backends.ts';
+import { readStored, storedNames } from './blobs/stored-objects.ts';
 
-function tempStore() {
+/** A blob store on the configured backend: a directory, or a fresh bucket (…-rgw). */
+async function tempStore() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmic-blobs-'));
+  const backend = await testBackend();
+  const stores = openObjectStores(
+    resolveConfig({ dataDir: dir, blobUrl: backend.blobUrl, env: {} }),
+  );
   return {
-    store: new BlobStore(dir),
+    store: stores.blobs,
     dir,
-    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      await stores.close();
+      await backend.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -28,7 +40,7 @@ function chunks(total: number, chunk = 64 * 1024): { stream: Readable; sha256: s
 }
 
 test('ingest hashes while streaming and stores the bytes under their SHA-256', async () => {
-  const { store, cleanup } = tempStore();
+  const { store, cleanup } = await tempStore();
   try {
     const src = chunks(3 * 1024 * 1024 + 17);
     let progress = 0;
@@ -39,28 +51,34 @@ test('ingest hashes while streaming and stores the bytes under their SHA-256', a
     assert.equal(d.sha256, src.sha256);
     assert.equal(d.size, 3 * 1024 * 1024 + 17);
     assert.equal(progress, d.size);
-    assert.ok(store.has(d.sha256));
-    assert.equal((await hashFile(store.pathOf(d.sha256))).sha256, src.sha256);
-    assert.deepEqual(store.temporaryFiles(), []);
+    assert.ok(await store.has(d.sha256));
+    assert.equal(
+      crypto
+        .createHash('sha256')
+        .update(await readStored(store, d.sha256))
+        .digest('hex'),
+      src.sha256,
+    );
+    assert.deepEqual(await store.temporaryFiles(), []);
   } finally {
-    cleanup();
+    await cleanup();
   }
 });
 
 test('a body over the limit fails with TOO_LARGE and leaves no file', async () => {
-  const { store, cleanup } = tempStore();
+  const { store, cleanup } = await tempStore();
   try {
     const src = chunks(1024 * 1024);
     await assert.rejects(store.ingest(src.stream, { maxBytes: 1000 }), { code: 'TOO_LARGE' });
-    assert.equal(store.has(src.sha256), false);
-    assert.deepEqual(store.temporaryFiles(), []);
+    assert.equal(await store.has(src.sha256), false);
+    assert.deepEqual(await store.temporaryFiles(), []);
   } finally {
-    cleanup();
+    await cleanup();
   }
 });
 
 test('expected hash or size mismatch fails with HASH_MISMATCH and stores nothing', async () => {
-  const { store, cleanup } = tempStore();
+  const { store, cleanup } = await tempStore();
   try {
     const a = chunks(4096);
     await assert.rejects(
@@ -72,15 +90,15 @@ test('expected hash or size mismatch fails with HASH_MISMATCH and stores nothing
       store.ingest(b.stream, { maxBytes: 1e6, expected: { sha256: b.sha256, size: 4095 } }),
       { code: 'HASH_MISMATCH' },
     );
-    assert.equal(store.has(a.sha256) || store.has(b.sha256), false);
-    assert.deepEqual(store.temporaryFiles(), []);
+    assert.equal((await store.has(a.sha256)) || (await store.has(b.sha256)), false);
+    assert.deepEqual(await store.temporaryFiles(), []);
   } finally {
-    cleanup();
+    await cleanup();
   }
 });
 
 test('a source that errors midway leaves no blob and no temporary file', async () => {
-  const { store, cleanup } = tempStore();
+  const { store, cleanup } = await tempStore();
   try {
     const broken = new Readable({
       read() {
@@ -89,20 +107,25 @@ test('a source that errors midway leaves no blob and no temporary file', async (
       },
     });
     await assert.rejects(store.ingest(broken, { maxBytes: 1e6 }), /connection reset/);
-    assert.deepEqual(store.temporaryFiles(), []);
-    assert.deepEqual(fs.readdirSync(path.join(store.root, 'sha256')), []);
+    assert.deepEqual(await store.temporaryFiles(), []);
+    assert.deepEqual(await storedNames(store), []);
   } finally {
-    cleanup();
+    await cleanup();
   }
 });
 
-test('blob names are only ever lowercase SHA-256 hex (no path traversal)', () => {
-  const { store, cleanup } = tempStore();
+test('blob names are only ever lowercase SHA-256 hex (no path traversal)', async () => {
+  const { store, cleanup } = await tempStore();
   try {
-    assert.throws(() => store.pathOf('../../etc/passwd'), { code: 'BAD_REQUEST' });
-    assert.throws(() => store.pathOf('A'.repeat(64)), { code: 'BAD_REQUEST' });
-    assert.equal(store.has('../x'), false);
+    for (const name of ['../../etc/passwd', 'A'.repeat(64)]) {
+      await assert.rejects(store.open(name), { code: 'BAD_REQUEST' });
+      await assert.rejects(store.size(name), { code: 'BAD_REQUEST' });
+      await assert.rejects(store.remove(name), { code: 'BAD_REQUEST' });
+    }
+    if (store instanceof BlobStore)
+      assert.throws(() => store.pathOf('../../etc/passwd'), { code: 'BAD_REQUEST' });
+    assert.equal(await store.has('../x'), false);
   } finally {
-    cleanup();
+    await cleanup();
   }
 });

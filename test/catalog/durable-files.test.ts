@@ -77,13 +77,14 @@ test('blob store and image cache move bytes into place through durableRename', a
     );
     assert.ok(synced.includes(path.dirname(blobs.pathOf(sha256))), 'the blob directory');
 
-    const cache = new ImageCache(path.join(dir, 'cache'));
+    const store = new BlobStore(path.join(dir, 'cache'), { lazy: true, dirMode: 0o750 });
+    const cache = new ImageCache(store, path.join(dir, 'cache', 'partial'));
     const partial = cache.preparePartial(sha256);
     fs.writeFileSync(partial, bytes);
-    const cached = await fsyncsDuring(() => cache.commit(sha256, partial));
-    assert.deepEqual(fs.readFileSync(cache.pathOf(sha256)), bytes);
+    const cached = await fsyncsDuring(() => cache.commit(sha256, partial, bytes.length));
+    assert.deepEqual(fs.readFileSync(store.pathOf(sha256)), bytes);
     assert.deepEqual(cached.slice(0, 1), [partial]);
-    assert.ok(cached.includes(path.dirname(cache.pathOf(sha256))), 'the cache directory');
+    assert.ok(cached.includes(path.dirname(store.pathOf(sha256))), 'the cache directory');
   } finally {
     cleanup();
   }
@@ -130,7 +131,7 @@ test('a source that fails before the temporary file is open leaves no file (blob
       fs.rmSync(to, { force: true }); // what receiveTransfer does on failure
     }
     await blobs.ingest(Readable.from([Buffer.from('barrier')]), { maxBytes: 1e6 });
-    assert.deepEqual(blobs.temporaryFiles(), []);
+    assert.deepEqual(await blobs.temporaryFiles(), []);
     assert.deepEqual(fs.readdirSync(received), []);
   } finally {
     cleanup();

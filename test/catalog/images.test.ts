@@ -122,7 +122,7 @@ test('an oversize stream registers nothing; a new version keeps the identifier',
       { code: 'TOO_LARGE' },
     );
     assert.deepEqual(await listImages(t.inst), []);
-    assert.deepEqual(t.inst.blobs.temporaryFiles(), []);
+    assert.deepEqual(await t.inst.blobs.temporaryFiles(), []);
 
     const v1 = await addImageFromStream(t.inst, {
       endorser: 'e1',

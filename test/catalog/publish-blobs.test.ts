@@ -19,6 +19,7 @@ import {
 } from '../../scripts/fixtures/published-endorser.ts';
 import { opensslCmsVerify } from '../helpers/openssl/index.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
+import { readStored, storedFile, storedNames } from './blobs/stored-objects.ts';
 
 const FILES = ['nquads', 'turtle', 'jsonld', 'p7m', 'p7s', 'image_list'] as const;
 const IMAGES = 3000;
@@ -59,7 +60,7 @@ describe('a published version lives in the blob store (issue 14)', () => {
     assert.equal(r.nquads_sha256, r.content_sha256);
     for (const f of FILES) {
       const hash = r[`${f}_sha256`]!;
-      const bytes = fs.readFileSync(t.inst.blobs.pathOf(hash));
+      const bytes = await readStored(t.inst.blobs, hash);
       assert.equal(sha256(bytes), hash, f);
       assert.equal(bytes.length, r[`${f}_size`], f);
       const blob = await t.inst.store.db
@@ -75,11 +76,11 @@ describe('a published version lives in the blob store (issue 14)', () => {
 
   test('the stored CMS verifies with stock openssl, attached and detached, over the stored N-Quads', async () => {
     const r = await row();
-    const nq = t.inst.blobs.pathOf(r.nquads_sha256!);
-    const attached = opensslCmsVerify(t.inst.blobs.pathOf(r.p7m_sha256!), anchors);
+    const nq = await storedFile(t.inst.blobs, r.nquads_sha256!);
+    const attached = opensslCmsVerify(await storedFile(t.inst.blobs, r.p7m_sha256!), anchors);
     assert.ok(attached.ok, attached.stderr);
     assert.ok(attached.stdout.equals(fs.readFileSync(nq)), 'the content is the N-Quads');
-    const detached = opensslCmsVerify(t.inst.blobs.pathOf(r.p7s_sha256!), anchors, nq);
+    const detached = opensslCmsVerify(await storedFile(t.inst.blobs, r.p7s_sha256!), anchors, nq);
     assert.ok(detached.ok, detached.stderr);
     const doc = await parseCanonicalCatalog(Buffer.from(files.nquads));
     assert.equal(doc.images.length, IMAGES);
@@ -87,9 +88,9 @@ describe('a published version lives in the blob store (issue 14)', () => {
 
   test('the start-up sweep of unreferenced blobs keeps them, however old', async () => {
     const later = new Date(Date.now() + 7 * 86400_000);
-    assert.deepEqual(await sweepOrphanBlobs(t.dir, t.inst.store, later), []);
+    assert.deepEqual(await sweepOrphanBlobs(t.inst, t.inst.store, later), []);
     const r = await row();
-    for (const f of FILES) assert.ok(t.inst.blobs.has(r[`${f}_sha256`]!), f);
+    for (const f of FILES) assert.ok(await t.inst.blobs.has(r[`${f}_sha256`]!), f);
   });
 
   test('a version stored inline (before migration 0011) is read, listed as published and previewed', async () => {
@@ -152,7 +153,7 @@ test('a catalog over the import limit of 100,000 images is TOO_LARGE (catalog.im
       (await t.inst.store.db.selectFrom('catalog_versions').selectAll().execute()).length,
       0,
     );
-    assert.deepEqual(fs.readdirSync(path.join(t.dir, 'blobs', 'sha256')), []);
+    assert.deepEqual(await storedNames(t.inst.blobs), []);
   } finally {
     await t.cleanup();
   }

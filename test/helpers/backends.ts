@@ -3,7 +3,7 @@ import type * as S3 from '@aws-sdk/client-s3';
 
 /**
  * The storage a test instance runs on. By default the SQLite file and blob directories in
- * its data directory; with `VMIC_TEST_BACKEND=postgres-rgw` (set by test/setup/run.sh for
+ * its data directory; with `VMIC_TEST_BACKEND=postgres-rgw` (set by test/setup/run-tests.sh for
  * its second pass) a fresh PostgreSQL database and a fresh bucket on the Ceph RADOS Gateway
  * that the setup script started, so that the same suites run on both.
  */
@@ -58,11 +58,14 @@ export async function testBackend(): Promise<TestBackend> {
 
 function need(name: string): string {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the tests with npm test (test/setup/run.sh)`);
+  if (!v)
+    throw new Error(`${name} is not set: run the tests with npm test (test/setup/run-tests.sh)`);
   return v;
 }
 
-async function createDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createDatabase(
+  name: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const { default: pg } = await import('pg');
   const admin = need('VMIC_TEST_PG_URL');
   const run = async (statement: string): Promise<void> => {
@@ -80,7 +83,7 @@ async function createDatabase(name: string): Promise<{ url: string; drop(): Prom
   return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
 }
 
-async function createBucket(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createBucket(name: string): Promise<{ url: string; drop(): Promise<void> }> {
   const s3 = await import('@aws-sdk/client-s3');
   const endpoint = need('VMIC_TEST_S3_ENDPOINT');
   const region = process.env.AWS_REGION ?? 'us-east-1';

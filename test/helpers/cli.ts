@@ -7,6 +7,20 @@ export const VMIC_BIN = path.resolve(
   '../../scripts/vmic.js',
 );
 
+/**
+ * Instance settings a developer's shell may have set, blanked so that a command under
+ * test uses only its --data directory (and what the test passes).
+ */
+const BLANK_INSTANCE_ENV = {
+  VMIC_MASTER_KEY: '',
+  VMIC_MASTER_KEY_FILE: '',
+  VMIC_DATA: '',
+  VMIC_PUBLIC_URL: '',
+  VMIC_DATABASE_URL: '',
+  VMIC_BLOB_URL: '',
+  VMIC_TRUST_PROXY: '',
+};
+
 export interface CliResult {
   status: number;
   stdout: string;
@@ -17,7 +31,7 @@ export interface CliResult {
 export function vmic(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const r = spawnSync(process.execPath, [VMIC_BIN, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, VMIC_MASTER_KEY: '', VMIC_DATA: '', VMIC_PUBLIC_URL: '', ...env },
+    env: { ...process.env, ...BLANK_INSTANCE_ENV, ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -28,7 +42,7 @@ export function startVmic(
   args: string[],
 ): Promise<{ url: string; stdout: () => string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [VMIC_BIN, ...args], {
-    env: { ...process.env, VMIC_MASTER_KEY: '', VMIC_DATA: '', VMIC_PUBLIC_URL: '' },
+    env: { ...process.env, ...BLANK_INSTANCE_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { VMIC_BIN, type CliResult } from '../helpers/cli.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
 import type { FetchSummary } from '../../catalog/site/fetch-images.ts';
-import { ImageCache } from '../../catalog/site/image-cache.ts';
 import { randomImage, startImageServer } from '../catalog/site/helpers/image-server.ts';
 import { addSiteImage, addSubscription } from '../catalog/site/helpers/site-rows.ts';
+import { BlobStore } from '../../catalog/blobs/blob-store.ts';
 
 test('vmic fetch --json: exit 0 with a summary; a mismatching image makes it exit 1', async () => {
   const { inst, dir } = await tempInstance();
@@ -35,7 +35,7 @@ test('vmic fetch --json: exit 0 with a summary; a mismatching image makes it exi
       [['cern', 'alma-9', good.sha256, 'fetched']],
     );
     assert.equal(summary.totals.fetched, 1);
-    assert.ok(fs.existsSync(new ImageCache(`${dir}/cache`).pathOf(good.sha256)));
+    assert.ok(fs.existsSync(new BlobStore(`${dir}/cache`, { lazy: true }).pathOf(good.sha256)));
 
     const human = await vmic(['fetch', '--data', dir]);
     assert.equal(human.status, 0, human.stderr);

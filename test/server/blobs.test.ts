@@ -59,6 +59,29 @@ describe('blobs', () => {
     }
   });
 
+  test('If-Range with this strong ETag keeps the range; another validator, or several ranges, get the whole body', async () => {
+    const url = `${h.url}/blobs/sha256/${hex}`;
+    const kept = await fetch(url, {
+      headers: { range: 'bytes=10-19', 'if-range': `"sha256:${hex}"` },
+    });
+    assert.equal(kept.status, 206);
+    assert.deepEqual(Buffer.from(await kept.arrayBuffer()), bytes.subarray(10, 20));
+    for (const headers of [
+      { range: 'bytes=10-19', 'if-range': '"sha256:other"' },
+      { range: 'bytes=10-19', 'if-range': 'Wed, 21 Oct 2015 07:28:00 GMT' },
+      { range: 'bytes=0-9,100-109' },
+      { range: 'pages=1-2' },
+    ]) {
+      const r = await fetch(url, { headers });
+      assert.equal(r.status, 200, JSON.stringify(headers));
+      assert.equal(r.headers.get('content-range'), null);
+      assert.equal(sha256(Buffer.from(await r.arrayBuffer())), hex);
+    }
+    const headRange = await fetch(url, { method: 'HEAD', headers: { range: 'bytes=0-99' } });
+    assert.equal(headRange.status, 206);
+    assert.equal(headRange.headers.get('content-length'), '100');
+  });
+
   test('unsatisfiable range: 416 problem with the size', async () => {
     const r = await fetch(`${h.url}/blobs/sha256/${hex}`, {
       headers: { range: 'bytes=2000000-3000000' },

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { createToken, type Instance, type Role } from '../../catalog/index.ts';
 import { startServer } from '../../server/index.ts';
+import { acquireRunLock } from '../../catalog/site/run-lock.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
 import { bearer } from './harness.ts';
 
@@ -19,12 +18,12 @@ export interface SiteHarness {
     route: string,
     opts?: { token?: string; body?: unknown; type?: string },
   ): Promise<Response>;
-  /** Makes the next import or fetch find its run lock held by a live process (this one). */
-  holdRunLock(name: 'import' | 'fetch'): () => void;
+  /** Makes the next import or fetch find its run lease held by another holder (this test). */
+  holdRunLock(name: 'import' | 'fetch'): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
-/** A site instance (no endorsers) on a real SQLite file, served over HTTP, with a fixed clock. */
+/** A site instance (no endorsers) on the test backend (tempInstance), served over HTTP, with a fixed clock. */
 export async function startSite(opts: { now: Date }): Promise<SiteHarness> {
   const t = await tempInstance({ now: () => opts.now, publicUrl: 'http://site.test' });
   const logs: string[] = [];
@@ -56,10 +55,9 @@ export async function startSite(opts: { now: Date }): Promise<SiteHarness> {
         ...(body === undefined ? {} : { body }),
       });
     },
-    holdRunLock: (name) => {
-      const file = path.join(t.dir, `${name}.lock`);
-      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, started: opts.now.toISOString() }));
-      return () => fs.rmSync(file, { force: true });
+    holdRunLock: async (name) => {
+      const lock = await acquireRunLock(t.inst.store.db, name, { now: () => opts.now });
+      return () => lock.release();
     },
     close: async () => {
       await server.close();

@@ -1,10 +1,10 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bearer, problemOf, sha256, startHarness, testBytes, type Harness } from './harness.ts';
+import { readStored, storedNames } from '../catalog/blobs/stored-objects.ts';
 
 async function imageCount(h: Harness): Promise<number> {
   const r = await h.inst.store.db
@@ -14,9 +14,8 @@ async function imageCount(h: Harness): Promise<number> {
   return Number(r.n);
 }
 
-function blobFiles(h: Harness): string[] {
-  const root = `${h.inst.blobs.root}/sha256`;
-  return fs.readdirSync(root).flatMap((d) => fs.readdirSync(`${root}/${d}`));
+function blobFiles(h: Harness): Promise<string[]> {
+  return storedNames(h.inst.blobs);
 }
 
 /** Polls until the server has noticed an abort; the bound is a safety net, not an assertion on time. */
@@ -71,9 +70,9 @@ describe('image uploads', () => {
     assert.equal(img.identifier, 'ubuntu-2404');
     assert.equal(img.storedHere, true);
     assert.equal(img.downloadUrl, `http://vmic.test/blobs/sha256/${sha256(bytes)}`);
-    assert.ok(h.inst.blobs.has(sha256(bytes)));
-    assert.deepEqual(fs.readFileSync(h.inst.blobs.pathOf(sha256(bytes))), bytes);
-    assert.deepEqual(h.inst.blobs.temporaryFiles(), []);
+    assert.ok(await h.inst.blobs.has(sha256(bytes)));
+    assert.deepEqual(await readStored(h.inst.blobs, sha256(bytes)), bytes);
+    assert.deepEqual(await h.inst.blobs.temporaryFiles(), []);
     // Not yet published: only the owning endorser (or an admin) may read the bytes back.
     const back = await fetch(`${h.url}/blobs/sha256/${sha256(bytes)}`, { headers: bearer(token) });
     assert.equal(sha256(Buffer.from(await back.arrayBuffer())), sha256(bytes));
@@ -101,8 +100,8 @@ describe('image uploads', () => {
     assert.equal(r.status, 400);
     assert.equal((await problemOf(r)).code, 'BAD_REQUEST');
     assert.equal(await imageCount(h), before);
-    assert.equal(h.inst.blobs.has(sha256(bytes)), false);
-    assert.deepEqual(h.inst.blobs.temporaryFiles(), []);
+    assert.equal(await h.inst.blobs.has(sha256(bytes)), false);
+    assert.deepEqual(await h.inst.blobs.temporaryFiles(), []);
 
     const unknownField = await fetch(`${h.url}/api/v1/endorsers/cern/images`, {
       method: 'POST',
@@ -110,12 +109,12 @@ describe('image uploads', () => {
       body: form({ title: 'x', sealedKey: 'y' }, bytes, true),
     });
     assert.equal(unknownField.status, 400);
-    assert.equal(h.inst.blobs.has(sha256(bytes)), false);
+    assert.equal(await h.inst.blobs.has(sha256(bytes)), false);
   });
 
   test('an upload aborted mid-stream leaves no image row and no temporary file', async () => {
     const before = await imageCount(h);
-    const blobsBefore = blobFiles(h);
+    const blobsBefore = await blobFiles(h);
     const boundary = 'vmic-abort-boundary';
     const head = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nAborted\r\n` +
@@ -139,16 +138,22 @@ describe('image uploads', () => {
     req.write(head);
     req.write(testBytes(total / 2, 'aborted'));
     // Wait until the server has started the upload, then cut the connection.
-    await eventually(() => h.inst.blobs.temporaryFiles().length > 0, 'upload started');
+    await eventually(
+      async () => (await h.inst.blobs.temporaryFiles()).length > 0,
+      'upload started',
+    );
     req.destroy();
-    await eventually(() => h.inst.blobs.temporaryFiles().length === 0, 'temporary file removed');
+    await eventually(
+      async () => (await h.inst.blobs.temporaryFiles()).length === 0,
+      'temporary file removed',
+    );
     assert.equal(await imageCount(h), before);
-    assert.deepEqual(blobFiles(h), blobsBefore);
+    assert.deepEqual(await blobFiles(h), blobsBefore);
   });
 
   test('oversize upload: 413 problem, nothing stored', async () => {
     const before = await imageCount(h);
-    const blobsBefore = blobFiles(h);
+    const blobsBefore = await blobFiles(h);
     const bytes = testBytes(8 * 1024 * 1024 + 1, 'too big');
     const r = await fetch(`${h.url}/api/v1/endorsers/cern/images`, {
       method: 'POST',
@@ -158,10 +163,13 @@ describe('image uploads', () => {
     assert.equal(r.status, 413);
     assert.equal((await problemOf(r)).code, 'TOO_LARGE');
     assert.equal(await imageCount(h), before);
-    assert.deepEqual(blobFiles(h), blobsBefore);
+    assert.deepEqual(await blobFiles(h), blobsBefore);
     // The 413 can leave before the temporary file is gone: multer answers as soon as the
     // part stream fails, while the blob store still waits for the file to close.
-    await eventually(() => h.inst.blobs.temporaryFiles().length === 0, 'temporary file removed');
+    await eventually(
+      async () => (await h.inst.blobs.temporaryFiles()).length === 0,
+      'temporary file removed',
+    );
   });
 
   test('a declared oversize body is refused before it is read', async () => {
@@ -308,7 +316,7 @@ describe('every failed upload removes its temporary file, early aborts included'
     h = await startHarness({ limits: { imageBytes: LIMIT } });
     token = await h.token('endorser:cern');
     images = await imageCount(h);
-    blobs = blobFiles(h);
+    blobs = await blobFiles(h);
   });
   afterEach(async () => {
     assert.deepEqual(h.logs, [], 'no 500s');
@@ -317,9 +325,12 @@ describe('every failed upload removes its temporary file, early aborts included'
 
   /** Once the server has settled, nothing is left: no temporary file, no blob, no image. */
   async function nothingLeft(): Promise<void> {
-    await eventually(() => h.inst.blobs.temporaryFiles().length === 0, 'no temporary file left');
+    await eventually(
+      async () => (await h.inst.blobs.temporaryFiles()).length === 0,
+      'no temporary file left',
+    );
     assert.equal(await imageCount(h), images);
-    assert.deepEqual(blobFiles(h), blobs);
+    assert.deepEqual(await blobFiles(h), blobs);
   }
 
   test('body cut off inside the file part (at 0 bytes and further on)', async () => {

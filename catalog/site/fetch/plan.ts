@@ -39,7 +39,7 @@ export async function planFetch(
       }
     }
     const entry = w.sha256 !== null ? verified.get(w.sha256) : undefined;
-    if (entry !== undefined && w.sha256 !== null && cache.has(w.sha256)) {
+    if (entry !== undefined && w.sha256 !== null && (await cache.has(w.sha256))) {
       // Same hash, other signed size: one of the two claims is false; never let the
       // second overwrite or quarantine bytes that were verified against the first.
       decided.set(
@@ -77,7 +77,7 @@ async function adoptBySha512(
     .where('byte_size', '=', w.byteSize)
     .where('state', '=', 'verified')
     .executeTakeFirst();
-  if (!entry || !cache.has(entry.sha256)) return undefined;
+  if (!entry || !(await cache.has(entry.sha256))) return undefined;
   await learnSha256(inst, w, entry.sha256);
   return entry.sha256;
 }

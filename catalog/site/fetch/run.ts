@@ -121,7 +121,7 @@ async function fetchOne(
   // For a SHA-512-only image the SHA-256 computed over the same, now verified, bytes
   // becomes its cache name and is recorded on every site image signed with that SHA-512.
   const sha256 = w.sha256 ?? download.digest.sha256;
-  await cache.commit(sha256, partial);
+  await cache.commit(sha256, partial, download.digest.size);
   await recordEntry(inst, { ...w, sha256 }, opts.actor, {
     state: 'verified',
     reason: null,

@@ -7,8 +7,8 @@ import {
   hostForUrl,
   importEvery,
   listenAddress,
-  metricsAccessOf,
   SERVE_OPTIONS,
+  serveHttpOptions,
   serveUntilSignal,
 } from './serve.ts';
 import { loadWebConfig } from '../../../server/web/index.ts';
@@ -22,14 +22,16 @@ const DEMO_OPTIONS = {
 export async function demoCommand(argv: string[]): Promise<number> {
   const p = parse(argv, DEMO_OPTIONS, false);
   const { host, port } = listenAddress(p);
+  const http = serveHttpOptions(p);
   const login = demoLogin(host, flag(p, 'insecure-demo-login'));
   if (login.notice) process.stderr.write(login.notice);
-  const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`));
+  const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`), {
+    serving: true,
+  });
   const demo = await ensureDemo(inst);
   const base = inst.config.publicUrl;
   const rel = path.relative(process.cwd(), demo.anchorsFile) || demo.anchorsFile;
   const every = importEvery(p);
-  const metrics = metricsAccessOf(p);
   await serveUntilSignal(
     inst,
     host,
@@ -68,7 +70,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     },
     every,
     loadWebConfig(inst, { demoMode: login.offered }),
-    metrics,
+    http,
   );
   return 0;
 }

@@ -1,7 +1,14 @@
 import { openInstance, type Instance } from '../../../catalog/index.ts';
-import { parseCidrList, startServer, type MetricsAccess } from '../../../server/index.ts';
+import {
+  parseCidrList,
+  parseTrustProxy,
+  startServer,
+  type AppOptions,
+  type MetricsAccess,
+} from '../../../server/index.ts';
 import { loadWebConfig, type WebConfig } from '../../../server/web/index.ts';
 import { startImportSchedule } from '../../../catalog/site/import-schedule.ts';
+import { MAX_FEED_MAX_AGE_SECONDS, setFeedMaxAge } from '../../../server/http-cache.ts';
 import {
   flag,
   instanceConfig,
@@ -18,19 +25,46 @@ export const SERVE_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'import-every': { type: 'string' },
+  'feed-max-age': { type: 'string' },
   'metrics-allow': { type: 'string' },
   'metrics-require-token': { type: 'boolean', default: false },
+  'trust-proxy': { type: 'string' },
 } as const;
+
+/** What the serving commands pass to the app beyond the web layer. */
+export type ServeHttpOptions = Pick<AppOptions, 'metrics' | 'trustProxy'>;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const p = parse(argv, SERVE_OPTIONS, false);
   const { host, port } = listenAddress(p);
   const every = importEvery(p);
-  const metrics = metricsAccessOf(p);
-  const inst = await openInstance(instanceConfig(p, `http://${hostForUrl(host)}:${port}`));
+  const http = serveHttpOptions(p);
+  const maxAge = feedMaxAge(p);
+  const inst = await openInstance(serveConfig(p, `http://${hostForUrl(host)}:${port}`), {
+    serving: true,
+  });
+  if (maxAge !== undefined) setFeedMaxAge(inst, maxAge);
   const web = loadWebConfig(inst, { demoMode: false });
-  await serveUntilSignal(inst, host, port, () => {}, every, web, metrics);
+  await serveUntilSignal(inst, host, port, () => {}, every, web, http);
   return 0;
+}
+
+/** `--metrics-allow`, `--metrics-require-token` and `--trust-proxy`, checked before start. */
+export function serveHttpOptions(p: Parsed): ServeHttpOptions {
+  const trustProxy = trustProxyOf(p);
+  return { metrics: metricsAccessOf(p), ...(trustProxy ? { trustProxy } : {}) };
+}
+
+/**
+ * `--trust-proxy 127.0.0.1/32,10.1.0.0/16` (or `$VMIC_TRUST_PROXY`): the reverse proxies
+ * whose X-Forwarded-For names the client, for the per-address transfer limit and the
+ * metrics allow-list (server/client-address.ts; threat: a client forging the header to
+ * get a fresh bucket or to frame another address, so it is honoured from these only).
+ * Default none. A malformed block is a CONFIG error (exit 2) at start-up.
+ */
+export function trustProxyOf(p: Parsed): string[] | undefined {
+  const text = str(p, 'trust-proxy') ?? (process.env.VMIC_TRUST_PROXY || undefined);
+  return text === undefined ? undefined : parseTrustProxy(text);
 }
 
 /**
@@ -52,6 +86,36 @@ export function metricsAccessOf(p: Parsed): MetricsAccess {
   } catch (e) {
     throw new UsageError(`--metrics-allow: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The instance configuration of `serve`. Alone, the listen address is the public URL
+ * when none is named. On a shared database it is not: it is one replica's address, and
+ * every replica would record its own as the instance's URL, putting it into the catalogs
+ * it publishes (threat: download links that only work through one replica, or not from
+ * outside at all). There the URL recorded by the last replica named one is used.
+ */
+function serveConfig(p: Parsed, listenUrl: string) {
+  const shared = instanceConfig(p).databaseUrl !== undefined;
+  const config = instanceConfig(p, shared ? undefined : listenUrl);
+  if (shared && !config.publicUrlExplicit)
+    process.stderr.write(
+      "vmic: on a shared database give every replica the same --public-url (or $VMIC_PUBLIC_URL): the URL clients use, e.g. the load balancer's\n",
+    );
+  return config;
+}
+
+/**
+ * `--feed-max-age 60s` (or `$VMIC_FEED_MAX_AGE`): how long a shared cache may serve the
+ * latest feed paths without revalidating; undefined keeps the default (one minute).
+ */
+export function feedMaxAge(p: Parsed): number | undefined {
+  const text = str(p, 'feed-max-age') ?? (process.env.VMIC_FEED_MAX_AGE || undefined);
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text, '--feed-max-age');
+  if (seconds > MAX_FEED_MAX_AGE_SECONDS)
+    throw new UsageError(`--feed-max-age must be at most ${MAX_FEED_MAX_AGE_SECONDS / 60}m`);
+  return seconds;
 }
 
 export function importEvery(p: Parsed): number | undefined {
@@ -81,16 +145,9 @@ export async function serveUntilSignal(
   onListening: (url: string) => void | Promise<void>,
   importEverySeconds?: number,
   web?: WebConfig,
-  metrics?: MetricsAccess,
+  http: ServeHttpOptions = {},
 ): Promise<void> {
-  const server = await startServer(
-    inst,
-    { host, port },
-    {
-      ...(web ? { web } : {}),
-      ...(metrics ? { metrics } : {}),
-    },
-  );
+  const server = await startServer(inst, { host, port }, { ...(web ? { web } : {}), ...http });
   const schedule =
     importEverySeconds === undefined
       ? undefined

@@ -46,10 +46,10 @@ function jobView(job: Job, now: Date) {
   };
 }
 
-function jobOf(inst: Instance, req: Request): Job {
+async function jobOf(inst: Instance, req: Request): Promise<Job> {
   const id = String(req.params.id);
-  const job = JOB_ID.test(id) ? getJob(inst, id) : undefined;
-  if (!job) throw new VmicError('NOT_FOUND', 'no such run (runs are forgotten on restart)');
+  const job = JOB_ID.test(id) ? await getJob(inst, id) : undefined;
+  if (!job) throw new VmicError('NOT_FOUND', 'no such run (finished runs are kept for a day)');
   return job;
 }
 
@@ -77,19 +77,24 @@ export function jobPages(inst: Instance): Router {
     if (!sub.enabled)
       throw new VmicError('CONFLICT', `subscription ${name} is disabled; enable it first`);
     const actor = actorOf(req);
-    const started = startJob(inst, 'import', `Import of ${name}`, async (): Promise<ResultUrl> => {
-      // A refused catalog is a completed run whose reason the result page explains.
-      const [outcome] = await runImport(inst, { subscription: name, actor });
-      const q = new URLSearchParams({ imported: name, status: outcome?.status ?? 'failed' });
-      if (outcome?.code) q.set('code', outcome.code);
-      return `/site/subscriptions?${q.toString()}`;
-    });
+    const started = await startJob(
+      inst,
+      'import',
+      `Import of ${name}`,
+      async (): Promise<ResultUrl> => {
+        // A refused catalog is a completed run whose reason the result page explains.
+        const [outcome] = await runImport(inst, { subscription: name, actor });
+        const q = new URLSearchParams({ imported: name, status: outcome?.status ?? 'failed' });
+        if (outcome?.code) q.set('code', outcome.code);
+        return `/site/subscriptions?${q.toString()}`;
+      },
+    );
     await follow(res, started);
   });
 
   r.post('/site/fetch', siteAdmin, form, async (req, res) => {
     const actor = actorOf(req);
-    const started = startJob(inst, 'fetch', 'Fetch of images', async (report) => {
+    const started = await startJob(inst, 'fetch', 'Fetch of images', async (report) => {
       const done = new Map<string, number>();
       let images = 0;
       let bytes = 0;
@@ -121,8 +126,8 @@ export function jobPages(inst: Instance): Router {
     await follow(res, started);
   });
 
-  r.get('/site/jobs/:id', siteReader, (req, res) => {
-    const job = jobOf(inst, req);
+  r.get('/site/jobs/:id', siteReader, async (req, res) => {
+    const job = await jobOf(inst, req);
     const view = jobView(job, new Date());
     if (view.resultUrl !== undefined) {
       res.redirect(303, view.resultUrl);
@@ -137,8 +142,8 @@ export function jobPages(inst: Instance): Router {
   });
 
   // The progress page's script polls this; small, and never cached (pageHeaders).
-  r.get('/site/jobs/:id/status', siteReader, (req, res) => {
-    res.json(jobView(jobOf(inst, req), new Date()));
+  r.get('/site/jobs/:id/status', siteReader, async (req, res) => {
+    res.json(jobView(await jobOf(inst, req), new Date()));
   });
 
   return r;

@@ -30,6 +30,7 @@ import {
   startSite,
   type Site,
 } from './two-sites.ts';
+import { readStored } from '../blobs/stored-objects.ts';
 
 const SIZE = 64 * 1024 * 1024;
 let h: DemoHierarchy;
@@ -63,15 +64,15 @@ async function plaintext(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function noImageAtB(): void {
-  assert.equal(ImageCache.of(b.inst).has(image.sha256), false, 'no image at the receiver');
+async function noImageAtB(): Promise<void> {
+  assert.equal(await ImageCache.of(b.inst).has(image.sha256), false, 'no image at the receiver');
   assert.deepEqual(partialFiles(b), [], 'no partial file at the receiver');
 }
 
 test('a 64 MiB image migrates A → B over HTTP, encrypted on the wire, verified at B', async () => {
   const result = await migrateImage(a.inst, { image: 'alma9', to: 'site-b', actor: 'test' });
-  const cached = ImageCache.of(b.inst).pathOf(image.sha256);
-  const hash = crypto.createHash('sha256').update(fs.readFileSync(cached)).digest('hex');
+  const cached = await readStored(b.inst.siteCache, image.sha256);
+  const hash = crypto.createHash('sha256').update(cached).digest('hex');
   assert.equal(hash, image.sha256);
 
   const wire = proxy.bodies.find((x) => x.length > SIZE)!;
@@ -139,7 +140,7 @@ test("the migrated image is deployable at B only under B's own gate, which names
 
 /** The remaining tests start from a receiver without the image. */
 async function forgetImageAtB(): Promise<void> {
-  fs.rmSync(ImageCache.of(b.inst).pathOf(image.sha256), { force: true });
+  await b.inst.siteCache.remove(image.sha256);
   await b.inst.store.db.deleteFrom('cache_entries').where('sha256', '=', image.sha256).execute();
 }
 
@@ -163,7 +164,7 @@ async function expectRefusal(bundle: string, code: string): Promise<void> {
     receiveTransfer(b.inst, fs.createReadStream(bundle), { via: 'test', actor: 'test' }),
     { code },
   );
-  noImageAtB();
+  await noImageAtB();
 }
 
 test('a flipped ciphertext byte is refused with CIPHERTEXT_INVALID, leaving nothing', async () => {
@@ -198,7 +199,7 @@ test("over HTTP, the receiver's refusal comes back to the sender with its code",
     await assert.rejects(migrateImage(a.inst, { image: 'alma9', to: 'site-b', actor: 'test' }), {
       code: 'UNKNOWN_PEER',
     });
-    noImageAtB();
+    await noImageAtB();
     const [failed] = (await listMigrations(a.inst)).filter((m) => m.state === 'failed');
     assert.equal(failed?.reason?.code, 'UNKNOWN_PEER');
   } finally {
@@ -216,7 +217,7 @@ test('the same bundle sent twice is refused the second time with REPLAY', async 
   await forgetImageAtB();
   const bundle = await bundleTo('site-b');
   await receiveTransfer(b.inst, fs.createReadStream(bundle), { via: 'test', actor: 'test' });
-  assert.equal(ImageCache.of(b.inst).has(image.sha256), true);
+  assert.equal(await ImageCache.of(b.inst).has(image.sha256), true);
   await forgetImageAtB();
   await expectRefusal(bundle, 'REPLAY');
 });
@@ -246,7 +247,7 @@ test('an image not approved at the source is refused before Export', async () =>
       },
     );
     assert.equal((await listMigrations(a.inst)).length, before, 'no migration was started');
-    noImageAtB();
+    await noImageAtB();
   } finally {
     await approveImage(a.inst, { image: 'alma9', actor: 'test' });
   }
@@ -311,7 +312,7 @@ test('a manifest outside the clock window is refused with manifest.clock; the wi
     assert.match(err.message, /NTP/);
     return true;
   });
-  noImageAtB();
+  await noImageAtB();
   await setPolicy(b.inst, 'transfer-clock-window', String(3 * 3600), 'test');
   try {
     const r = await receive();
@@ -328,7 +329,7 @@ test('ciphertext damaged on the way is refused by the receiver, and migrate retr
   assert.equal(proxy.damage.done, 1, 'the first transfer was damaged on the way');
   assert.equal(result.retriedAfter?.code, 'CIPHERTEXT_INVALID');
   assert.notEqual(result.retriedAfter?.migrationId, result.migrationId);
-  assert.equal(ImageCache.of(b.inst).has(image.sha256), true, 'the retry imported the image');
+  assert.equal(await ImageCache.of(b.inst).has(image.sha256), true, 'the retry imported the image');
   const atA = new Map((await listMigrations(a.inst)).map((m) => [m.id, m]));
   assert.equal(atA.get(result.retriedAfter.migrationId)?.reason?.code, 'CIPHERTEXT_INVALID');
   assert.equal(atA.get(result.migrationId)?.state, 'done');

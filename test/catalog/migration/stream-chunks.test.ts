@@ -19,6 +19,7 @@ import {
   startSite,
   type Site,
 } from './two-sites.ts';
+import { overwriteStored, readStored } from '../blobs/stored-objects.ts';
 
 // Transfers as streams of authenticated chunks (docs/design.md §8): tampering with any
 // chunk of a bundle, a sender whose cache changed, resume over HTTP and from a bundle.
@@ -55,7 +56,7 @@ function resumable(site: Site): string[] {
 }
 
 async function forgetImageAtB(): Promise<void> {
-  fs.rmSync(ImageCache.of(b.inst).pathOf(image.sha256), { force: true });
+  await b.inst.siteCache.remove(image.sha256);
   await b.inst.store.db.deleteFrom('cache_entries').where('sha256', '=', image.sha256).execute();
 }
 
@@ -86,7 +87,7 @@ function receive(parts: Buffer[]) {
 async function refusedLeavingNothing(parts: Buffer[], rule: string): Promise<void> {
   await forgetImageAtB();
   await assert.rejects(receive(parts), { code: 'CIPHERTEXT_INVALID', rule });
-  assert.equal(ImageCache.of(b.inst).has(image.sha256), false, 'nothing reached the cache');
+  assert.equal(await ImageCache.of(b.inst).has(image.sha256), false, 'nothing reached the cache');
   assert.deepEqual(partialFiles(b), [], 'no temporary plaintext is left');
 }
 
@@ -125,7 +126,7 @@ test('a stream truncated at its end is CIPHERTEXT_INVALID; reading the whole bun
   assert.equal(r.resumedFromChunk, CHUNKS - 1, 'only the final chunk was opened again');
   const hash = crypto
     .createHash('sha256')
-    .update(fs.readFileSync(ImageCache.of(b.inst).pathOf(image.sha256)))
+    .update(await readStored(b.inst.siteCache, image.sha256))
     .digest('hex');
   assert.equal(hash, image.sha256);
   assert.deepEqual(resumable(b), []);
@@ -182,11 +183,8 @@ test('a migration cut off at 50% resumes over HTTP and sends only the rest', asy
     `the second request sent ${second} of ${full} bytes`,
   );
   assert.equal(r.bytesSent, second, 'the counter matches the request on the wire');
-  const cached = ImageCache.of(b.inst).pathOf(image.sha256);
-  assert.equal(
-    crypto.createHash('sha256').update(fs.readFileSync(cached)).digest('hex'),
-    image.sha256,
-  );
+  const cached = await readStored(b.inst.siteCache, image.sha256);
+  assert.equal(crypto.createHash('sha256').update(cached).digest('hex'), image.sha256);
   assert.equal((await listMigrations(b.inst)).find((m) => m.id === r.migrationId)?.state, 'done');
   assert.equal(
     (await fetch(`${b.url}/api/v1/transfers/${first.id}`)).status,
@@ -198,25 +196,27 @@ test('a migration cut off at 50% resumes over HTTP and sends only the rest', asy
 
 test('a cached image that changed since it was verified is not completed: the final chunk is held back', async () => {
   await forgetImageAtB();
-  const cached = ImageCache.of(a.inst).pathOf(image.sha256);
-  const original = fs.readFileSync(cached);
+  const original = await readStored(a.inst.siteCache, image.sha256);
   const changed = Buffer.from(original);
   changed[3 * MIB]! ^= 0x01;
-  fs.chmodSync(cached, 0o640);
-  fs.writeFileSync(cached, changed);
+  await overwriteStored(a.inst.siteCache, image.sha256, changed);
   const before = proxy.bodies.length;
   try {
     await assert.rejects(migrateImage(a.inst, { image: 'alma9', to: 'site-b', actor: 'test' }), {
       code: 'HASH_MISMATCH',
     });
   } finally {
-    fs.writeFileSync(cached, original);
+    await overwriteStored(a.inst.siteCache, image.sha256, original);
   }
   for (let i = 0; i < 100 && proxy.bodies.length === before; i++)
     await new Promise((r) => setTimeout(r, 50));
   const sent = proxy.bodies.at(-1)!.length;
   assert.ok(sent < SIZE, `the final chunk was never sent (${sent} bytes went out)`);
-  assert.equal(ImageCache.of(b.inst).has(image.sha256), false, 'the receiver never completed');
+  assert.equal(
+    await ImageCache.of(b.inst).has(image.sha256),
+    false,
+    'the receiver never completed',
+  );
   const [atA] = (await listMigrations(a.inst)).filter((m) => m.direction === 'outgoing').slice(-1);
   assert.ok(atA);
 });

@@ -6,13 +6,14 @@ import path from 'node:path';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 import { fetchImages, type FetchSummary } from '../../../catalog/site/fetch-images.ts';
 import { ImageCache, rehashCachedImage } from '../../../catalog/site/image-cache.ts';
-import { hashFile } from '../../../catalog/blobs/digest.ts';
 import { verifyAuditChain } from '../../../catalog/audit/audit-log.ts';
 import type { Instance } from '../../../catalog/instance.ts';
 import { randomImage, sha256, startImageServer, type ImageServer } from './helpers/image-server.ts';
 import { addApproval, addSiteImage, addSubscription } from './helpers/site-rows.ts';
 import { setPolicy } from '../../../catalog/site/policy.ts';
 import type { AddressInfo } from 'node:net';
+import { BlobStore } from '../../../catalog/blobs/blob-store.ts';
+import { appendToStored, readQuarantined, readStored } from '../blobs/stored-objects.ts';
 
 const MiB = 1024 * 1024;
 
@@ -89,11 +90,13 @@ test('fetches endorsed images into the cache, verified; a second run makes no re
     assert.ok(progress.length > 0);
 
     for (const img of [a, b]) {
-      assert.equal((await hashFile(cache.pathOf(img.sha256))).sha256, img.sha256);
-      assert.equal(
-        cache.pathOf(img.sha256),
-        path.join(inst.config.dataDir, 'cache', 'sha256', img.sha256.slice(0, 2), img.sha256),
-      );
+      assert.equal(sha256(await readStored(cache.store, img.sha256)), img.sha256);
+      // On disk, the layout of earlier versions (existing caches keep working).
+      if (cache.store instanceof BlobStore)
+        assert.equal(
+          cache.store.pathOf(img.sha256),
+          path.join(inst.config.dataDir, 'cache', 'sha256', img.sha256.slice(0, 2), img.sha256),
+        );
       const entry = await cacheEntry(inst, img.sha256);
       assert.equal(entry?.state, 'verified');
       assert.equal(entry?.byte_size, img.bytes.length);
@@ -113,7 +116,7 @@ test('fetches endorsed images into the cache, verified; a second run makes no re
     assert.equal(server.requests.length, before, 'a cached image must not be requested again');
 
     // Bytes altered on disk after verification are caught when re-hashed (migration Export).
-    fs.appendFileSync(cache.pathOf(a.sha256), 'x');
+    await appendToStored(cache.store, a.sha256, 'x');
     await assert.rejects(rehashCachedImage(cache, { sha256: a.sha256, byteSize: a.bytes.length }), {
       code: 'HASH_MISMATCH',
     });
@@ -137,9 +140,9 @@ test('wrong bytes are quarantined with HASH_MISMATCH, never cached; a later good
     const r = byIdentifier(summary, 'alma-9');
     assert.equal(r.outcome, 'quarantined');
     assert.equal(r.code, 'HASH_MISMATCH');
-    assert.ok(!fs.existsSync(cache.pathOf(signed.sha256)));
+    assert.equal(await cache.has(signed.sha256), false);
     assert.ok(!fs.existsSync(cache.partialPathOf(signed.sha256)));
-    assert.equal(sha256(fs.readFileSync(cache.quarantinePathOf(signed.sha256))), served.sha256);
+    assert.equal(sha256((await readQuarantined(cache.store, signed.sha256))!), served.sha256);
     const entry = await cacheEntry(inst, signed.sha256);
     assert.equal(entry?.state, 'quarantined');
     assert.equal(entry?.reason, 'HASH_MISMATCH');
@@ -153,8 +156,8 @@ test('wrong bytes are quarantined with HASH_MISMATCH, never cached; a later good
     assert.equal(fixed?.state, 'verified');
     assert.equal(fixed?.reason, null);
     assert.equal(fixed?.actual_sha256, null);
-    assert.ok(cache.has(signed.sha256));
-    assert.ok(!fs.existsSync(cache.quarantinePathOf(signed.sha256)));
+    assert.ok(await cache.has(signed.sha256));
+    assert.equal(await readQuarantined(cache.store, signed.sha256), undefined);
   });
 });
 
@@ -174,7 +177,7 @@ test('a body longer than the signed size fails with TOO_LARGE and leaves nothing
     const r = byIdentifier(await fetchImages(inst, { actor: 'test' }), 'alma-9');
     assert.equal(r.outcome, 'failed');
     assert.equal(r.code, 'TOO_LARGE');
-    assert.ok(!fs.existsSync(cache.pathOf(signed.sha256)));
+    assert.equal(await cache.has(signed.sha256), false);
     assert.ok(!fs.existsSync(cache.partialPathOf(signed.sha256)));
     assert.equal(await cacheEntry(inst, signed.sha256), undefined);
     assert.deepEqual(await auditActions(inst), []);
@@ -235,7 +238,7 @@ test('an interrupted fetch keeps its partial file and resumes with Range, then v
     const second = byIdentifier(await fetchImages(inst, { actor: 'test' }), 'alma-9');
     assert.equal(second.outcome, 'resumed');
     assert.deepEqual(server.requests, [{ path: '/img', range: `bytes=${kept}-` }]);
-    assert.equal((await hashFile(cache.pathOf(img.sha256))).sha256, img.sha256);
+    assert.equal(sha256(await readStored(cache.store, img.sha256)), img.sha256);
     assert.equal((await cacheEntry(inst, img.sha256))?.state, 'verified');
     assert.ok(!fs.existsSync(partial));
   });
@@ -259,7 +262,7 @@ test('a server that ignores Range on resume: the download restarts from zero and
     const r = byIdentifier(await fetchImages(inst, { actor: 'test' }), 'alma-9');
     assert.equal(r.outcome, 'fetched');
     assert.deepEqual(server.requests, [{ path: '/img', range: 'bytes=700000-' }]);
-    assert.equal((await hashFile(cache.pathOf(img.sha256))).sha256, img.sha256);
+    assert.equal(sha256(await readStored(cache.store, img.sha256)), img.sha256);
     assert.equal((await cacheEntry(inst, img.sha256))?.state, 'verified');
   });
 });

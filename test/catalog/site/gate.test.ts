@@ -155,9 +155,9 @@ test('a second import run while one holds the lock exits at once with CONFLICT',
   const s = await deployableSite();
   try {
     const { acquireRunLock } = await import('../../../catalog/site/run-lock.ts');
-    const lock = acquireRunLock(s.inst.config.dataDir, 'import');
+    const lock = await acquireRunLock(s.inst.store.db, 'import', { now: s.inst.now });
     await assert.rejects(runImport(s.inst, { actor: 'test' }), { code: 'CONFLICT' });
-    lock.release();
+    await lock.release();
     assert.equal((await runImport(s.inst, { actor: 'test' }))[0]?.status, 'unchanged');
   } finally {
     await s.cleanup();

@@ -35,11 +35,11 @@ describe('site API: fetch', () => {
         400,
         'BAD_REQUEST',
       );
-      const release = s.holdRunLock('fetch');
+      const release = await s.holdRunLock('fetch');
       try {
         await expectProblem(await s.call('POST', '/site/fetch', { token: admin }), 409, 'CONFLICT');
       } finally {
-        release();
+        await release();
       }
 
       res = await s.call('POST', '/site/fetch', { token: admin, body: { subscription: 'local' } });

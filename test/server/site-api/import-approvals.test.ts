@@ -171,11 +171,11 @@ describe('site API: import, images, approvals and the gate over a real feed', ()
       ['fx'],
     );
     assert.notEqual(all.outcomes[0]!.status, 'failed');
-    const release = s.holdRunLock('import');
+    const release = await s.holdRunLock('import');
     try {
       await expectProblem(await s.call('POST', '/site/import', { token: admin }), 409, 'CONFLICT');
     } finally {
-      release();
+      await release();
     }
 
     // Disabling the subscription shows on the gate.

@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startShowcase, type Showcase } from '../../../scripts/demo/showcase.ts';
 import { listSiteImages } from '../../../catalog/site/site-images.ts';
 import { cursorOf } from '../../../catalog/site/site-image-pages.ts';
+import { acquireRunLock } from '../../../catalog/site/run-lock.ts';
 import { launchBrowser, signIn } from './helpers.ts';
 import * as sel from './selectors.ts';
 
@@ -55,13 +56,12 @@ describe('web admin readability: every page at 1280 and 390 px, and axe-core', (
       .evaluateAll((els: { getAttribute(n: string): string | null }[]) =>
         els.map((e) => e.getAttribute('href') ?? ''),
       );
-    // A run that fails at once (another process holds the fetch lock): its page stays.
-    const lock = path.join(dir, 'fetch.lock');
-    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, started: 'now' }));
+    // A run that fails at once (another process holds the fetch lease): its page stays.
+    const lock = await acquireRunLock(show.inst.store.db, 'fetch', { now: show.inst.now });
     await page.goto('/site/images');
     await Promise.all([page.waitForURL('**/site/jobs/*'), page.click(sel.FETCH_NOW)]);
     assert.match((await page.textContent('[data-testid="job-error"]')) ?? '', /CONFLICT/);
-    fs.rmSync(lock);
+    await lock.release();
     const [firstImage] = await listSiteImages(show.inst.store.db, { limit: 1 });
     assert.ok(firstImage, 'the showcase imports site images');
     pages.push(
