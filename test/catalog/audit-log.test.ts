@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { appendAudit, verifyAuditChain } from '../../catalog/audit/audit-log.ts';
 import { writeTransaction } from '../../catalog/store/write-transaction.ts';
-import { DATABASE_FILE } from '../../catalog/index.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
+import { rawExecute } from '../helpers/backends.ts';
 
 async function seed(n: number) {
   const t = await tempInstance();
@@ -41,12 +39,10 @@ for (const [what, edit] of [
   ['actor edited', `update audit_log set actor = 'mallory' where seq = 3`],
   ['entry deleted', `delete from audit_log where seq = 3`],
 ] as const) {
-  test(`verification names entry 3 after it is ${what} directly in the SQLite file`, async () => {
+  test(`verification names entry 3 after it is ${what} directly in the database`, async () => {
     const t = await seed(5);
     try {
-      const raw = new SqliteDatabase(path.join(t.dir, DATABASE_FILE));
-      raw.exec(edit);
-      raw.close();
+      await rawExecute(t.inst.config, edit);
       const v = await verifyAuditChain(t.inst.store.db);
       assert.equal(v.ok, false);
       assert.equal(v.ok === false && v.firstBad, 3);
@@ -59,10 +55,11 @@ for (const [what, edit] of [
 test('a rehashed edit is still caught by the next entry', async () => {
   const t = await seed(4);
   try {
-    const raw = new SqliteDatabase(path.join(t.dir, DATABASE_FILE));
     // An attacker recomputes entry 2's own hash field but cannot fix entry 3's prev_hash link.
-    raw.exec(`update audit_log set hash = '${'a'.repeat(64)}' where seq = 2`);
-    raw.close();
+    await rawExecute(
+      t.inst.config,
+      `update audit_log set hash = '${'a'.repeat(64)}' where seq = 2`,
+    );
     const v = await verifyAuditChain(t.inst.store.db);
     assert.equal(v.ok, false);
     assert.equal(v.ok === false && v.firstBad, 2);

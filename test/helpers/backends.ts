@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type * as S3 from '@aws-sdk/client-s3';
 
 /**
@@ -116,4 +117,59 @@ async function abortUploads(client: S3.S3Client, s3: typeof S3, bucket: string):
     await client.send(
       new s3.AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
     );
+}
+
+/** The storage of each test instance's data directory, for commands run on it. */
+const byDataDir = new Map<string, TestBackend>();
+
+export function rememberBackend(dataDir: string, backend: TestBackend): void {
+  byDataDir.set(path.resolve(dataDir), backend);
+}
+
+export function forgetBackend(dataDir: string): void {
+  byDataDir.delete(path.resolve(dataDir));
+}
+
+/**
+ * The environment a `vmic … --data DIR` child needs to open the same instance as the test
+ * did: on the shared backend, its database and bucket (the directory alone would give the
+ * command an empty SQLite file of its own).
+ */
+export function backendEnvFor(args: readonly string[]): Record<string, string> {
+  const i = args.indexOf('--data');
+  const dir = i >= 0 ? args[i + 1] : undefined;
+  const backend = dir === undefined ? undefined : byDataDir.get(path.resolve(dir));
+  return {
+    ...(backend?.databaseUrl ? { VMIC_DATABASE_URL: backend.databaseUrl } : {}),
+    ...(backend?.blobUrl ? { VMIC_BLOB_URL: backend.blobUrl } : {}),
+  };
+}
+
+/**
+ * Runs `statement` on an instance's database from outside vmic, as someone with direct
+ * access to the database would (a tampering test): through its own connection, the
+ * SQLite file or the PostgreSQL server.
+ */
+export async function rawExecute(
+  where: { dataDir: string; databaseUrl?: string | undefined },
+  statement: string,
+): Promise<void> {
+  if (where.databaseUrl === undefined) {
+    const { default: SqliteDatabase } = await import('better-sqlite3');
+    const raw = new SqliteDatabase(path.join(where.dataDir, 'vmic.sqlite'));
+    try {
+      raw.exec(statement);
+    } finally {
+      raw.close();
+    }
+    return;
+  }
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: where.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }

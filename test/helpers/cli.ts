@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { backendEnvFor } from './backends.ts';
 
 export const VMIC_BIN = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -31,7 +32,7 @@ export interface CliResult {
 export function vmic(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const r = spawnSync(process.execPath, [VMIC_BIN, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ...BLANK_INSTANCE_ENV, ...env },
+    env: { ...process.env, ...BLANK_INSTANCE_ENV, ...backendEnvFor(args), ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -42,7 +43,7 @@ export function startVmic(
   args: string[],
 ): Promise<{ url: string; stdout: () => string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [VMIC_BIN, ...args], {
-    env: { ...process.env, ...BLANK_INSTANCE_ENV },
+    env: { ...process.env, ...BLANK_INSTANCE_ENV, ...backendEnvFor(args) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openInstance, resolveConfig, type Instance, type Limits } from '../../catalog/index.ts';
-import { testBackend } from './backends.ts';
+import { forgetBackend, rememberBackend, testBackend } from './backends.ts';
 
 /**
  * A fresh instance in a temporary directory: on a real SQLite file and blob directory, or
@@ -22,12 +22,14 @@ export async function tempInstance(
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const inst = await openInstance(config, { env: {}, ...(opts.now ? { now: opts.now } : {}) });
+  rememberBackend(dir, backend);
   return {
     inst,
     dir,
     cleanup: async () => {
       await inst.close();
       await backend.dispose();
+      forgetBackend(dir);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
