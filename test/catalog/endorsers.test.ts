@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import { addEndorser, getEndorser, listEndorsers, DATABASE_FILE } from '../../catalog/index.ts';
+import { addEndorser, getEndorser, listEndorsers } from '../../catalog/index.ts';
 import { loadSigner } from '../../catalog/endorsers.ts';
 import { opensslIdentity } from '../helpers/openssl/index.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
+import { rawQuery } from '../helpers/backends.ts';
 
 test('an endorser is stored with its key sealed; no listing returns key material', async () => {
   const t = await tempInstance();
@@ -22,11 +21,10 @@ test('an endorser is stored with its key sealed; no listing returns key material
     for (const shown of [e, await getEndorser(t.inst, 'cern'), ...(await listEndorsers(t.inst))]) {
       assert.doesNotMatch(JSON.stringify(shown), /PRIVATE KEY|sealed/i);
     }
-    // The database file holds neither the PEM nor the DER of the private key.
+    // The database (file or server) holds neither the PEM nor the DER of the private key.
     const der = crypto.createPrivateKey(id.keyPem).export({ type: 'pkcs8', format: 'der' });
-    const raw = new SqliteDatabase(path.join(t.dir, DATABASE_FILE), { readonly: true });
-    const row = raw.prepare('select * from endorsers').get() as Record<string, unknown>;
-    raw.close();
+    const [row] = await rawQuery(t.inst.config, 'select * from endorsers');
+    assert.ok(row);
     const everything = Buffer.concat(
       Object.values(row).map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v)))),
     );

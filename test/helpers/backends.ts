@@ -154,21 +154,33 @@ export async function rawExecute(
   where: { dataDir: string; databaseUrl?: string | undefined },
   statement: string,
 ): Promise<void> {
+  await rawQuery(where, statement);
+}
+
+/** The rows of `query` as the database holds them, read from outside vmic (see rawExecute). */
+export async function rawQuery(
+  where: { dataDir: string; databaseUrl?: string | undefined },
+  query: string,
+): Promise<Record<string, unknown>[]> {
   if (where.databaseUrl === undefined) {
     const { default: SqliteDatabase } = await import('better-sqlite3');
     const raw = new SqliteDatabase(path.join(where.dataDir, 'vmic.sqlite'));
     try {
-      raw.exec(statement);
+      const statement = raw.prepare(query);
+      if (!statement.reader) {
+        statement.run();
+        return [];
+      }
+      return statement.all() as Record<string, unknown>[];
     } finally {
       raw.close();
     }
-    return;
   }
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: where.databaseUrl });
   await client.connect();
   try {
-    await client.query(statement);
+    return (await client.query<Record<string, unknown>>(query)).rows;
   } finally {
     await client.end();
   }

@@ -17,6 +17,7 @@ cd "$(dirname "$0")/../.."
 BOTH=(
   test/catalog/store
   test/catalog/audit-log.test.ts
+  test/catalog/endorsers.test.ts
   test/catalog/images.test.ts
   test/catalog/publish.test.ts
   test/catalog/publish-blobs.test.ts
