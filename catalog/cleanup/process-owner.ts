@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 
 /**
  * Who owns a temporary file or a running record: a token naming a process in a way that
@@ -27,6 +29,21 @@ export function currentOwner(): OwnerToken {
 export function ownerOf(pid: number): OwnerToken | undefined {
   if (!pidExists(pid)) return undefined;
   return `${pid}.${startTicks(pid) ?? '0'}.${bootId() ?? '00000000'}`;
+}
+
+let host: string | undefined;
+
+/**
+ * This machine, as 8 hex digits of the SHA-256 of its host name. An owner token is
+ * meaningful only on its own host (pids and boot ids are per kernel; a container's pid
+ * namespace has its own host name by default), so what replicas share (bucket keys,
+ * migration records) names the host beside the token: a token is checked only where it
+ * was written, and elsewhere only age decides (threat: host A's cleanup taking host B's
+ * live pid for a dead one, since B's boot id is not A's).
+ */
+export function hostTag(): string {
+  host ??= crypto.createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+  return host;
 }
 
 export function isOwnerToken(text: string): boolean {

@@ -2,7 +2,8 @@ import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { StageName } from '../store/schema-transfers.ts';
-import { currentOwner } from '../cleanup/process-owner.ts';
+import { currentOwner, hostTag } from '../cleanup/process-owner.ts';
+import { startHeartbeat } from './record-heartbeat.ts';
 import { observe } from '../observe.ts';
 
 // Listing migrations lives in migration-list.ts; re-exported so that callers keep importing records.ts.
@@ -10,11 +11,24 @@ export { listMigrations, type MigrationRecord } from './migration-list.ts';
 
 /** Every stage transition is a row and an audit entry naming the migration id (docs/design.md §8). */
 export class MigrationLog {
+  /** Stops the heartbeat of the running record (record-heartbeat.ts). */
+  #stopBeat: (() => void) | undefined;
+
   constructor(
     private readonly inst: Instance,
     readonly id: string,
     private readonly actor: string,
   ) {}
+
+  #startBeating(): void {
+    this.#stopBeating();
+    this.#stopBeat = startHeartbeat(this.inst, this.id);
+  }
+
+  #stopBeating(): void {
+    this.#stopBeat?.();
+    this.#stopBeat = undefined;
+  }
 
   async create(row: {
     direction: 'outgoing' | 'incoming';
@@ -42,6 +56,8 @@ export class MigrationLog {
           created_at: at,
           updated_at: at,
           owner: currentOwner(),
+          host: hostTag(),
+          heartbeat_at: at,
         })
         .execute();
       await appendAudit(tx, {
@@ -52,6 +68,7 @@ export class MigrationLog {
         details: { migrationId: this.id, peer: row.peer, image: row.image, sha256: row.sha256 },
       });
     });
+    this.#startBeating();
   }
 
   /** A failed transfer going on from its last authenticated chunk: running again, audited. */
@@ -66,6 +83,8 @@ export class MigrationLog {
           reason_message: null,
           updated_at: at,
           owner: currentOwner(),
+          host: hostTag(),
+          heartbeat_at: at,
         })
         .where('id', '=', this.id)
         .execute();
@@ -79,6 +98,7 @@ export class MigrationLog {
         details: { migrationId: this.id, resumedFromChunk: fromChunk },
       });
     });
+    this.#startBeating();
   }
 
   async stage<T>(
@@ -160,6 +180,7 @@ export class MigrationLog {
     state: 'done' | 'failed',
     reason?: { code: string; message: string },
   ): Promise<void> {
+    this.#stopBeating();
     await writeTransaction(this.inst.store, async (tx) => {
       await tx
         .updateTable('migrations')

@@ -1,19 +1,6 @@
 import type { Queryable } from '../store/database.ts';
+import type { WebJobTable } from '../store/schema-replicas.ts';
 import type { Job, JobProgress, JobState } from './jobs.ts';
-
-/** Row of `web_jobs` (migration 0014). */
-interface WebJobTable {
-  id: string;
-  job_key: string;
-  label: string;
-  state: string;
-  started_at: string;
-  finished_at: string | null;
-  progress: string | null;
-  result: string | null;
-  error: string | null;
-  heartbeat_at: string;
-}
 
 /** How often a running job's row is renewed, and after how long without it it is dead. */
 const HEARTBEAT_MS = 30_000;
@@ -22,10 +9,6 @@ const STALE_MS = 3 * HEARTBEAT_MS;
 const PROGRESS_EVERY_MS = 1000;
 /** Finished rows are kept this long for their pages. */
 const KEEP_MS = 24 * 3600 * 1000;
-
-function jobs(db: Queryable) {
-  return db.withTables<{ web_jobs: WebJobTable }>();
-}
 
 /**
  * Writes a job that this process runs into the database as it goes, so that its page,
@@ -39,12 +22,12 @@ export async function trackJob(
   job: Job,
 ): Promise<{ progressed(): void; finished(): Promise<void> }> {
   const now = new Date();
-  await jobs(db)
+  await db
     .deleteFrom('web_jobs')
     .where('state', '!=', 'running')
     .where('finished_at', '<', new Date(now.getTime() - KEEP_MS).toISOString())
     .execute();
-  await jobs(db)
+  await db
     .insertInto('web_jobs')
     .values({
       id: job.id,
@@ -64,7 +47,7 @@ export async function trackJob(
   // so a late one cannot turn a finished row back to running.
   const beat = () => {
     written = Date.now();
-    void jobs(db)
+    void db
       .updateTable('web_jobs')
       .set({
         progress: job.progress ? JSON.stringify(job.progress) : null,
@@ -83,7 +66,7 @@ export async function trackJob(
     },
     async finished() {
       clearInterval(timer);
-      await jobs(db)
+      await db
         .updateTable('web_jobs')
         .set({
           state: job.state,
@@ -101,17 +84,13 @@ export async function trackJob(
 
 /** A job as another replica (or this one, before a restart) recorded it. */
 export async function readJobRow(db: Queryable, id: string): Promise<Job | undefined> {
-  const row = await jobs(db)
-    .selectFrom('web_jobs')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await db.selectFrom('web_jobs').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? jobOfRow(row) : undefined;
 }
 
 /** The running job of `key` on any replica, if its heartbeat is fresh. */
 export async function runningJobRow(db: Queryable, key: string): Promise<Job | undefined> {
-  const row = await jobs(db)
+  const row = await db
     .selectFrom('web_jobs')
     .selectAll()
     .where('job_key', '=', key)

@@ -3,14 +3,6 @@ import os from 'node:os';
 import { VmicError } from '../../errors/index.ts';
 import type { Queryable } from '../store/database.ts';
 
-/** Row of `run_leases` (migration 0014). */
-interface RunLeaseTable {
-  name: string;
-  holder: string;
-  acquired_at: string;
-  expires_at: string;
-}
-
 /** How long a lease lasts unless renewed: a crashed holder blocks the next run this long. */
 export const LEASE_TTL_MS = 3 * 60 * 1000;
 
@@ -26,10 +18,6 @@ export interface Lease {
   renew(): Promise<void>;
   /** Ends the lease (only if still ours); the next acquire succeeds at once. */
   release(): Promise<void>;
-}
-
-function leases(db: Queryable) {
-  return db.withTables<{ run_leases: RunLeaseTable }>();
 }
 
 /** Who holds: unique per acquisition, readable in the CONFLICT message. */
@@ -62,7 +50,7 @@ export async function acquireLease(
     acquired_at: now.toISOString(),
     expires_at: new Date(now.getTime() + ttlMs).toISOString(),
   };
-  const won = await leases(db)
+  const won = await db
     .insertInto('run_leases')
     .values(row)
     .onConflict((oc) =>
@@ -82,7 +70,7 @@ export async function acquireLease(
 }
 
 async function heldBy(db: Queryable, name: string, what: string): Promise<VmicError> {
-  const other = await leases(db)
+  const other = await db
     .selectFrom('run_leases')
     .select(['holder', 'acquired_at', 'expires_at'])
     .where('name', '=', name)
@@ -114,7 +102,7 @@ function heldLease(
       const until = new Date(now().getTime() + ttlMs);
       // Only our own, unexpired lease: one that expired may already be someone else's
       // (or free), and renewing it would give two holders.
-      const r = await leases(db)
+      const r = await db
         .updateTable('run_leases')
         .set({ expires_at: until.toISOString() })
         .where('name', '=', name)
@@ -128,7 +116,7 @@ function heldLease(
     async release() {
       if (released) return;
       released = true;
-      await leases(db)
+      await db
         .deleteFrom('run_leases')
         .where('name', '=', name)
         .where('holder', '=', holder)

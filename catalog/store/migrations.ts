@@ -13,6 +13,7 @@ import { up0011 } from './migration-0011.ts';
 import { up0013 } from './migration-0013.ts';
 import { up0012 } from './migration-0012.ts';
 import { up0014 } from './migration-0014.ts';
+import { up0015 } from './migration-0015.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -43,4 +44,6 @@ export const migrations: Record<string, Migration> = {
   '0013-gate-signer-checks': { up: up0013 },
   // State that replicas share: run leases, SAML request ids, rate-limit buckets.
   '0014-replica-state': { up: up0014 },
+  // Running migration records name their host and carry a heartbeat (replicas on several hosts).
+  '0015-migration-heartbeat': { up: up0015 },
 };

@@ -40,6 +40,10 @@ export interface MigrationTable {
   updated_at: string;
   /** The process running this record (catalog/cleanup/process-owner.ts), for crash cleanup (0008). */
   owner: string | null;
+  /** The host of `owner` (process-owner.ts hostTag); NULL before migration 0015. */
+  host: string | null;
+  /** Renewed while running, for other hosts' cleanup (0015); NULL before it. */
+  heartbeat_at: string | null;
 }
 
 export type StageName = 'export' | 'transfer' | 'import';

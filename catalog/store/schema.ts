@@ -1,5 +1,6 @@
 import type { GateTables } from './schema-gate.ts';
 import type { MigrationTables } from './schema-transfers.ts';
+import type { ReplicaTables } from './schema-replicas.ts';
 import type { Generated } from 'kysely';
 import type { MetadataColumns } from '../image-fields.ts';
 
@@ -223,7 +224,7 @@ export interface ApprovalTable {
   revoked_at: string | null;
 }
 
-export interface Database extends MigrationTables, GateTables {
+export interface Database extends MigrationTables, GateTables, ReplicaTables {
   web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;

@@ -20,14 +20,6 @@ export interface RateLimit {
 
 export const TRANSFER_RATE_LIMIT: RateLimit = { burst: 20, perMinute: 20 };
 
-/** Row of `rate_limit_buckets` (migration 0014). */
-interface RateLimitBucketTable {
-  key: string;
-  /** Tokens left at `updated_ms`; the refill since is computed on the next take. */
-  tokens: number;
-  updated_ms: number;
-}
-
 /** Full buckets are swept at most this often, on a take. */
 const SWEEP_INTERVAL_MS = 60 * 1000;
 
@@ -45,10 +37,6 @@ export class RateLimiter {
     private readonly clock: () => number = () => Date.now(),
   ) {}
 
-  #buckets() {
-    return this.db.withTables<{ rate_limit_buckets: RateLimitBucketTable }>();
-  }
-
   /** Takes one token for `key`; resolves 0 when allowed, else the seconds until one is due. */
   async take(key: string): Promise<number> {
     const now = this.clock();
@@ -62,7 +50,7 @@ export class RateLimiter {
     // One statement per take, so that two replicas taking the last token of one address
     // at once cannot both succeed: the update applies only while a whole token is left,
     // and on PostgreSQL the second upsert waits for the first and sees its row.
-    const taken = await this.#buckets()
+    const taken = await this.db
       .insertInto('rate_limit_buckets')
       .values({ key, tokens: num(burst - 1), updated_ms: num(now) })
       .onConflict((oc) =>
@@ -78,7 +66,7 @@ export class RateLimiter {
       .executeTakeFirst();
     if (taken) return 0;
     // Refused: how long until a whole token is due (advisory, so read without a lock).
-    const row = await this.#buckets()
+    const row = await this.db
       .selectFrom('rate_limit_buckets')
       .select(['tokens', 'updated_ms'])
       .where('key', '=', key)
@@ -93,7 +81,7 @@ export class RateLimiter {
   async #sweep(now: number, fullAfterMs: number): Promise<void> {
     if (now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
     this.#lastSweep = now;
-    await this.#buckets()
+    await this.db
       .deleteFrom('rate_limit_buckets')
       .where('updated_ms', '<', num(now - fullAfterMs))
       .execute();

@@ -1,14 +1,6 @@
 import type { CacheItem, CacheProvider } from '@node-saml/passport-saml';
 import type { Instance } from '../../catalog/index.ts';
 
-/** Row of `saml_requests` (migration 0014). */
-interface SamlRequestTable {
-  id: string;
-  value: string;
-  created_at: string;
-  expires_at: string;
-}
-
 /** Expired rows are swept at most this often, on a save. */
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -33,14 +25,10 @@ export class DatabaseSamlRequestCache implements CacheProvider {
     this.#ttlMs = ttlMs;
   }
 
-  #db() {
-    return this.#inst.store.db.withTables<{ saml_requests: SamlRequestTable }>();
-  }
-
   async saveAsync(key: string, value: string): Promise<CacheItem | null> {
     const now = this.#inst.now();
     await this.#sweep(now);
-    const saved = await this.#db()
+    const saved = await this.#inst.store.db
       .insertInto('saml_requests')
       .values({
         id: key,
@@ -57,7 +45,7 @@ export class DatabaseSamlRequestCache implements CacheProvider {
   }
 
   async getAsync(key: string): Promise<string | null> {
-    const row = await this.#db()
+    const row = await this.#inst.store.db
       .selectFrom('saml_requests')
       .select('value')
       .where('id', '=', key)
@@ -68,7 +56,7 @@ export class DatabaseSamlRequestCache implements CacheProvider {
 
   async removeAsync(key: string | null): Promise<string | null> {
     if (key === null) return null;
-    const row = await this.#db()
+    const row = await this.#inst.store.db
       .deleteFrom('saml_requests')
       .where('id', '=', key)
       .where('expires_at', '>', this.#inst.now().toISOString())
@@ -83,7 +71,7 @@ export class DatabaseSamlRequestCache implements CacheProvider {
   async #sweep(now: Date): Promise<void> {
     if (now.getTime() - this.#lastSweep < SWEEP_INTERVAL_MS) return;
     this.#lastSweep = now.getTime();
-    await this.#db()
+    await this.#inst.store.db
       .deleteFrom('saml_requests')
       .where('expires_at', '<=', now.toISOString())
       .execute();

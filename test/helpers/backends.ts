@@ -81,7 +81,29 @@ export async function createDatabase(
   await run(`create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+  return { url: url.toString(), drop: () => dropDatabase(run, name) };
+}
+
+/**
+ * `with (force)` ends the test's leftover connections, but not a server process of another
+ * role (an autovacuum worker on the fresh database): PostgreSQL then refuses with 42501.
+ * Retried a few times; a database still left is removed with the throwaway server at the
+ * end of the run, so it only costs disk until then.
+ */
+async function dropDatabase(
+  run: (statement: string) => Promise<void>,
+  name: string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run(`drop database if exists ${name} with (force)`);
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '42501') throw e;
+      if (attempt === 5) return;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 export async function createBucket(name: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import os from 'node:os';
-import { currentOwner, ownerAlive } from '../../cleanup/process-owner.ts';
+import { currentOwner, hostTag, ownerAlive } from '../../cleanup/process-owner.ts';
 
 /**
  * How long a temporary key (or an unfinished multipart upload) of another host may exist
@@ -18,13 +17,6 @@ export const TEMP_GRACE_MS = 24 * 60 * 60_000;
  * names this host and a process here that is gone; any other one waits for TEMP_GRACE_MS.
  */
 const OWNED = /^([0-9a-f]{8})_(\d{1,10}\.\d{1,20}\.[0-9a-f]{8})_[0-9a-f-]{36}\.part$/;
-
-let host: string | undefined;
-
-export function hostTag(): string {
-  host ??= crypto.createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
-  return host;
-}
 
 export function temporaryKeyName(): string {
   return `${hostTag()}_${currentOwner()}_${crypto.randomUUID()}.part`;

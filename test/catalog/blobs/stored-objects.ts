@@ -5,7 +5,7 @@ import path from 'node:path';
 import { BlobStore } from '../../../catalog/blobs/blob-store.ts';
 import type { ObjectStore } from '../../../catalog/blobs/object-store.ts';
 import { S3ObjectStore } from '../../../catalog/blobs/s3/s3-object-store.ts';
-import { hostTag } from '../../../catalog/blobs/s3/s3-temporaries.ts';
+import { hostTag } from '../../../catalog/cleanup/process-owner.ts';
 
 /**
  * What tests do to stored bytes behind the store's back (read them whole, tamper with

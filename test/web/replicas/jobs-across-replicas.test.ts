@@ -47,7 +47,6 @@ test('a run whose replica died is shown interrupted, and is not joined', async (
     );
     // The replica stops renewing (as if killed): its heartbeat is old.
     await t.inst.store.db
-      .withTables<{ web_jobs: { id: string; heartbeat_at: string } }>()
       .updateTable('web_jobs')
       .set({ heartbeat_at: '2000-01-01T00:00:00.000Z' })
       .where('id', '=', job.id)

@@ -45,11 +45,7 @@ test('an expired SAML request id is neither read nor used, and is swept', async 
     // A later save (a new sign-in, past the sweep interval) deletes the expired row.
     t += TTL;
     await new DatabaseSamlRequestCache(first.inst, TTL).saveAsync('_new', 'y');
-    const ids = await first.inst.store.db
-      .withTables<{ saml_requests: { id: string } }>()
-      .selectFrom('saml_requests')
-      .select('id')
-      .execute();
+    const ids = await first.inst.store.db.selectFrom('saml_requests').select('id').execute();
     assert.deepEqual(
       ids.map((r) => r.id),
       ['_new'],
