@@ -103,19 +103,21 @@ export async function transferOnce(inst: Instance, input: TransferInput): Promis
   const chunkBytes = resume?.chunkBytes ?? STREAM_CHUNK_BYTES;
   const chunks = chunkCount(size, chunkBytes);
   const stream = { key, salt, chunkBytes };
-  if (!resume && !input.dir)
-    await saveOutgoing(inst, {
-      migrationId: id,
-      key,
-      salt: salt.toString('base64url'),
-      chunkBytes,
-      chunks,
-      sha256,
-      size,
-    });
   const retry = input.retryOf ? { retryOf: input.retryOf } : {};
   const resumed = resume ? { resumed: { fromChunk: firstChunk, chunks } } : {};
   try {
+    // Inside the try: a failure to keep the resume state must end the record it opened
+    // (failed), not leave it `running` with a heartbeat while the process lives.
+    if (!resume && !input.dir)
+      await saveOutgoing(inst, {
+        migrationId: id,
+        key,
+        salt: salt.toString('base64url'),
+        chunkBytes,
+        chunks,
+        sha256,
+        size,
+      });
     // Export: the signed statement of what is sent. The bytes are read (and hashed
     // against it) once, while they are sent.
     const header = await log.stage('export', async () => {
