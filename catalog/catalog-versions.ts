@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { VmicError } from '../errors/index.ts';
+import { FreshReads } from './fresh-reads.ts';
 import type { Instance } from './instance.ts';
 
 export interface CatalogVersionSummary {
@@ -100,25 +101,46 @@ export async function listCatalogVersions(
   return rows.map((r) => summaryOf(endorser, r));
 }
 
-/**
- * A version's summary and where each of its files is; `sequence` undefined means the
- * latest. Inline files (older versions) are read only when asked for, one at a time.
- */
-export async function getCatalogVersionRefs(
-  inst: Instance,
-  endorser: string,
-  sequence?: number,
-): Promise<{
-  summary: CatalogVersionSummary;
-  file(name: VersionFileName): Promise<VersionFile | undefined>;
-}> {
+function versionRow(inst: Instance, endorser: string, sequence: number | undefined) {
   let q = versions(inst, endorser).select([...SUMMARY, ...REFS]);
   // `limit 1` as text, not a bound parameter: SQLite runs it in a third of the time.
   q =
     sequence === undefined
       ? q.orderBy('catalog_versions.sequence', 'desc').limit(sql.lit(1))
       : q.where('catalog_versions.sequence', '=', sequence);
-  const r = await q.executeTakeFirst();
+  return q.executeTakeFirst();
+}
+
+type VersionRow = Awaited<ReturnType<typeof versionRow>>;
+// Per instance: each has its own database (the tests open several in one process).
+const SHARED_READS = new WeakMap<Instance, FreshReads<VersionRow>>();
+
+function sharedVersionRow(inst: Instance, endorser: string, sequence: number | undefined) {
+  let reads = SHARED_READS.get(inst);
+  if (!reads) SHARED_READS.set(inst, (reads = new FreshReads()));
+  return reads.read(`${endorser}/${sequence ?? 'latest'}`, () =>
+    versionRow(inst, endorser, sequence),
+  );
+}
+
+/**
+ * A version's summary and where each of its files is; `sequence` undefined means the
+ * latest. Inline files (older versions) are read only when asked for, one at a time.
+ * `shareRead`: concurrent callers share the database read, each still answered by a read
+ * that began after it asked (fresh-reads.ts); for the feeds, which every site polls.
+ */
+export async function getCatalogVersionRefs(
+  inst: Instance,
+  endorser: string,
+  sequence?: number,
+  opts: { shareRead?: boolean } = {},
+): Promise<{
+  summary: CatalogVersionSummary;
+  file(name: VersionFileName): Promise<VersionFile | undefined>;
+}> {
+  const r = await (opts.shareRead
+    ? sharedVersionRow(inst, endorser, sequence)
+    : versionRow(inst, endorser, sequence));
   if (!r) {
     throw new VmicError(
       'NOT_FOUND',

@@ -7,7 +7,7 @@ import {
   type VersionFile,
   type VersionFileName,
 } from '../catalog/catalog-versions.ts';
-import { cachedVersionFile } from '../catalog/version-file-cache.ts';
+import { versionFileLease } from '../catalog/version-file-cache.ts';
 import { endorserParam, sequenceParam } from './params.ts';
 import {
   IMMUTABLE_CACHE,
@@ -126,7 +126,7 @@ async function serveVersion(
     format = Object.values(FORMATS).find((f) => f.file === file);
   }
   if (!format) throw new VmicError('NOT_FOUND', `no feed file ${file}`);
-  const version = await getCatalogVersionRefs(inst, endorser, sequence);
+  const version = await getCatalogVersionRefs(inst, endorser, sequence, { shareRead: true });
   if (file === 'catalog') {
     const base = feedBase(inst.config.publicUrl, endorser);
     res.setHeader('Content-Location', `${base}/${version.summary.sequence}/${format.file}`);
@@ -169,10 +169,17 @@ async function sendStoredRepresentation(
   }
   // Read (or opened) before any header is sent: a missing file is still a clean 500 problem.
   const open = () => openStored(inst, file.sha256);
-  const bytes = await cachedVersionFile(inst, file, open);
-  if (bytes) {
+  const lease = await versionFileLease(inst, file, open);
+  if (lease) {
+    // Pinned in memory until the answer is done ('close' follows 'finish', or a hang-up);
+    // a client gone while the file was read has nothing left to answer.
+    if (res.destroyed) {
+      lease.release();
+      return;
+    }
+    res.once('close', lease.release);
     answeredWithoutBody(req, res, etag, file.size, headers);
-    res.end(bytes);
+    res.end(lease.bytes);
     return;
   }
   const body = await open();

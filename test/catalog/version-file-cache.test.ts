@@ -10,92 +10,107 @@ import {
   versionFileCacheOf,
 } from '../../catalog/version-file-cache.ts';
 
-const file = (size: number, seed: string) => {
-  const bytes = crypto.createHash('sha256').update(seed).digest();
-  const out = Buffer.alloc(size);
-  for (let at = 0; at < size; at += bytes.length) bytes.copy(out, at);
-  return { bytes: out, sha256: crypto.createHash('sha256').update(out).digest('hex') };
-};
-
-/** A store holding `bytes`, in two chunks as a store streams them; it counts its reads. */
-function store(bytes: Buffer) {
-  const s = {
+/** A file of `size` bytes and its store, which streams it in two chunks and counts reads. */
+function file(size: number, seed: string, stored?: Buffer) {
+  const block = crypto.createHash('sha256').update(seed).digest();
+  const bytes = Buffer.alloc(size);
+  for (let at = 0; at < size; at += block.length) block.copy(bytes, at);
+  const f = {
+    bytes,
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
     reads: 0,
     open: () => {
-      s.reads++;
-      const half = bytes.length >> 1;
-      return Promise.resolve(Readable.from([bytes.subarray(0, half), bytes.subarray(half)]));
+      f.reads++;
+      const b = stored ?? bytes;
+      const half = b.length >> 1;
+      return Promise.resolve(Readable.from([b.subarray(0, half), b.subarray(half)]));
     },
   };
-  return s;
+  return f;
+}
+
+/** One answer: the bytes served from memory (undefined: streamed), released at once. */
+async function answer(cache: VersionFileCache, f: ReturnType<typeof file>, size?: number) {
+  const lease = await cache.acquire(f.sha256, size ?? f.bytes.length, f.open);
+  lease?.release();
+  return lease?.bytes;
 }
 
 test('files are kept up to the bound, least recently used out first', async () => {
   const cache = new VersionFileCache(4000);
-  const [a, b, c] = ['a', 'b', 'c'].map((seed) => file(1000, seed));
-  const stores = [a!, b!, c!].map((f) => store(f.bytes));
-  for (const [i, f] of [a!, b!, c!].entries())
-    assert.ok((await cache.load(f.sha256, 1000, stores[i]!.open)).equals(f.bytes));
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((seed) => file(1000, seed));
+  for (const f of [a!, b!, c!]) assert.ok((await answer(cache, f))!.equals(f.bytes));
   assert.equal(cache.bytes, 3000);
-  // a is used again, so b is now the oldest; two more files push out b, then c.
-  assert.ok(cache.get(a!.sha256, 1000));
-  const d = file(1000, 'd');
-  const e = file(1000, 'e');
-  await cache.load(d.sha256, 1000, store(d.bytes).open);
+  // a is used again, so b is now the oldest; two more files push out b only.
+  await answer(cache, a!);
+  await answer(cache, d!);
+  await answer(cache, e!);
   assert.equal(cache.bytes, 4000);
-  await cache.load(e.sha256, 1000, store(e.bytes).open);
-  assert.equal(cache.bytes, 4000);
-  assert.equal(cache.get(b!.sha256, 1000), undefined);
-  assert.ok(cache.get(a!.sha256, 1000));
-  assert.ok(cache.get(c!.sha256, 1000));
-  // A kept file is not read again.
-  await cache.load(a!.sha256, 1000, stores[0]!.open);
-  assert.equal(stores[0]!.reads, 1);
+  for (const f of [a!, b!, c!, d!, e!]) await answer(cache, f);
+  assert.deepEqual(
+    [a, b, c, d, e].map((f) => f!.reads),
+    [1, 2, 2, 2, 2],
+    'a, used again, outlived b: b was read again (pushing out c, and so on in turn)',
+  );
+  assert.ok(cache.bytes <= 4000);
 });
 
-test('a file over a quarter of the bound is served but never kept', async () => {
+test('a file over a quarter of the bound is streamed, never kept', async () => {
   const cache = new VersionFileCache(4000);
   assert.equal(cache.admits(1000), true);
   assert.equal(cache.admits(1001), false);
   assert.equal(cache.admits(0), false);
   const big = file(1001, 'big');
-  const s = store(big.bytes);
-  assert.ok((await cache.load(big.sha256, 1001, s.open)).equals(big.bytes));
+  assert.equal(await answer(cache, big), undefined);
+  assert.equal(big.reads, 0);
   assert.equal(cache.bytes, 0);
-  assert.equal(cache.get(big.sha256, 1001), undefined);
+});
+
+test('files being sent stay, and leave no room for more than the bound', async () => {
+  const cache = new VersionFileCache(4000);
+  const files = ['p', 'q', 'r', 's', 't'].map((seed) => file(1000, seed));
+  const leases = [];
+  for (const f of files.slice(0, 4)) leases.push(await cache.acquire(f.sha256, 1000, f.open));
+  assert.ok(leases.every((l) => l !== undefined));
+  // Four files in use fill the bound: a fifth is streamed rather than read into memory.
+  assert.equal(await cache.acquire(files[4]!.sha256, 1000, files[4]!.open), undefined);
+  assert.equal(files[4]!.reads, 0);
+  for (const l of leases) l.release();
+  assert.ok((await answer(cache, files[4]!))!.equals(files[4]!.bytes));
+  assert.equal(cache.bytes, 4000);
 });
 
 test('bytes that are not the named file are refused and never kept', async () => {
-  const cache = new VersionFileCache(4000);
   const f = file(1000, 'f');
   const tampered = Buffer.from(f.bytes);
   tampered[500] = tampered[500]! ^ 1;
-  for (const [bytes, size] of [
+  for (const [stored, size] of [
     [tampered, 1000], // altered in the store
     [f.bytes.subarray(0, 999), 1000], // cut short
     [Buffer.concat([f.bytes, Buffer.from('x')]), 1000], // grown
     [f.bytes, 1001], // the row records another size
   ] as const) {
-    await assert.rejects(cache.load(f.sha256, size, store(bytes).open), {
+    const cache = new VersionFileCache(8000);
+    await assert.rejects(answer(cache, file(1000, 'f', stored), size), {
       code: 'INTERNAL',
       message: /is not the \d+ bytes its row names/,
     });
     assert.equal(cache.bytes, 0);
   }
   // Kept bytes are served only for the size the row records.
-  await cache.load(f.sha256, 1000, store(f.bytes).open);
-  assert.equal(cache.get(f.sha256, 999), undefined);
-  assert.equal(cache.get(f.sha256, 1000), undefined, 'dropped on the mismatch');
-  assert.equal(cache.bytes, 0);
+  const cache = new VersionFileCache(4000);
+  await answer(cache, f);
+  await assert.rejects(answer(cache, f, 999), { code: 'INTERNAL' });
+  assert.ok((await answer(cache, f))!.equals(f.bytes));
+  assert.equal(f.reads, 1);
 });
 
 test('concurrent misses of one file read the store once', async () => {
   const cache = new VersionFileCache(4000);
   const f = file(1000, 'g');
-  const s = store(f.bytes);
-  const got = await Promise.all([1, 2, 3].map(() => cache.load(f.sha256, 1000, s.open)));
-  assert.equal(s.reads, 1);
-  for (const bytes of got) assert.ok(bytes.equals(f.bytes));
+  const got = await Promise.all([1, 2, 3].map(() => answer(cache, f)));
+  assert.equal(f.reads, 1);
+  for (const bytes of got) assert.ok(bytes!.equals(f.bytes));
 });
 
 test('the bound comes from $VMIC_FEED_CACHE_MIB, per instance, and is checked', () => {
