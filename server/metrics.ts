@@ -122,10 +122,28 @@ export class Metrics {
     }
   }
 
+  /**
+   * The counter and histogram children of each method, route pattern and status, looked
+   * up once: prom-client hashes the label object on every call otherwise, a cost paid by
+   * every feed request. Bounded like the label sets themselves (route patterns, not paths).
+   */
+  private readonly requestChildren = new Map<
+    string,
+    { count: Counter.Internal; time: Histogram.Internal<string> }
+  >();
+
   onRequest(r: RequestRecord): void {
-    const labels = { method: r.method, route: r.route };
-    this.requests.inc({ ...labels, status: String(r.status) });
-    this.latency.observe(labels, r.seconds);
+    const key = `${r.method} ${r.route} ${r.status}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      child = {
+        count: this.requests.labels(r.method, r.route, String(r.status)),
+        time: this.latency.labels(r.method, r.route),
+      };
+      this.requestChildren.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(r.seconds);
   }
 
   /** The exposition text: the scrape-time gauges are read from the database first. */
