@@ -32,7 +32,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 const HELP = `vmic — signed virtual-machine image catalogs
 
-usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --json)
+usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --json,
+                                 --database-url postgres://…, --blob-url s3://BUCKET?endpoint=…)
 
   serve [--host H] [--port P] [--import-every 1h]   run the server (optionally the import too)
         [--metrics-allow CIDR,...] [--metrics-require-token]   who may read /metrics (default: token)
