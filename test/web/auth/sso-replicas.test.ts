@@ -5,7 +5,7 @@ import { openInstance, type Instance } from '../../../catalog/index.ts';
 import { startServer, type RunningServer } from '../../../server/index.ts';
 import { loadWebConfig } from '../../../server/web/index.ts';
 import { launchChromium, startWebServer, type WebServer } from './web-server.ts';
-import { IDP_USERS } from './idp.ts';
+import { captureSamlResponse } from './captured-response.ts';
 
 /*
  * Two replicas on one database behind one public URL: a sign-in started on one (its
@@ -32,28 +32,7 @@ after(async () => {
   await server?.close();
 });
 
-/** The IdP's response to a sign-in started on replica one, kept from reaching it. */
-async function captureResponse(user: 'endorser1'): Promise<URLSearchParams> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  try {
-    let captured: URLSearchParams | undefined;
-    await page.route(`${server.url}/saml/acs`, async (route) => {
-      captured = new URLSearchParams(route.request().postData() ?? '');
-      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'captured' });
-    });
-    await page.goto(`${server.url}/login`);
-    await page.getByRole('link', { name: 'Sign in with your organisation' }).click();
-    await page.locator('#username').fill(user);
-    await page.locator('#password').fill(IDP_USERS[user]);
-    await page.locator('#submit_button').click();
-    await page.waitForURL(`${server.url}/saml/acs`);
-    if (!captured?.get('SAMLResponse')) throw new Error('the IdP posted no SAMLResponse');
-    return captured;
-  } finally {
-    await context.close();
-  }
-}
+const captureResponse = (user: 'endorser1') => captureSamlResponse(browser, server.url, user);
 
 const postToAcs = (base: string, form: URLSearchParams) =>
   fetch(`${base}/saml/acs`, {

@@ -8,7 +8,7 @@ import {
   startWebServer,
   type WebServer,
 } from './web-server.ts';
-import { IDP_USERS } from './idp.ts';
+import { captureSamlResponse } from './captured-response.ts';
 
 /*
  * Sign-in through a real SAML IdP (SimpleSAMLphp on loopback) in headless Chromium, and
@@ -101,28 +101,7 @@ describe('SAML sign-in through SimpleSAMLphp', () => {
     }
   });
 
-  /** A response the IdP posted for user, kept from reaching vmic: the test posts it itself. */
-  async function captureResponse(user: 'endorser1'): Promise<URLSearchParams> {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      let captured: URLSearchParams | undefined;
-      await page.route(`${server.url}/saml/acs`, async (route) => {
-        captured = new URLSearchParams(route.request().postData() ?? '');
-        await route.fulfill({ status: 200, contentType: 'text/plain', body: 'captured' });
-      });
-      await page.goto(`${server.url}/login`);
-      await page.getByRole('link', { name: 'Sign in with your organisation' }).click();
-      await page.locator('#username').fill(user);
-      await page.locator('#password').fill(IDP_USERS[user]);
-      await page.locator('#submit_button').click();
-      await page.waitForURL(`${server.url}/saml/acs`);
-      if (!captured?.get('SAMLResponse')) throw new Error('the IdP posted no SAMLResponse');
-      return captured;
-    } finally {
-      await context.close();
-    }
-  }
+  const captureResponse = (user: 'endorser1') => captureSamlResponse(browser, server.url, user);
 
   const postToAcs = (form: URLSearchParams, samlResponse?: string) =>
     fetch(`${server.url}/saml/acs`, {
