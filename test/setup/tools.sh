@@ -27,6 +27,7 @@ command -v ceph-osd >/dev/null 2>&1 || missing="$missing ceph-osd"
 command -v radosgw >/dev/null 2>&1 || missing="$missing radosgw"
 command -v radosgw-admin >/dev/null 2>&1 || missing="$missing ceph-common"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
 
 [ -z "$missing" ] && exit 0
 
