@@ -27,7 +27,17 @@ export type CatalogEvent =
       reasons: readonly string[];
     }
   /** A migration stage ended: `done` or the refusal code. */
-  | { type: 'migration'; stage: string; result: string };
+  | { type: 'migration'; stage: string; result: string }
+  /**
+   * The approval feed for compute nodes (site/approval-feed.ts): `signed` a new sequence,
+   * `skipped` an image it cannot list, or `failed` to refresh (`message` says why).
+   */
+  | {
+      type: 'approval-feed';
+      result: 'signed' | 'skipped' | 'failed';
+      sequence?: number | undefined;
+      message?: string | undefined;
+    };
 
 export type Observer = (event: CatalogEvent) => void;
 

@@ -12,6 +12,7 @@ import { Metrics } from './metrics.ts';
 import { metricsAccess, type MetricsAccess } from './metrics-access.ts';
 import { readyz } from './readiness.ts';
 import { feedsRouter } from './feeds.ts';
+import { approvalFeedRouter } from './approval-feed-routes.ts';
 import { versionFileCacheOf } from '../catalog/version-file-cache.ts';
 import { blobsRouter } from './blobs.ts';
 import { endorsersApi } from './api/endorsers.ts';
@@ -84,6 +85,8 @@ export function buildApp(
     res.type(metrics.registry.contentType).send(text);
   });
   app.use('/feeds', feedsRouter(inst));
+  // Public, unlike the web admin under /site that follows.
+  app.use('/site', approvalFeedRouter(inst));
   app.use('/blobs', blobsRouter(inst));
   if (opts.web) app.use(webAuth(inst, opts.web));
   const sessions = opts.web ? [sessionResolver] : [];

@@ -117,4 +117,9 @@ export function logEvent(logger: Logger, e: CatalogEvent): void {
       { event: 'migration.refused', stage: e.stage, code: e.result },
       `migration ${e.stage} stage refused: ${e.result}`,
     );
+  else if (e.type === 'approval-feed' && e.result !== 'signed')
+    logger.warn(
+      { event: `approval-feed.${e.result}` },
+      `approval feed ${e.result}: ${e.message ?? ''}`,
+    );
 }

@@ -74,6 +74,11 @@ export class Metrics {
     labelNames: ['stage', 'result'],
     registers: this.r,
   });
+  private readonly approvalFeedSignatures = new Counter({
+    name: 'vmic_approval_feed_signatures_total',
+    help: 'Approval feeds for compute nodes signed by this process (each a new sequence).',
+    registers: this.r,
+  });
   private readonly requests = new Counter({
     name: 'vmic_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status.',
@@ -118,6 +123,9 @@ export class Metrics {
         break;
       case 'migration':
         this.migrations.inc({ stage: e.stage, result: codeLabel(e.result, ['done']) });
+        break;
+      case 'approval-feed':
+        if (e.result === 'signed') this.approvalFeedSignatures.inc();
         break;
     }
   }

@@ -44,6 +44,7 @@ export type AuditAction =
   | 'peer.issuer.pinned'
   | 'peer.removed'
   | 'policy.set'
+  | 'site.approval-feed.signed'
   | 'site.identity.set'
   | 'subscription.added'
   | 'subscription.disabled'

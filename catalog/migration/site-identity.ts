@@ -3,6 +3,7 @@ import { VmicError } from '../../errors/index.ts';
 import { derToPem, describeCertificate, importPrivateKey, pemToDers } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
+import { refreshApprovalFeedAfterChange } from '../site/approval-feed.ts';
 import { open, seal } from '../secrets/sealed-box.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 
@@ -77,6 +78,8 @@ export async function setSiteIdentity(
       details: { issuer: info.issuer, certificateSha256: info.fingerprintSha256 },
     });
   });
+  // Signed with the new identity at once: compute nodes pinned to it need a feed to boot.
+  await refreshApprovalFeedAfterChange(inst);
   return {
     subject: info.subject,
     issuer: info.issuer,

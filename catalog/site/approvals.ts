@@ -1,7 +1,8 @@
 import { VmicError } from '../../errors/index.ts';
+import { writeThenRefreshFeed } from './approval-feed.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { writeTransaction, type Tx } from '../store/write-transaction.ts';
+import type { Tx } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
 import { findOneSiteImage, findSiteImages, parseImageRef } from './site-images.ts';
 import { getSubscription } from './subscriptions.ts';
@@ -26,7 +27,7 @@ export async function approveImage(
   inst: Instance,
   input: { image: string; subscription?: string | undefined; actor: string },
 ): Promise<Approval> {
-  return writeTransaction(inst.store, async (tx) => {
+  return writeThenRefreshFeed(inst, async (tx) => {
     const img = await findOneSiteImage(tx, input.image, input.subscription);
     if (img.status !== 'endorsed')
       throw new VmicError(
@@ -75,7 +76,7 @@ export async function approveEndorser(
   inst: Instance,
   input: { subscription: string; actor: string },
 ): Promise<Approval> {
-  return writeTransaction(inst.store, async (tx) => {
+  return writeThenRefreshFeed(inst, async (tx) => {
     const sub = await getSubscription(tx, input.subscription);
     const existing = await active(tx, sub.id).where('kind', '=', 'endorser').executeTakeFirst();
     if (existing) return toApproval(existing, sub.name);
@@ -128,7 +129,7 @@ export async function unapproveImage(
   inst: Instance,
   input: { image: string; subscription?: string | undefined; actor: string },
 ): Promise<UnapproveResult> {
-  return writeTransaction(inst.store, async (tx) => {
+  return writeThenRefreshFeed(inst, async (tx) => {
     const ref = parseImageRef(input.image);
     let sha256: string;
     let subject: string;
@@ -197,7 +198,7 @@ export async function unapproveEndorser(
   inst: Instance,
   input: { subscription: string; actor: string },
 ): Promise<number> {
-  return writeTransaction(inst.store, async (tx) => {
+  return writeThenRefreshFeed(inst, async (tx) => {
     const sub = await getSubscription(tx, input.subscription);
     const n = await revoke(
       tx,

@@ -1,4 +1,5 @@
 import type { Instance } from '../instance.ts';
+import { refreshApprovalFeedAfterChange } from './approval-feed.ts';
 import { readPolicy } from './policy.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { ImageCache } from './image-cache.ts';
@@ -43,6 +44,7 @@ export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<F
     const images = plan.wanted.map((w) => plan.decided.get(w)!);
     const totals = { fetched: 0, cached: 0, resumed: 0, failed: 0, quarantined: 0 };
     for (const i of images) totals[i.outcome]++;
+    await refreshApprovalFeedAfterChange(inst);
     return { images, totals };
   } finally {
     await lock.release();

@@ -1,4 +1,5 @@
 import { VmicError, isVmicError } from '../../errors/index.ts';
+import { refreshApprovalFeedAfterChange } from './approval-feed.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
@@ -75,6 +76,7 @@ export async function runImport(
       });
       outcomes.push(outcome);
     }
+    await refreshApprovalFeedAfterChange(inst);
     return outcomes;
   } finally {
     await lock.release();

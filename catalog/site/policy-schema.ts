@@ -43,6 +43,15 @@ export const POLICY_KEYS: Readonly<Record<string, PolicyKeySpec>> = {
   'fetch-min-rate': { field: 'fetchMinBytesPerSecond', schema: count(1024 ** 3) },
   'fetch-rate-window': { field: 'fetchRateWindowSeconds', schema: count(3600) },
   'fetch-deadline': { field: 'fetchDeadlineSeconds', schema: count(7 * 86400) },
+  // At least 2 minutes: the feed is re-signed at half its lifetime by a timer.
+  'approval-feed-ttl': {
+    field: 'approvalFeedTtlSeconds',
+    schema: Type.Integer({
+      minimum: 120,
+      maximum: 7 * 86400,
+      description: 'an integer between 120 and 604800',
+    }),
+  },
   'transfer-clock-window': {
     field: 'transferClockWindowSeconds',
     schema: count(7 * 86400),

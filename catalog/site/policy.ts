@@ -1,8 +1,8 @@
 import { VmicError } from '../../errors/index.ts';
+import { writeThenRefreshFeed } from './approval-feed.ts';
 import type { RevocationPolicy } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { writeTransaction } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
 import { parsePolicyValue, policyKey, policyValueProblem, POLICY_KEYS } from './policy-schema.ts';
 
@@ -32,6 +32,11 @@ export interface SitePolicy {
   fetchDeadlineSeconds: number;
   /** Accepted distance of a transfer manifest's time from ours, seconds (default 900). */
   transferClockWindowSeconds?: number | undefined;
+  /**
+   * Lifetime of a signed approval feed, seconds (default 1 h): a compute node refuses an
+   * older one, so a feed withheld or replayed by an attacker stops being usable this soon.
+   */
+  approvalFeedTtlSeconds: number;
 }
 
 export const DEFAULT_POLICY: SitePolicy = {
@@ -47,6 +52,7 @@ export const DEFAULT_POLICY: SitePolicy = {
   fetchMinBytesPerSecond: 256 * 1024,
   fetchRateWindowSeconds: 60,
   fetchDeadlineSeconds: 6 * 3600,
+  approvalFeedTtlSeconds: 3600,
 };
 
 export async function readPolicy(db: Queryable): Promise<SitePolicy> {
@@ -74,7 +80,7 @@ export async function setPolicy(
     );
   const problem = value === undefined ? undefined : policyValueProblem(spec, value);
   if (problem !== undefined) throw new VmicError('BAD_REQUEST', `${key}: ${problem}`);
-  return writeTransaction(inst.store, async (tx) => {
+  return writeThenRefreshFeed(inst, async (tx) => {
     if (value === undefined) await tx.deleteFrom('site_policy').where('key', '=', key).execute();
     else
       await tx

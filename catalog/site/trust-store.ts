@@ -1,4 +1,5 @@
 import { VmicError } from '../../errors/index.ts';
+import { refreshApprovalFeedAfterChange } from './approval-feed.ts';
 import {
   assessCrl,
   describeCertificate,
@@ -159,6 +160,7 @@ export async function addTrustMaterial(
     if (result.anchors.length + result.intermediates.length + result.crls.length > 0)
       await refreshAllSignerChecks(inst, tx);
   });
+  await refreshApprovalFeedAfterChange(inst);
   return result;
 }
 

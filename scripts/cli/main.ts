@@ -69,6 +69,7 @@ site:
 
 migration between sites:
   site identity set --cert F --key F [--chain F] | site identity show
+  site approved [--json]                 the signed approval feed for compute nodes
   peer add NAME (--url URL | --cert F) --expect-subject DN [--expect-issuer DN]
   peer list | peer remove NAME
   migrate IMAGE --to PEER [--dir DIR] [--subscription N]   Export -> Transfer -> Import

@@ -21,9 +21,11 @@ function read(file: string): string {
 /** `vmic site identity set|show`: the certificate and key this site signs and receives with. */
 export async function siteCommand(argv: string[]): Promise<number> {
   const [what, sub, ...rest] = argv;
+  if (what === 'approved')
+    return (await import('./site-approved.ts')).siteApprovedCommand(argv.slice(1));
   if (what !== 'identity' || (sub !== 'set' && sub !== 'show'))
     throw new UsageError(
-      'usage: vmic site identity set --cert F --key F [--chain F] | vmic site identity show',
+      'usage: vmic site identity set --cert F --key F [--chain F] | vmic site identity show | vmic site approved [--json]',
     );
   const p = parse(
     rest,

@@ -8,6 +8,7 @@ import {
 } from '../../../server/index.ts';
 import { loadWebConfig, type WebConfig } from '../../../server/web/index.ts';
 import { startImportSchedule } from '../../../catalog/site/import-schedule.ts';
+import { startApprovalFeedTimer } from '../../../catalog/site/approval-feed-schedule.ts';
 import { MAX_FEED_MAX_AGE_SECONDS, setFeedMaxAge } from '../../../server/http-cache.ts';
 import {
   flag,
@@ -158,6 +159,7 @@ export async function serveUntilSignal(
               : r.map((o) => `scheduled import: ${describeOutcome(o)}`);
           for (const l of lines) process.stderr.write(l + '\n');
         });
+  const approvalFeed = startApprovalFeedTimer(inst);
   process.stderr.write(
     `vmic listening on ${server.url} (public URL ${inst.config.publicUrl}, data ${inst.config.dataDir})\n`,
   );
@@ -172,6 +174,7 @@ export async function serveUntilSignal(
     process.on('SIGTERM', stop);
   });
   await schedule?.stop();
+  await approvalFeed.stop();
   await server.close();
   await inst.close();
 }
