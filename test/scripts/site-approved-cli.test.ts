@@ -1,30 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scenario, type Scenario } from '../fixtures/pki-fixtures.ts';
 import { vmic } from '../helpers/cli.ts';
-import { startFeedServer } from '../catalog/site/helpers/signed-feed.ts';
-import { startImageServer, type ImageServer } from '../catalog/site/helpers/image-server.ts';
-import { approvalFeedSite } from '../catalog/site/helpers/approval-feed-site.ts';
+import { approvalFeedFixtures } from '../catalog/site/helpers/approval-feed-site.ts';
 
 // `vmic site approved` in its own process, on the real clock. The site's catalog is dated
 // in 2030: at the real time its image is not deployable, so the command signs a second
 // feed (the first was signed when the identity was set) listing none.
-let pki: Scenario;
-let feed: Awaited<ReturnType<typeof startFeedServer>>;
-let images: ImageServer;
-
-before(async () => {
-  pki = await scenario();
-  feed = await startFeedServer();
-  images = await startImageServer();
-});
-after(async () => {
-  await feed.stop();
-  await images.close();
-});
+const fixtures = approvalFeedFixtures();
 
 test('vmic site approved: a configuration error without a site identity', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: false });
+  const s = await fixtures.site({ identity: false });
   try {
     await s.inst.close();
     const r = vmic(['site', 'approved', '--data', s.dir]);
@@ -36,7 +21,7 @@ test('vmic site approved: a configuration error without a site identity', async 
 });
 
 test('vmic site approved --json: the feed as /site/approved.json serves it', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: true });
+  const s = await fixtures.site({ identity: true });
   try {
     await s.inst.close();
     const r = vmic(['site', 'approved', '--json', '--data', s.dir]);

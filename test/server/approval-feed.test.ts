@@ -1,31 +1,16 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { scenario, type Scenario } from '../fixtures/pki-fixtures.ts';
 import { readApprovalFeed, refreshApprovalFeed } from '../../catalog/site/approval-feed.ts';
 import { unapproveImage } from '../../catalog/site/approvals.ts';
 import { startServer } from '../../server/index.ts';
 import { Metrics } from '../../server/metrics.ts';
-import { startFeedServer } from '../catalog/site/helpers/signed-feed.ts';
-import { startImageServer, type ImageServer } from '../catalog/site/helpers/image-server.ts';
-import { approvalFeedSite } from '../catalog/site/helpers/approval-feed-site.ts';
+import { approvalFeedFixtures } from '../catalog/site/helpers/approval-feed-site.ts';
 
-let pki: Scenario;
-let feed: Awaited<ReturnType<typeof startFeedServer>>;
-let images: ImageServer;
-
-before(async () => {
-  pki = await scenario();
-  feed = await startFeedServer();
-  images = await startImageServer();
-});
-after(async () => {
-  await feed.stop();
-  await images.close();
-});
+const fixtures = approvalFeedFixtures();
 
 test('no site identity: /site/approved.p7m and .json are 404 problems, without sign-in', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: false });
+  const s = await fixtures.site({ identity: false });
   const server = await startServer(s.inst, { host: '127.0.0.1', port: 0 });
   try {
     for (const file of ['approved.p7m', 'approved.json']) {
@@ -40,7 +25,7 @@ test('no site identity: /site/approved.p7m and .json are 404 problems, without s
 });
 
 test('the signed feed is served publicly with a strong ETag and no-cache, and counted', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: true });
+  const s = await fixtures.site({ identity: true });
   const metrics = new Metrics(s.inst);
   const detach = s.inst.observers.add((e) => metrics.onEvent(e));
   const server = await startServer(s.inst, { host: '127.0.0.1', port: 0 });

@@ -1,9 +1,8 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { derToPem } from '../../../pki/index.ts';
-import { scenario, type Scenario } from '../../fixtures/pki-fixtures.ts';
 import {
   readApprovalFeed,
   refreshApprovalFeed,
@@ -13,29 +12,15 @@ import { approveEndorser, unapproveImage } from '../../../catalog/site/approvals
 import { setPolicy } from '../../../catalog/site/policy.ts';
 import { iterateAudit } from '../../../catalog/audit/audit-log.ts';
 import { epochSeconds, openssl, withTempDir } from '../../helpers/openssl/index.ts';
-import { startFeedServer } from './helpers/signed-feed.ts';
-import { startImageServer, type ImageServer } from './helpers/image-server.ts';
-import { approvalFeedSite } from './helpers/approval-feed-site.ts';
+import { approvalFeedFixtures } from './helpers/approval-feed-site.ts';
 
-let pki: Scenario;
-let feed: Awaited<ReturnType<typeof startFeedServer>>;
-let images: ImageServer;
-
-before(async () => {
-  pki = await scenario();
-  feed = await startFeedServer();
-  images = await startImageServer();
-});
-after(async () => {
-  await feed.stop();
-  await images.close();
-});
+const fixtures = approvalFeedFixtures();
 
 /** `openssl cms -verify` of the stored feed against the scenario's root, at `at`. */
 function verifyWithOpenssl(stored: StoredFeed, at: Date) {
   return withTempDir((dir) => {
     writeFileSync(join(dir, 'approved.p7m'), Buffer.from(stored.p7m, 'base64'));
-    writeFileSync(join(dir, 'CA.pem'), derToPem(pki.root.certificate, 'CERTIFICATE'));
+    writeFileSync(join(dir, 'CA.pem'), derToPem(fixtures.pki.root.certificate, 'CERTIFICATE'));
     return openssl(
       [
         'cms',
@@ -58,7 +43,7 @@ function verifyWithOpenssl(stored: StoredFeed, at: Date) {
 }
 
 test('without a site identity nothing is signed, and that is no error', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: false });
+  const s = await fixtures.site({ identity: false });
   try {
     assert.deepEqual(await refreshApprovalFeed(s.inst), { signed: false, reason: 'no-identity' });
     assert.equal(await readApprovalFeed(s.inst.store.db), undefined);
@@ -68,7 +53,7 @@ test('without a site identity nothing is signed, and that is no error', async ()
 });
 
 test('the feed lists exactly the deployable images, verifies with openssl and is re-signed on change', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: true });
+  const s = await fixtures.site({ identity: true });
   try {
     // Setting the site identity signed the first feed already.
     assert.deepEqual(await refreshApprovalFeed(s.inst), {
@@ -148,7 +133,7 @@ test('the feed lists exactly the deployable images, verifies with openssl and is
 });
 
 test('past half its lifetime the feed is re-signed; the lifetime is a site policy', async () => {
-  const s = await approvalFeedSite(pki, feed, images, { identity: true });
+  const s = await fixtures.site({ identity: true });
   try {
     // A new lifetime applies at once.
     await setPolicy(s.inst, 'approval-feed-ttl', '600', 'test');

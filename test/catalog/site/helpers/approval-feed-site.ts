@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { derToPem, exportPrivateKeyPkcs8 } from '../../../../pki/index.ts';
 import {
   FIXTURE_TIME,
   NAMES,
   crlOf,
   makeCert,
+  scenario,
   type Scenario,
 } from '../../../fixtures/pki-fixtures.ts';
 import { addTrustMaterial } from '../../../../catalog/site/trust-store.ts';
@@ -14,8 +16,8 @@ import { fetchImages } from '../../../../catalog/site/fetch-images.ts';
 import { approveImage } from '../../../../catalog/site/approvals.ts';
 import { setSiteIdentity } from '../../../../catalog/migration/site-identity.ts';
 import { tempInstance } from '../../../helpers/temp-instance.ts';
-import { signedCatalog, type startFeedServer } from './signed-feed.ts';
-import { randomImage, type ImageServer } from './image-server.ts';
+import { signedCatalog, startFeedServer } from './signed-feed.ts';
+import { randomImage, startImageServer, type ImageServer } from './image-server.ts';
 
 const DAY = 86400_000;
 export const SITE_SUBJECT = 'CN=Approval Feed Site,O=vmic test,C=CH';
@@ -77,4 +79,32 @@ export async function approvalFeedSite(
     });
   }
   return { ...t, img, missing, advance: (ms: number) => (now += ms), now: () => new Date(now) };
+}
+
+/**
+ * The PKI scenario, endorser feed server and image server an approval-feed test file
+ * shares, started before its tests and stopped after them (node:test hooks).
+ */
+export function approvalFeedFixtures(): {
+  site(opts: { identity: boolean }): ReturnType<typeof approvalFeedSite>;
+  readonly pki: Scenario;
+} {
+  let pki: Scenario | undefined;
+  let feed: Awaited<ReturnType<typeof startFeedServer>> | undefined;
+  let images: ImageServer | undefined;
+  before(async () => {
+    pki = await scenario();
+    feed = await startFeedServer();
+    images = await startImageServer();
+  });
+  after(async () => {
+    await feed?.stop();
+    await images?.close();
+  });
+  return {
+    site: (opts) => approvalFeedSite(pki!, feed!, images!, opts),
+    get pki() {
+      return pki!;
+    },
+  };
 }
