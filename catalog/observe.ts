@@ -37,7 +37,12 @@ export type CatalogEvent =
       result: 'signed' | 'skipped' | 'failed';
       sequence?: number | undefined;
       message?: string | undefined;
-    };
+    }
+  /**
+   * The Glance sync (glance/sync-run.ts): one action on a Glance image ended (`done` or the
+   * failure code), or a whole run ended (`action: 'run'`, `ok` or the code that stopped it).
+   */
+  | { type: 'glance'; action: string; result: string };
 
 export type Observer = (event: CatalogEvent) => void;
 

@@ -41,6 +41,11 @@ export const REASON_CODES = [
   'TOO_SLOW',
   // a record left running by a process that is gone (kill -9, power loss)
   'INTERRUPTED',
+  // §12 Glance sync: Glance unreachable or refusing a request; the hash Glance computed
+  // differs from the verified bytes; Glance hashed with an algorithm vmic cannot compare
+  'GLANCE_FAILED',
+  'GLANCE_HASH_MISMATCH',
+  'GLANCE_HASH_UNCHECKED',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -21,6 +21,7 @@ const DROPPED_DEFAULTS = [
 
 const IMPORT_RESULTS = ['applied', 'unchanged', 'not-modified'];
 const FETCH_OUTCOMES = ['fetched', 'cached', 'resumed', 'failed', 'quarantined'];
+const GLANCE_ACTIONS = ['create', 'update', 'reactivate', 'deactivate', 'delete'];
 
 /**
  * The server's metrics, in a registry of its own (not prom-client's global one), so that
@@ -79,6 +80,18 @@ export class Metrics {
     help: 'Approval feeds for compute nodes signed by this process (each a new sequence).',
     registers: this.r,
   });
+  private readonly glanceActions = new Counter({
+    name: 'vmic_glance_sync_actions_total',
+    help: 'Actions on Glance images by Glance syncs this process ran (create, update, reactivate, deactivate, delete), by result (done, or the failure code).',
+    labelNames: ['action', 'result'],
+    registers: this.r,
+  });
+  private readonly glanceRuns = new Counter({
+    name: 'vmic_glance_sync_runs_total',
+    help: 'Glance sync runs this process ran, by result (ok, failed when an action failed, or the code that stopped the run).',
+    labelNames: ['result'],
+    registers: this.r,
+  });
   private readonly requests = new Counter({
     name: 'vmic_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status.',
@@ -126,6 +139,15 @@ export class Metrics {
         break;
       case 'approval-feed':
         if (e.result === 'signed') this.approvalFeedSignatures.inc();
+        break;
+      case 'glance':
+        if (e.action === 'run')
+          this.glanceRuns.inc({ result: codeLabel(e.result, ['ok', 'failed']) });
+        else
+          this.glanceActions.inc({
+            action: codeLabel(e.action, GLANCE_ACTIONS),
+            result: codeLabel(e.result, ['done']),
+          });
         break;
     }
   }

@@ -97,6 +97,14 @@ function getOnce(url: URL, opts: GetOptions): Promise<OpenResponse> {
 
 export interface PostOptions {
   headers: Record<string, string | number>;
+  signal?: AbortSignal;
+  /** CA certificates (PEM) for an https URL, instead of the system's (clouds.yaml `cacert`). */
+  ca?: Buffer;
+  /**
+   * A connection of its own, not one from the keep-alive pool: a pooled socket that the
+   * server closed just as it is reused fails a POST or PUT, which cannot simply be retried.
+   */
+  ownConnection?: boolean;
 }
 
 /**
@@ -105,10 +113,21 @@ export interface PostOptions {
  * caller's (see catalog/migration/send.ts).
  */
 export function openPost(url: string, opts: PostOptions): http.ClientRequest {
+  return openRequest('POST', url, opts);
+}
+
+/**
+ * Any method (an API such as Glance's: PUT, PATCH, DELETE), under the same rules as
+ * `openPost`: the caller writes the body, ends the request and bounds the answer.
+ */
+export function openRequest(method: string, url: string, opts: PostOptions): http.ClientRequest {
   const u = checkUrl(url);
   return (u.protocol === 'https:' ? https : http).request(u, {
-    method: 'POST',
+    method,
     headers: opts.headers,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.ca ? { ca: opts.ca } : {}),
+    ...(opts.ownConnection ? { agent: false } : {}),
   });
 }
 

@@ -52,6 +52,20 @@ export const POLICY_KEYS: Readonly<Record<string, PolicyKeySpec>> = {
       description: 'an integer between 120 and 604800',
     }),
   },
+  'glance-scope': {
+    field: 'glanceScope',
+    schema: Type.String({
+      pattern:
+        '^(all|[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(,[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*)$',
+      maxLength: 4096,
+      description: 'all, or subscription names separated by commas',
+    }),
+  },
+  'glance-withdrawn': { field: 'glanceWithdrawn', schema: oneOf('deactivate', 'delete') },
+  'glance-visibility': {
+    field: 'glanceVisibility',
+    schema: oneOf('private', 'shared', 'community', 'public'),
+  },
   'transfer-clock-window': {
     field: 'transferClockWindowSeconds',
     schema: count(7 * 86400),

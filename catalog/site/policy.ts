@@ -37,6 +37,12 @@ export interface SitePolicy {
    * older one, so a feed withheld or replayed by an attacker stops being usable this soon.
    */
   approvalFeedTtlSeconds: number;
+  /** Which deployable images `vmic glance sync` puts into Glance: `all`, or `sub1,sub2`. */
+  glanceScope: string;
+  /** What becomes of a synced image that stops being deployable. */
+  glanceWithdrawn: 'deactivate' | 'delete';
+  /** The Glance visibility of synced images. */
+  glanceVisibility: 'private' | 'shared' | 'community' | 'public';
 }
 
 export const DEFAULT_POLICY: SitePolicy = {
@@ -53,6 +59,9 @@ export const DEFAULT_POLICY: SitePolicy = {
   fetchRateWindowSeconds: 60,
   fetchDeadlineSeconds: 6 * 3600,
   approvalFeedTtlSeconds: 3600,
+  glanceScope: 'all',
+  glanceWithdrawn: 'deactivate',
+  glanceVisibility: 'private',
 };
 
 export async function readPolicy(db: Queryable): Promise<SitePolicy> {

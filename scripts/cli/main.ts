@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./commands/migration.ts')).migrateCommand,
   migrations: async () => (await import('./commands/migration.ts')).migrationsCommand,
   transfer: async () => (await import('./commands/migration.ts')).transferCommand,
+  glance: async () => (await import('./commands/glance.ts')).glanceCommand,
 };
 
 const HELP = `vmic — signed virtual-machine image catalogs
@@ -36,6 +37,7 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
                                  --database-url postgres://…, --blob-url s3://BUCKET?endpoint=…)
 
   serve [--host H] [--port P] [--import-every 1h]   run the server (optionally the import too)
+        [--glance-sync-every 15m (--os-cloud NAME | --glance-url URL)]   and the Glance sync
         [--metrics-allow CIDR,...] [--metrics-require-token]   who may read /metrics (default: token)
         [--feed-max-age 60s]           how long caches may keep the latest feed paths (max 1h)
         [--trust-proxy CIDR,...]       reverse proxies whose X-Forwarded-For names the client
@@ -66,6 +68,9 @@ site:
   policy show | policy set KEY VALUE | policy unset KEY
   status                                 site health: catalogs, imports, images, cache, audit;
                                          exit 0 ok, 1 warning, 2 error
+  glance sync [--os-cloud NAME | --glance-url URL] [--dry-run]
+                                         put deployable images into OpenStack Glance, deactivate
+                                         or delete those no longer deployable (policy glance-*)
 
 migration between sites:
   site identity set --cert F --key F [--chain F] | site identity show

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (npm test runs tools.sh first). Starts a throwaway PostgreSQL and a
-# Ceph RADOS Gateway on loopback for the whole run, then runs
+# The test command (npm test runs tools.sh first). Starts a throwaway PostgreSQL, a
+# Ceph RADOS Gateway, an OpenStack Glance (no-auth) and a Keystone with a second Glance
+# behind it on loopback for the whole run, then runs
 #   1. every test on the embedded defaults (SQLite file, blob directories), and the
 #      scale-out integration test (nginx in front of replicas on PostgreSQL + RGW);
 #   2. the suites that touch storage (store, publish, import, fetch, gate, migration, web,
@@ -38,19 +39,32 @@ BOTH=(
 WORK=$(mktemp -d /tmp/vmic-backends.XXXXXX)
 # PostgreSQL runs as the postgres user, which must reach its directory inside WORK.
 chmod 755 "$WORK"
+KEYSTONE_PID=
 stop_servers() {
   set +e
+  # A Keystone still starting is waited for (it cleans up after a failed start itself).
+  [ -n "$KEYSTONE_PID" ] && wait "$KEYSTONE_PID"
+  bash test/setup/keystone.sh stop "$WORK/keystone"
+  bash test/setup/glance.sh stop "$WORK/glance"
   bash test/setup/ceph-rgw.sh stop "$WORK/rgw"
   bash test/setup/postgres.sh stop "$WORK/pg"
   rm -rf "$WORK"
 }
 trap stop_servers EXIT
 
+# Keystone (with its Glance) takes the longest: it starts meanwhile.
+bash test/setup/keystone.sh start "$WORK/keystone" >"$WORK/keystone.env" &
+KEYSTONE_PID=$!
 bash test/setup/postgres.sh start "$WORK/pg" >"$WORK/pg.env"
 bash test/setup/ceph-rgw.sh start "$WORK/rgw" >"$WORK/rgw.env"
+bash test/setup/glance.sh start "$WORK/glance" >"$WORK/glance.env"
+wait "$KEYSTONE_PID"
+KEYSTONE_PID=
 set -a
 . "$WORK/pg.env"
 . "$WORK/rgw.env"
+. "$WORK/glance.env"
+. "$WORK/keystone.env"
 set +a
 
 # The AWS SDK is pinned to one version (package.json); its notice that later versions

@@ -6,7 +6,11 @@
 # the package but required), Debian's Chromium for browser tests, and Prometheus's promtool
 # (checks what /metrics serves and the shipped alert rules). For the scale-out suites: a
 # PostgreSQL server, a single-node Ceph cluster with its RADOS Gateway (a real S3 service)
-# and nginx in front of several replicas (test/setup/postgres.sh, ceph-rgw.sh).
+# and nginx in front of several replicas (test/setup/postgres.sh, ceph-rgw.sh). For the
+# Glance sync: a real Glance image service (glance-api, no-auth, SQLite and the file
+# store; test/setup/glance.sh; its only Recommends, python3-glanceclient, is not needed)
+# and a real Keystone (keystone, served by uwsgi's python3 plugin, both Depends of the
+# package) with a second Glance that checks its tokens (test/setup/keystone.sh).
 # Installs what is missing with apt-get when running as root on Debian; otherwise stops
 # with the exact command to run. No test is skipped for a missing tool.
 set -eu
@@ -28,6 +32,10 @@ command -v radosgw >/dev/null 2>&1 || missing="$missing radosgw"
 command -v radosgw-admin >/dev/null 2>&1 || missing="$missing ceph-common"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v glance-api >/dev/null 2>&1 || missing="$missing glance-api"
+command -v glance-manage >/dev/null 2>&1 || missing="$missing glance-common"
+command -v keystone-manage >/dev/null 2>&1 || missing="$missing keystone"
+[ -f /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing="$missing uwsgi-plugin-python3"
 
 [ -z "$missing" ] && exit 0
 

@@ -20,6 +20,9 @@ import {
   type Parsed,
 } from '../options.ts';
 import { describeOutcome } from './import.ts';
+import { describeSync, GLANCE_OPTIONS, glanceConnection } from './glance.ts';
+import { startGlanceSchedule } from '../../../catalog/glance/glance-schedule.ts';
+import type { GlanceConnection } from '../../../catalog/glance/glance-connection.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const SERVE_OPTIONS = {
@@ -30,7 +33,28 @@ export const SERVE_OPTIONS = {
   'metrics-allow': { type: 'string' },
   'metrics-require-token': { type: 'boolean', default: false },
   'trust-proxy': { type: 'string' },
+  'glance-sync-every': { type: 'string' },
+  ...GLANCE_OPTIONS,
 } as const;
+
+/** The Glance sync `vmic serve` runs itself, when asked to. */
+export interface GlanceScheduleOptions {
+  everySeconds: number;
+  connection: GlanceConnection;
+}
+
+/** `--glance-sync-every 15m` with `--os-cloud NAME` (or OS_CLOUD) or `--glance-url URL`. */
+export function glanceSchedule(p: Parsed): GlanceScheduleOptions | undefined {
+  const text = str(p, 'glance-sync-every');
+  if (text === undefined) {
+    if (str(p, 'glance-url') || str(p, 'os-cloud'))
+      throw new UsageError('--glance-url and --os-cloud need --glance-sync-every');
+    return undefined;
+  }
+  const everySeconds = parseDuration(text, '--glance-sync-every');
+  if (everySeconds < 60) throw new UsageError('--glance-sync-every must be at least 1m');
+  return { everySeconds, connection: glanceConnection(p) };
+}
 
 /** What the serving commands pass to the app beyond the web layer. */
 export type ServeHttpOptions = Pick<AppOptions, 'metrics' | 'trustProxy'>;
@@ -41,12 +65,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const every = importEvery(p);
   const http = serveHttpOptions(p);
   const maxAge = feedMaxAge(p);
+  const glance = glanceSchedule(p);
   const inst = await openInstance(serveConfig(p, `http://${hostForUrl(host)}:${port}`), {
     serving: true,
   });
   if (maxAge !== undefined) setFeedMaxAge(inst, maxAge);
   const web = loadWebConfig(inst, { demoMode: false });
-  await serveUntilSignal(inst, host, port, () => {}, every, web, http);
+  await serveUntilSignal(inst, host, port, () => {}, every, web, http, glance);
   return 0;
 }
 
@@ -147,6 +172,7 @@ export async function serveUntilSignal(
   importEverySeconds?: number,
   web?: WebConfig,
   http: ServeHttpOptions = {},
+  glance?: GlanceScheduleOptions,
 ): Promise<void> {
   const server = await startServer(inst, { host, port }, { ...(web ? { web } : {}), ...http });
   const schedule =
@@ -158,6 +184,14 @@ export async function serveUntilSignal(
               ? [`scheduled import: ${r.message}`]
               : r.map((o) => `scheduled import: ${describeOutcome(o)}`);
           for (const l of lines) process.stderr.write(l + '\n');
+        });
+  const glanceSync =
+    glance === undefined
+      ? undefined
+      : startGlanceSchedule(inst, glance.everySeconds, glance.connection, (r) => {
+          const lines =
+            r instanceof Error ? [r.message] : describeSync(r).map((l) => l.trimStart());
+          for (const l of lines) process.stderr.write(`scheduled Glance sync: ${l}\n`);
         });
   const approvalFeed = startApprovalFeedTimer(inst);
   process.stderr.write(
@@ -174,6 +208,7 @@ export async function serveUntilSignal(
     process.on('SIGTERM', stop);
   });
   await schedule?.stop();
+  await glanceSync?.stop();
   await approvalFeed.stop();
   await server.close();
   await inst.close();

@@ -56,6 +56,12 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
     'The download took longer than the site allows (overall deadline or minimum throughput), so it was abandoned.',
   INTERRUPTED:
     'The process doing this work stopped (crash, kill or power loss) before it finished; nothing was half-applied.',
+  GLANCE_FAILED:
+    'Glance (or Keystone in front of it) could not be reached or refused the request; nothing was changed there by this step.',
+  GLANCE_HASH_MISMATCH:
+    'The hash Glance computed of the uploaded image differs from the verified bytes, so the Glance image was deleted.',
+  GLANCE_HASH_UNCHECKED:
+    'Glance hashed the upload with an algorithm vmic cannot compare (not SHA-512 or SHA-256), so the Glance image was deleted.',
 };
 
 export function reasonText(code: string): string {

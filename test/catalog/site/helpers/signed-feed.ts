@@ -14,6 +14,8 @@ export interface CatalogImageSpec {
   byteSize: number;
   title?: string;
   downloadUrl?: string;
+  /** The distribution's disk format (default qcow2). */
+  format?: string;
 }
 
 /** The canonical N-Quads of a catalog published by the holder of `signer` (subject, issuer). */
@@ -47,7 +49,7 @@ export async function catalogNQuads(opts: {
         distribution: {
           iri: `${base}/images/${i.identifier}#disk`,
           downloadUrl: i.downloadUrl ?? `https://endorser.example/blobs/sha256/${i.sha256}`,
-          format: 'qcow2',
+          format: i.format ?? 'qcow2',
           byteSize: i.byteSize,
           sha256: i.sha256,
           checksumIri: `${base}/images/${i.identifier}#sha256`,
