@@ -4,7 +4,8 @@
 // (e) the server's /healthz latency while the CLI publishes 10,000 images; (f) the deploy
 // gate's throughput, `vmic check` start-up and the site images list; (g) publish of 100,000
 // images; (h) catalog.p7m req/s from a replica, through nginx's cache and as a static file,
-// and a 1 GiB transfer to and from Ceph RGW through vmic against the AWS SDK alone.
+// and a 1 GiB transfer to and from Ceph RGW through vmic against the AWS SDK alone; (i) `vmic
+// glance sync` of a 1 GiB image into a real Glance against curl -T and openssl dgst -sha512.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { stallBench } from './stall.ts';
 import { gateBench } from './gate.ts';
 import { publishLargeBench } from './publish-large.ts';
 import { scaleOutBench } from './scale-out.ts';
+import { glanceBench } from './glance.ts';
 import { buildDemoHierarchy, derToPem, type DemoHierarchy } from '../../pki/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -224,6 +226,11 @@ try {
   }
   // =scale-out runs (h) alone; it starts (and stops) its own PostgreSQL and Ceph RGW.
   if (only === undefined || only === 'scale-out') await scaleOutBench();
+  // =glance runs (i) alone; it starts (and stops) its own Glance.
+  if (only === undefined || only === 'glance') {
+    const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+    await glanceBench(h, work, (file) => writeTestFile(file, fileSize));
+  }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

@@ -7,7 +7,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,44 +15,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { opensslLeaf, opensslOk, opensslRoot } from '../helpers/openssl/index.ts';
 import type { IssuedCert } from '../helpers/openssl/index.ts';
+import {
+  HOOK,
+  VERIFIER,
+  domainXml as libvirtDomainXml,
+  feedPki,
+  epochNow,
+  feedText as siteFeedText,
+  oneByteChanged,
+  rfc2253Subject,
+  sh,
+  signFeed,
+  writeDisk,
+  writeHookConf,
+} from './helpers/openssl-feed-pki.ts';
+import type { Disk, Run } from './helpers/openssl-feed-pki.ts';
 
-const VERIFIER = path.resolve('contrib/vmic-verify-disk');
-const HOOK = path.resolve('contrib/libvirt-qemu-hook');
 /** The site subject as `openssl x509 -noout -subject -nameopt RFC2253` prints it. */
 const SUBJECT = 'O=Example,CN=site.example.org';
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `/bin/sh script args…` asynchronously (the HTTP server below lives in this process). */
-function sh(
-  script: string,
-  args: string[],
-  opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', [script, ...args], { env: { ...process.env, ...opts.env } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        status: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-    // A script that exits without reading stdin (an operation the hook ignores) closes
-    // the pipe early, as libvirt also tolerates: EPIPE here is not a test failure.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
-}
 
 let dir = '';
 let caFile = '';
@@ -63,60 +42,36 @@ let foreignSite: IssuedCert;
 let approvedA = '';
 let approvedB = '';
 let unapproved = '';
-let feedSeq = 0;
-
-interface Disk {
-  file: string;
-  sha: string;
-  size: number;
-}
+let confs = 0;
 
 function disk(name: string, bytes: Buffer): Disk {
-  const file = path.join(dir, 'disks', name);
-  fs.writeFileSync(file, bytes);
-  return { file, sha: crypto.createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+  return writeDisk(path.join(dir, 'disks', name), bytes);
 }
 
-function iso(epoch: number): string {
-  return `${new Date(epoch * 1000).toISOString().slice(0, 19)}Z`;
-}
-
-/** Feed content in the fixed format; `expiresIn` seconds from now (negative: expired). */
+/**
+ * Feed content in the fixed format; `expiresIn` seconds from now (negative: expired). The
+ * image lines have the reason `approved` and identifiers with spaces (`NAME linux 64 bit`).
+ */
 function feedText(o: { sequence: number; expiresIn?: number; disks: Disk[] }): string {
-  const now = Math.floor(Date.now() / 1000);
-  const expires = now + (o.expiresIn ?? 3600);
-  return [
-    'vmic-approved-images 1',
-    'site https://site.example.org',
-    `sequence ${o.sequence}`,
-    `issued ${iso(now)} ${now}`,
-    `expires ${iso(expires)} ${expires}`,
-    ...o.disks.map(
-      (d) => `image ${d.sha} ${d.size} approved cern ${path.basename(d.file)} linux 64 bit`,
-    ),
-    'end',
-    '',
-  ].join('\n');
+  const now = epochNow();
+  return siteFeedText({
+    sequence: o.sequence,
+    disks: o.disks,
+    issued: now,
+    expires: now + (o.expiresIn ?? 3600),
+    entry: (d) => `approved cern ${path.basename(d.file)} linux 64 bit`,
+  });
 }
 
 /** Signs `text` with stock `openssl cms`; returns the DER file. */
-function signFeed(text: string, signer: IssuedCert = site): string {
-  feedSeq += 1;
-  const content = path.join(dir, `feed-${feedSeq}.txt`);
-  const out = path.join(dir, `feed-${feedSeq}.p7m`);
-  fs.writeFileSync(content, text);
-  opensslOk(
-    ['cms', '-sign', '-binary', '-nodetach', '-outform', 'DER', '-md', 'sha256']
-      .concat(['-signer', signer.certFile, '-inkey', signer.keyFile])
-      .concat(['-in', content, '-out', out]),
-  );
-  return out;
+function sign(text: string, signer: IssuedCert = site): string {
+  return signFeed(dir, text, signer);
 }
 
 let disks: { a: Disk; b: Disk; c: Disk };
 
 function goodFeed(sequence = 10): string {
-  return signFeed(feedText({ sequence, disks: [disks.a, disks.b] }));
+  return sign(feedText({ sequence, disks: [disks.a, disks.b] }));
 }
 
 function verify(feed: string, files: string[], state?: string): Promise<Run> {
@@ -134,11 +89,10 @@ function newState(): string {
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmic-verify-disk-'));
-  fs.mkdirSync(path.join(dir, 'disks'));
-  const ca = opensslRoot(dir, 'ca', '/CN=Test Sites CA');
-  caFile = ca.certFile;
-  site = opensslLeaf(ca, 'site', '/O=Example/CN=site.example.org');
-  otherSite = opensslLeaf(ca, 'other-site', '/O=Example/CN=other.example.org');
+  const pki = feedPki(dir);
+  caFile = pki.caFile;
+  site = pki.site;
+  otherSite = pki.otherSite;
   const foreignCa = opensslRoot(dir, 'foreign-ca', '/CN=Foreign CA');
   // Same subject as the real site, but from a CA the node does not trust.
   foreignSite = opensslLeaf(foreignCa, 'site', '/O=Example/CN=site.example.org');
@@ -167,6 +121,7 @@ test('the pinned subject is the RFC 2253 form openssl prints', () => {
     'RFC2253',
   ]);
   assert.equal(out.toString('utf8').trim(), `subject=${SUBJECT}`);
+  assert.equal(rfc2253Subject(site.certFile), SUBJECT);
 });
 
 test('approved disks: exit 0, one ok line per disk with endorser/identifier and reason', async () => {
@@ -190,11 +145,10 @@ test('an unapproved disk: exit 1, NOT_APPROVED naming its sha256', async () => {
 
 test('a disk changed by one byte after approval: NOT_APPROVED', async () => {
   const feed = goodFeed();
-  const changed = path.join(dir, 'disks', 'changed.img');
-  const bytes = fs.readFileSync(approvedA);
-  bytes[1234] = (bytes[1234] ?? 0) ^ 0x01;
-  fs.writeFileSync(changed, bytes);
-  const r = await verify(feed, [changed]);
+  const changed = oneByteChanged(approvedA, path.join(dir, 'disks', 'changed.img'), 1234);
+  assert.equal(changed.size, disks.a.size);
+  assert.notEqual(changed.sha, disks.a.sha);
+  const r = await verify(feed, [changed.file]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /NOT_APPROVED/);
 });
@@ -214,7 +168,7 @@ test('a tampered feed (one DER byte flipped): SIGNATURE_INVALID', async () => {
 });
 
 test('an expired feed: EXPIRED', async () => {
-  const feed = signFeed(feedText({ sequence: 10, expiresIn: -60, disks: [disks.a] }));
+  const feed = sign(feedText({ sequence: 10, expiresIn: -60, disks: [disks.a] }));
   const r = await verify(feed, [approvedA]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /EXPIRED/);
@@ -247,7 +201,7 @@ test('the same sequence with different bytes: EQUIVOCATION; the same feed again:
 });
 
 test('signed by another site of the same CA: SUBJECT_MISMATCH', async () => {
-  const feed = signFeed(feedText({ sequence: 10, disks: [disks.a] }), otherSite);
+  const feed = sign(feedText({ sequence: 10, disks: [disks.a] }), otherSite);
   const r = await verify(feed, [approvedA]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /SUBJECT_MISMATCH/);
@@ -255,7 +209,7 @@ test('signed by another site of the same CA: SUBJECT_MISMATCH', async () => {
 });
 
 test('signed by a certificate from another CA (same subject): SIGNATURE_INVALID', async () => {
-  const feed = signFeed(feedText({ sequence: 10, disks: [disks.a] }), foreignSite);
+  const feed = sign(feedText({ sequence: 10, disks: [disks.a] }), foreignSite);
   const r = await verify(feed, [approvedA]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /SIGNATURE_INVALID/);
@@ -275,7 +229,7 @@ test('malformed content, validly signed: MALFORMED', async () => {
     good.replace(/\n/g, '\r\n'),
   ];
   for (const text of cases) {
-    const r = await verify(signFeed(text), [approvedA]);
+    const r = await verify(sign(text), [approvedA]);
     assert.equal(r.status, 1, text);
     assert.match(r.stderr, /MALFORMED/, text);
   }
@@ -338,7 +292,7 @@ test('feed over HTTP; unavailable with a valid held feed: note and 0; without: F
 test('feed unavailable and the held feed expired: FEED_UNAVAILABLE', async () => {
   const state = newState();
   fs.copyFileSync(
-    signFeed(feedText({ sequence: 3, expiresIn: -10, disks: [disks.a] })),
+    sign(feedText({ sequence: 3, expiresIn: -10, disks: [disks.a] })),
     path.join(state, 'approved.p7m'),
   );
   const r = await verify(path.join(dir, 'no-such-feed.p7m'), [approvedA], state);
@@ -346,41 +300,23 @@ test('feed unavailable and the held feed expired: FEED_UNAVAILABLE', async () =>
   assert.match(r.stderr, /FEED_UNAVAILABLE.*EXPIRED/);
 });
 
+/** Domain `vm1` with qcow2 file disks, and `extra` device XML on a line after them. */
 function domainXml(files: string[], extra = ''): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/'/g, '&apos;');
-  const diskXml = files.map(
-    (f, i) => `    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='${esc(f)}' index='${i + 1}'/>
-      <backingStore/>
-      <target dev='vd${String.fromCharCode(97 + i)}' bus='virtio'/>
-    </disk>`,
-  );
-  return `<domain type='kvm' id='1'>
-  <name>vm1</name>
-  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-${diskXml.join('\n')}
-${extra}
-    <interface type='network'>
-      <source network='default'/>
-    </interface>
-  </devices>
-</domain>
-`;
+  return libvirtDomainXml('vm1', files, { driver: 'qcow2', devices: extra });
 }
 
 function hookConf(feed: string, extra = ''): string {
-  const conf = path.join(dir, `verify-disk-${feedSeq}.conf`);
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  fs.writeFileSync(
-    conf,
-    `FEED=${q(feed)}\nCA=${q(caFile)}\nSUBJECT=${q(SUBJECT)}\nSTATE=${q(newState())}\n${extra}`,
-  );
-  return conf;
+  confs += 1;
+  return writeHookConf(path.join(dir, `verify-disk-${confs}.conf`), {
+    feed,
+    ca: caFile,
+    subject: SUBJECT,
+    state: newState(),
+    extra,
+  });
 }
 
+/** The hook run by /bin/sh with this process's environment (not as libvirt starts it). */
 function hook(args: string[], xml: string, conf: string): Promise<Run> {
   return sh(HOOK, args, {
     input: xml,

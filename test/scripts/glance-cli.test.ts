@@ -100,6 +100,22 @@ test('serve --glance-sync-every runs the sync itself', async () => {
     assert.equal(listed.length, 1);
     assert.equal(listed[0]!.vmic_sha256, site.bytes.img.sha256);
     assert.equal(listed[0]!.status, 'active');
+
+    // The serving process counts what its schedule did.
+    const token = vmic(['token', 'create', '--data', site.dir, '--role', 'metrics']);
+    assert.equal(token.status, 0, token.stderr);
+    let metrics = '';
+    for (let i = 0; i < 120 && !/vmic_glance_sync_runs_total\{/.test(metrics); i++) {
+      const r = await fetch(`${server.url}/metrics`, {
+        headers: { authorization: `Bearer ${token.stdout.trim()}` },
+      });
+      assert.equal(r.status, 200);
+      metrics = await r.text();
+      if (!/vmic_glance_sync_runs_total\{/.test(metrics))
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(metrics, /^vmic_glance_sync_actions_total\{action="create",result="done"\} 1$/m);
+    assert.match(metrics, /^vmic_glance_sync_runs_total\{result="ok"\} 1$/m);
   } finally {
     await server.stop();
     await site.cleanup();

@@ -29,20 +29,13 @@ usage() { echo "usage: ceph-rgw.sh start DIR | stop DIR" >&2; exit 2; }
 [ $# = 2 ] || usage
 CMD=$1
 DIR=$2
-
-running() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }
+# running, stop_pid
+. "$(dirname "$0")/lib.sh"
 
 stop_daemon() { # name [signal]
-  local file=$DIR/run/$1.pid pid
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  # Only while the PID is still the daemon started with this directory's ceph.conf.
-  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-c $DIR/ceph.conf" &&
-    kill "-${2:-TERM}" "$pid" 2>/dev/null; then
-    for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
-    running "$pid" && kill -KILL "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
-  fi
+  local file=$DIR/run/$1.pid
+  # The daemon started with this directory's ceph.conf: SIGKILL after 10 s, then up to 5 s more.
+  stop_pid "$file" "-c $DIR/ceph.conf" "${2:-TERM}" no 100 50
   rm -f "$file"
 }
 

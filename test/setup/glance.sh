@@ -35,25 +35,14 @@ usage() { echo "usage: glance.sh start DIR | stop DIR" >&2; exit 2; }
 [ $# = 2 ] || usage
 CMD=$1
 DIR=$2
-
-running() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }
+# running, stop_pid
+. "$(dirname "$0")/lib.sh"
 
 stop() {
   [ -d "$DIR" ] || return 0
-  if [ -f "$DIR/glance-api.pid" ]; then
-    local pid
-    pid=$(cat "$DIR/glance-api.pid")
-    # Only while the PID is still the server started with this directory's config file;
-    # the group holds the parent and its worker.
-    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--config-file $DIR/glance-api.conf" &&
-      kill -TERM -- "-$pid" 2>/dev/null; then
-      for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
-      running "$pid" && kill -KILL -- "-$pid" 2>/dev/null
-      for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
-    fi
-    # A worker outlives a parent killed with SIGKILL: it is in the same group.
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  fi
+  # The server started with this directory's config file; the group holds the parent and
+  # its worker (a last SIGKILL to the group reaches a worker that outlives its parent).
+  stop_pid "$DIR/glance-api.pid" "--config-file $DIR/glance-api.conf" TERM yes 100 50
   rm -rf "$DIR"
 }
 

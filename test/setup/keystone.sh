@@ -47,24 +47,14 @@ usage() { echo "usage: keystone.sh start DIR | stop DIR" >&2; exit 2; }
 CMD=$1
 DIR=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-
-running() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }
+# running, stop_pid
+. "$HERE/lib.sh"
 
 stop() {
   [ -d "$DIR" ] || return 0
   bash "$HERE/glance.sh" stop "$DIR/glance" || true
-  if [ -f "$DIR/uwsgi.pid" ]; then
-    local pid
-    pid=$(cat "$DIR/uwsgi.pid")
-    # Only while the PID is still the uwsgi master started for this directory.
-    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--config-file $DIR/keystone.conf" &&
-      kill -TERM -- "-$pid" 2>/dev/null; then
-      for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
-      running "$pid" && kill -KILL -- "-$pid" 2>/dev/null
-      for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
-    fi
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  fi
+  # The uwsgi master started for this directory, with its workers (its process group).
+  stop_pid "$DIR/uwsgi.pid" "--config-file $DIR/keystone.conf" TERM yes 100 50
   rm -rf "$DIR"
 }
 

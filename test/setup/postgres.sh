@@ -19,22 +19,13 @@ usage() { echo "usage: postgres.sh start DIR | stop DIR" >&2; exit 2; }
 [ $# = 2 ] || usage
 CMD=$1
 DIR=$2
-
-# A process that is running and not a zombie: daemons left to init linger as <defunct>.
-running() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }
+# running, stop_pid
+. "$(dirname "$0")/lib.sh"
 
 stop() {
   [ -d "$DIR" ] || return 0
-  if [ -f "$DIR/postgres.pid" ]; then
-    local pid
-    pid=$(cat "$DIR/postgres.pid")
-    # Only signal the PID while it is still this directory's postmaster (a PID can be reused).
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-D $DIR/data" &&
-      kill -INT "$pid" 2>/dev/null; then
-      for _ in $(seq 1 150); do running "$pid" || break; sleep 0.1; done
-      running "$pid" && kill -KILL "$pid" 2>/dev/null
-    fi
-  fi
+  # This directory's postmaster: fast shutdown (SIGINT), SIGKILL after 15 s.
+  stop_pid "$DIR/postgres.pid" "-D $DIR/data" INT no 150 0
   rm -rf "$DIR"
 }
 

@@ -130,7 +130,9 @@ function iso(epoch: number): string {
 
 /**
  * Feed content in the fixed format (docs/design.md §4); `expires` is an epoch (default: an
- * hour from now), `issued` defaults to now. Image lines as the site writes them.
+ * hour from now), `issued` defaults to now. Image lines as the site writes them (sorted by
+ * SHA-256); `entry` gives a disk's `REASON ENDORSER IDENTIFIER` (default:
+ * `approved-image cern FILE-NAME`).
  */
 export function feedText(o: {
   sequence: number;
@@ -138,6 +140,7 @@ export function feedText(o: {
   issued?: number;
   expires?: number;
   site?: string;
+  entry?: (d: Disk) => string;
 }): string {
   const issued = o.issued ?? epochNow();
   const expires = o.expires ?? issued + 3600;
@@ -149,7 +152,10 @@ export function feedText(o: {
     `expires ${iso(expires)} ${expires}`,
     ...[...o.disks]
       .sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0))
-      .map((d) => `image ${d.sha} ${d.size} approved-image cern ${path.basename(d.file)}`),
+      .map(
+        (d) =>
+          `image ${d.sha} ${d.size} ${o.entry ? o.entry(d) : `approved-image cern ${path.basename(d.file)}`}`,
+      ),
     'end',
     '',
   ].join('\n');
@@ -193,12 +199,20 @@ export function feedSequence(p7mFile: string, caFile: string): number {
   return Number(m[1]);
 }
 
-/** Domain XML as libvirt generates it (one element per line), one file disk per path. */
-export function domainXml(name: string, files: string[]): string {
+/**
+ * Domain XML as libvirt generates it (one element per line), one file disk per path, of
+ * driver type `driver` (default raw). `devices`, when given, is put on lines of its own after
+ * those disks (other <disk> elements, say).
+ */
+export function domainXml(
+  name: string,
+  files: string[],
+  o: { driver?: string; devices?: string } = {},
+): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/'/g, '&apos;');
   const disks = files.map(
     (f, i) => `    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
+      <driver name='qemu' type='${o.driver ?? 'raw'}'/>
       <source file='${esc(f)}' index='${i + 1}'/>
       <backingStore/>
       <target dev='vd${String.fromCharCode(97 + i)}' bus='virtio'/>
@@ -209,7 +223,7 @@ export function domainXml(name: string, files: string[]): string {
   <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-${disks.join('\n')}
+${[...disks, ...(o.devices !== undefined ? [o.devices] : [])].join('\n')}
     <interface type='network'>
       <source network='default'/>
     </interface>
