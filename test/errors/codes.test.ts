@@ -32,7 +32,7 @@ test('pki raises only its own codes, through PkiError', () => {
   }
 });
 
-test('errors/ imports nothing of vmic, and pki/ nothing above it', () => {
+test('errors/ imports nothing of vmic, and pki/ and tlog/ nothing above them', () => {
   const importsOf = (file: string) =>
     [...fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) =>
       path.normalize(path.join(path.dirname(file), m[1]!)),
@@ -43,6 +43,10 @@ test('errors/ imports nothing of vmic, and pki/ nothing above it', () => {
   for (const file of sources('pki'))
     for (const target of importsOf(file))
       assert.ok(/^(pki|errors)\//.test(target), `${file} imports ${target}`);
+  // tlog/ is pure as pki/ is: formats and proofs, no database, no network.
+  for (const file of sources('tlog'))
+    for (const target of importsOf(file))
+      assert.ok(/^tlog\//.test(target), `${file} imports ${target}`);
 });
 
 test('every code is known exactly once; a peer code is checked, not cast', () => {

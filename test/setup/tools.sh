@@ -11,6 +11,8 @@
 # store; test/setup/glance.sh; its only Recommends, python3-glanceclient, is not needed)
 # and a real Keystone (keystone, served by uwsgi's python3 plugin, both Depends of the
 # package) with a second Glance that checks its tokens (test/setup/keystone.sh).
+# A Go program built against golang.org/x/mod checks the transparency log's notes,
+# checkpoints and proofs (golang-go, golang-golang-x-mod-dev; test/helpers/go-tlog.ts).
 # Installs what is missing with apt-get when running as root on Debian; otherwise stops
 # with the exact command to run. No test is skipped for a missing tool.
 set -eu
@@ -36,6 +38,8 @@ command -v glance-api >/dev/null 2>&1 || missing="$missing glance-api"
 command -v glance-manage >/dev/null 2>&1 || missing="$missing glance-common"
 command -v keystone-manage >/dev/null 2>&1 || missing="$missing keystone"
 [ -f /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing="$missing uwsgi-plugin-python3"
+command -v go >/dev/null 2>&1 || missing="$missing golang-go"
+[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ] || missing="$missing golang-golang-x-mod-dev"
 
 [ -z "$missing" ] && exit 0
 

@@ -1,0 +1,4 @@
+export * from './merkle.ts';
+export * from './note.ts';
+export * from './checkpoint.ts';
+export { TlogError } from './errors.ts';
