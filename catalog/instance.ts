@@ -4,6 +4,8 @@ import { openStore } from './store/open-store.ts';
 import type { ObjectStore } from './blobs/object-store.ts';
 import { openObjectStores } from './blobs/open-object-stores.ts';
 import { deriveKey, loadMasterKey } from './secrets/master-key.ts';
+import { signLatestCheckpoint } from './log/checkpoints.ts';
+import { observe } from './observe.ts';
 import { checkMasterKey } from './secrets/key-check.ts';
 import { cleanUpAfterCrashes } from './cleanup/startup-cleanup.ts';
 import { Observers } from './observe.ts';
@@ -65,6 +67,18 @@ export async function openInstance(
       await store.close();
     },
   };
+  // A failure to sign is reported, never thrown: the change itself has committed, and the
+  // next append (or the next checkpoint read) signs the newest tree.
+  store.afterLogAppend = () =>
+    signLatestCheckpoint(inst).then(
+      () => undefined,
+      (e: unknown) =>
+        observe(inst, {
+          type: 'log',
+          result: 'failed',
+          message: e instanceof Error ? e.message : String(e),
+        }),
+    );
   await cleanUp(inst, opts.serving === true);
   return inst;
 }

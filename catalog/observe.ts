@@ -42,7 +42,9 @@ export type CatalogEvent =
    * The Glance sync (glance/sync-run.ts): one action on a Glance image ended (`done` or the
    * failure code), or a whole run ended (`action: 'run'`, `ok` or the code that stopped it).
    */
-  | { type: 'glance'; action: string; result: string };
+  | { type: 'glance'; action: string; result: string }
+  /** The transparency log: a checkpoint could not be signed after a commit (retried on the next). */
+  | { type: 'log'; result: 'failed'; message: string };
 
 export type Observer = (event: CatalogEvent) => void;
 

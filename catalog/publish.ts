@@ -4,6 +4,8 @@ import { loadSigner } from './endorsers.ts';
 import { discardUnreferencedBlob, listImages, type Image } from './images.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
+import { appendLogLeaves } from './log/instance-log.ts';
+import { catalogLeaf, hepixLeaf } from './log/leaves.ts';
 import type { CatalogDocument, CatalogImage } from './rdf/index.ts';
 import { IMPORT_LIMITS } from './rdf/import-limits.ts';
 import { GRAPH_IMAGE_FIELDS } from './image-fields.ts';
@@ -111,6 +113,14 @@ export async function publishCatalog(
         image_count: images.length,
         content_sha256: contentSha256,
       });
+      await appendLogLeaves(
+        tx,
+        [
+          catalogLeaf(input.endorser, sequence, files.p7m.sha256),
+          hepixLeaf(input.endorser, sequence, files.image_list.sha256),
+        ],
+        inst.now(),
+      );
       await appendAudit(tx, {
         at: inst.now(),
         actor: input.actor,

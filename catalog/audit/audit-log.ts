@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditTable, Database } from '../store/schema.ts';
+import { appendLogLeaves } from '../log/instance-log.ts';
+import { auditLeaf } from '../log/leaves.ts';
 import type { Tx } from '../store/write-transaction.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -135,6 +137,9 @@ export async function appendAudit(tx: Tx, event: AuditEvent): Promise<AuditRecor
       hash,
     })
     .execute();
+  // The entry's chain hash goes into the transparency log in the same transaction: a
+  // rewritten chain no longer matches the leaves that witnesses have seen (issue 17).
+  await appendLogLeaves(tx, [auditLeaf(seq, hash)], event.at);
   return { ...row, details: event.details ?? {}, hash };
 }
 

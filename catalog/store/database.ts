@@ -11,6 +11,11 @@ import { migrations } from './migrations.ts';
 export interface Store {
   readonly db: Kysely<Database>;
   close(): Promise<void>;
+  /**
+   * Run after a write transaction that appended to the transparency log has committed:
+   * the instance signs the new checkpoint (catalog/log/checkpoints.ts). Set by openInstance.
+   */
+  afterLogAppend?: (() => Promise<void>) | undefined;
 }
 
 export type Queryable = Kysely<Database>;

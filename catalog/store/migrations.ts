@@ -14,6 +14,7 @@ import { up0013 } from './migration-0013.ts';
 import { up0012 } from './migration-0012.ts';
 import { up0014 } from './migration-0014.ts';
 import { up0015 } from './migration-0015.ts';
+import { up0016 } from './migration-0016.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -46,4 +47,6 @@ export const migrations: Record<string, Migration> = {
   '0014-replica-state': { up: up0014 },
   // Running migration records name their host and carry a heartbeat (replicas on several hosts).
   '0015-migration-heartbeat': { up: up0015 },
+  // The transparency log: leaves, complete-subtree hashes, signed checkpoints.
+  '0016-transparency-log': { up: up0016 },
 };

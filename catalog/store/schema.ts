@@ -1,6 +1,7 @@
 import type { GateTables } from './schema-gate.ts';
 import type { MigrationTables } from './schema-transfers.ts';
 import type { ReplicaTables } from './schema-replicas.ts';
+import type { LogTables } from './schema-log.ts';
 import type { Generated } from 'kysely';
 import type { MetadataColumns } from '../image-fields.ts';
 
@@ -224,7 +225,7 @@ export interface ApprovalTable {
   revoked_at: string | null;
 }
 
-export interface Database extends MigrationTables, GateTables, ReplicaTables {
+export interface Database extends MigrationTables, GateTables, ReplicaTables, LogTables {
   web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Store } from './database.ts';
+import { logGrewIn } from '../log/instance-log.ts';
 
 export type Tx = Transaction<Database>;
 
@@ -33,7 +34,20 @@ export type Tx = Transaction<Database>;
  *   `pg_advisory_xact_lock`: the same statement on both stores, and no lock key to keep
  *   apart from other users of the database.
  */
-export function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let appended = false;
+  const result = await lockedTransaction(store, async (tx) => {
+    const r = await fn(tx);
+    appended = logGrewIn(tx);
+    return r;
+  });
+  // After the commit: the checkpoint of the new tree is signed (catalog/log/checkpoints.ts).
+  if (appended) await store.afterLogAppend?.();
+  return result;
+}
+
+/** The transaction and its write lock alone, without the log's after-commit signing. */
+export function lockedTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return store.db.transaction().execute(async (tx) => {
     await sql`update instance_meta set value = value where key = 'write-lock'`.execute(tx);
     return fn(tx);

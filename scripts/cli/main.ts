@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrations: async () => (await import('./commands/migration.ts')).migrationsCommand,
   transfer: async () => (await import('./commands/migration.ts')).transferCommand,
   glance: async () => (await import('./commands/glance.ts')).glanceCommand,
+  log: async () => (await import('./commands/log.ts')).logCommand,
 };
 
 const HELP = `vmic — signed virtual-machine image catalogs
@@ -55,7 +56,10 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   image withdraw ID [--endorser NAME]
   publish --endorser NAME [--expires-in 30d]
   token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, metrics, endorser:NAME
-  audit verify | audit export
+  audit verify [--checkpoint F] | audit prove SEQ | audit export
+                                         the chain, and against the transparency log's checkpoints
+  log key | log checkpoint               the transparency log's verifier key (give it to sites
+                                         out of band) and its latest signed checkpoint
 
 site:
   trust add FILE.pem ... | trust list    CA certificates (anchors, intermediates) and CRLs

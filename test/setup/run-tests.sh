@@ -27,6 +27,8 @@ BOTH=(
   test/catalog/blobs
   test/catalog/site
   test/catalog/migration
+  test/catalog/log
+  test/server/log.test.ts
   test/server/site-api
   test/server/api.test.ts
   test/server/blobs.test.ts
