@@ -46,6 +46,11 @@ export const REASON_CODES = [
   'GLANCE_FAILED',
   'GLANCE_HASH_MISMATCH',
   'GLANCE_HASH_UNCHECKED',
+  // §13 transparency: a catalog with no valid inclusion proof under a checkpoint of the
+  // pinned log key; two checkpoints of one log that no consistency proof joins (a fork:
+  // the evidence of a split view)
+  'NOT_LOGGED',
+  'LOG_INCONSISTENT',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

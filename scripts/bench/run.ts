@@ -5,7 +5,9 @@
 // gate's throughput, `vmic check` start-up and the site images list; (g) publish of 100,000
 // images; (h) catalog.p7m req/s from a replica, through nginx's cache and as a static file,
 // and a 1 GiB transfer to and from Ceph RGW through vmic against the AWS SDK alone; (i) `vmic
-// glance sync` of a 1 GiB image into a real Glance against curl -T and openssl dgst -sha512.
+// glance sync` of a 1 GiB image into a real Glance against curl -T and openssl dgst -sha512;
+// (j) the transparency log: appending 100,000 leaves, proofs at 1,000 and 100,000 leaves, and
+// the log's share of a publish.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ import { gateBench } from './gate.ts';
 import { publishLargeBench } from './publish-large.ts';
 import { scaleOutBench } from './scale-out.ts';
 import { glanceBench } from './glance.ts';
+import { logBench } from './log.ts';
 import { buildDemoHierarchy, derToPem, type DemoHierarchy } from '../../pki/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -230,6 +233,11 @@ try {
   if (only === undefined || only === 'glance') {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
     await glanceBench(h, work, (file) => writeTestFile(file, fileSize));
+  }
+  // =log runs (j) alone.
+  if (only === undefined || only === 'log') {
+    const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+    await logBench(h, work);
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

@@ -62,6 +62,10 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
     'The hash Glance computed of the uploaded image differs from the verified bytes, so the Glance image was deleted.',
   GLANCE_HASH_UNCHECKED:
     'Glance hashed the upload with an algorithm vmic cannot compare (not SHA-512 or SHA-256), so the Glance image was deleted.',
+  NOT_LOGGED:
+    "The catalog is not proved to be in the endorser's transparency log under a checkpoint signed by the pinned log key.",
+  LOG_INCONSISTENT:
+    "The endorser's transparency log showed two histories that cannot both be true: evidence of a split view, kept for the operator.",
 };
 
 export function reasonText(code: string): string {
