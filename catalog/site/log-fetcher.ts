@@ -54,7 +54,7 @@ export function httpLogFetcher(base: string, timeoutMs: number): LogFetcher {
         !v.proof.every((p) => typeof p === 'string')
       )
         throw new VmicError('MALFORMED', 'a consistency proof without its hashes');
-      return v.proof as string[];
+      return v.proof;
     },
   };
 }
