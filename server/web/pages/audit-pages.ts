@@ -10,6 +10,10 @@ import {
 import { VmicError } from '../../../errors/index.ts';
 import { requireRole } from '../../auth.ts';
 import { summarizeDetails } from './audit-summary.ts';
+import { checkAuditAgainstLog } from '../../../catalog/log/audit-check.ts';
+import { signLatestCheckpoint } from '../../../catalog/log/checkpoints.ts';
+import { openNote, parseCheckpoint } from '../../../tlog/index.ts';
+import { logSigner } from '../../../catalog/log/log-key.ts';
 import { render } from './render.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -121,6 +125,37 @@ function linkTo(filter: AuditFilter, extra: Record<string, string>): string {
   return `/audit?${q.toString()}`;
 }
 
+/** Shown problems at most: a rewritten log could name thousands. */
+const MAX_PROBLEMS = 20;
+
+/**
+ * The audit log against the transparency log (docs/design.md §13), and the latest signed
+ * checkpoint with the number of witnesses that cosigned it (signature lines by other keys).
+ */
+async function logPanel(inst: Instance) {
+  const check = await checkAuditAgainstLog(inst);
+  const signer = await logSigner(inst);
+  const latest = await signLatestCheckpoint(inst);
+  const opened = openNote(latest.note, [signer]);
+  const cp = parseCheckpoint(opened.text, signer.name);
+  return {
+    logCheck: {
+      ok: check.ok,
+      logged: check.logged,
+      firstLoggedSeq: check.firstLoggedSeq,
+      problems: check.problems.slice(0, MAX_PROBLEMS),
+      more: Math.max(0, check.problems.length - MAX_PROBLEMS),
+    },
+    checkpoint: {
+      origin: cp.origin,
+      size: cp.size,
+      root: Buffer.from(cp.root).toString('base64'),
+      note: latest.note,
+      cosigners: opened.signatures.filter((x) => x.name !== signer.name).length,
+    },
+  };
+}
+
 /** The auditor page (docs/design.md §4): chain verification at the top, then the filtered log. */
 export function auditPages(inst: Instance): Router {
   const r = Router();
@@ -139,12 +174,15 @@ export function auditPages(inst: Instance): Router {
     if (!Number.isSafeInteger(page))
       throw new VmicError('BAD_REQUEST', 'page must be a positive integer');
     const verdict = await verifyAuditChain(inst.store.db);
+    const { logCheck, checkpoint } = await logPanel(inst);
     const { entries, total, actions } = await auditPage(inst, filter, page);
     const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
     const link = (p: number) => linkTo(filter, { page: String(p) });
     render(req, res, 'audit.njk', {
       title: 'Audit log',
       verdict,
+      logCheck,
+      checkpoint,
       filter,
       actions,
       now: inst.now(),

@@ -245,6 +245,14 @@ describe('web admin: endorser pages in a real browser', () => {
     const p = auditor.page;
     await p.goto('/audit');
     assert.match((await p.textContent(sel.AUDIT_CHAIN_OK)) ?? '', /Hash chain verified/);
+    assert.match(
+      (await p.textContent(sel.AUDIT_LOG_OK)) ?? '',
+      /^Transparency log agrees: \d+ entries logged\.$/,
+    );
+    assert.match(
+      (await p.textContent(`${sel.AUDIT_CHECKPOINT} summary`)) ?? '',
+      /^Checkpoint \d+ of \S+, root \S+, cosigned by 0 witnesses$/,
+    );
     assert.ok((await p.locator(sel.AUDIT_ENTRY).count()) > 4);
     await screenshot(p, 'audit');
     await p.selectOption(sel.AUDIT_ACTION, 'catalog.published');

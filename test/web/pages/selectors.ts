@@ -36,7 +36,7 @@
  *                        badge-deployable, reasons > li[data-code], gate-link,
  *                        approve-image / unapprove-image
  * Gate /site/gate/IMAGE: gate-decision, gate-verdict, gate-reasons > li[data-code]
- * Audit /audit:          audit-verdict (audit-chain-ok | audit-chain-broken), audit-filter
+ * Audit /audit:          audit-verdict (audit-chain-ok | audit-chain-broken, audit-log-ok, audit-checkpoint), audit-filter
  *                        (audit-action, audit-actor, audit-subject, audit-from, audit-to,
  *                        audit-apply), audit-count, audit-entries > audit-entry[data-seq],
  *                        audit-prev, audit-next
@@ -127,6 +127,8 @@ export const GATE_REASONS = t('gate-reasons');
 
 export const AUDIT_CHAIN_OK = t('audit-chain-ok');
 export const AUDIT_CHAIN_BROKEN = t('audit-chain-broken');
+export const AUDIT_LOG_OK = t('audit-log-ok');
+export const AUDIT_CHECKPOINT = t('audit-checkpoint');
 export const AUDIT_ACTION = t('audit-action');
 export const AUDIT_ACTOR = t('audit-actor');
 export const AUDIT_APPLY = t('audit-apply');
