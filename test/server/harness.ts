@@ -2,10 +2,12 @@ import crypto from 'node:crypto';
 import {
   addEndorser,
   createToken,
+  publishCatalog,
   type Instance,
   type Limits,
   type Role,
 } from '../../catalog/index.ts';
+import { registerImageByUrl } from '../../catalog/images.ts';
 import { startServer } from '../../server/index.ts';
 import { opensslIdentity } from '../helpers/openssl/index.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
@@ -91,4 +93,26 @@ export async function problemOf(res: Response): Promise<Record<string, unknown>>
   if (!type.startsWith('application/problem+json'))
     throw new Error(`expected application/problem+json, got ${type} (${res.status})`);
   return (await res.json()) as Record<string, unknown>;
+}
+
+/**
+ * Registers an image by URL (no bytes) named `title` and publishes the endorser's next
+ * catalog: a new version, with its leaves in the transparency log. Returns its sequence
+ * and the SHA-256 of the catalog.p7m the server now serves.
+ */
+export async function publishTitled(
+  h: Harness,
+  title: string,
+): Promise<{ sequence: number; p7mSha256: string }> {
+  await registerImageByUrl(h.inst, {
+    endorser: h.endorser,
+    url: `https://images.example/${title}.qcow2`,
+    sha256: sha256(title),
+    size: 1234,
+    metadata: { title },
+    actor: 'test',
+  });
+  const { sequence } = await publishCatalog(h.inst, { endorser: h.endorser, actor: 'test' });
+  const res = await fetch(`${h.url}/feeds/${h.endorser}/${sequence}/catalog.p7m`);
+  return { sequence, p7mSha256: sha256(Buffer.from(await res.arrayBuffer())) };
 }

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { publishCatalog } from '../../catalog/index.ts';
-import { registerImageByUrl } from '../../catalog/images.ts';
 import { leafHash } from '../../tlog/index.ts';
 import { goTlogCheck, goTlogCheckBinary } from '../helpers/go-tlog.ts';
-import { sha256, startHarness, type Harness } from './harness.ts';
+import { publishTitled, sha256, startHarness, type Harness } from './harness.ts';
 
 /*
  * The instance's transparency log as a stranger reads it over HTTP, checked with Go's
@@ -14,17 +12,7 @@ describe('transparency log', () => {
   let h: Harness;
   const ORIGIN = 'vmic.test';
 
-  async function publish(title: string): Promise<number> {
-    await registerImageByUrl(h.inst, {
-      endorser: h.endorser,
-      url: `https://images.example/${title}.qcow2`,
-      sha256: sha256(title),
-      size: 1234,
-      metadata: { title },
-      actor: 'test',
-    });
-    return (await publishCatalog(h.inst, { endorser: h.endorser, actor: 'test' })).sequence;
-  }
+  const publish = async (title: string) => (await publishTitled(h, title)).sequence;
   const get = async (path: string) => {
     const r = await fetch(`${h.url}${path}`);
     return { status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer()) };

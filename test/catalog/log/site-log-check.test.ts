@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { publishCatalog } from '../../../catalog/index.ts';
-import { registerImageByUrl } from '../../../catalog/images.ts';
 import {
   checkCatalogLogged,
   LogForkError,
@@ -22,7 +20,7 @@ import {
   type NoteSigner,
 } from '../../../tlog/index.ts';
 import { catalogLeaf } from '../../../catalog/log/leaves.ts';
-import { sha256, startHarness, type Harness } from '../../server/harness.ts';
+import { publishTitled, sha256, startHarness, type Harness } from '../../server/harness.ts';
 import { MemoryTree } from '../../tlog/memory-tree.ts';
 
 /*
@@ -35,21 +33,7 @@ before(async () => {
 });
 after(() => h.close());
 
-async function publish(title: string): Promise<{ sequence: number; p7mSha256: string }> {
-  await registerImageByUrl(h.inst, {
-    endorser: h.endorser,
-    url: `https://images.example/${title}.qcow2`,
-    sha256: sha256(title),
-    size: 1234,
-    metadata: { title },
-    actor: 'test',
-  });
-  const { sequence } = await publishCatalog(h.inst, { endorser: h.endorser, actor: 'test' });
-  const p7m = Buffer.from(
-    await (await fetch(`${h.url}/feeds/${h.endorser}/${sequence}/catalog.p7m`)).arrayBuffer(),
-  );
-  return { sequence, p7mSha256: sha256(p7m) };
-}
+const publish = (title: string) => publishTitled(h, title);
 
 test('the log base of a feed URL', () => {
   assert.equal(logBaseOf('https://e.example/feeds/cern/'), 'https://e.example/log/');
