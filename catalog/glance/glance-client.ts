@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { VmicError } from '../../errors/index.ts';
 import { answerExcerpt, apiRequest, jsonOf, type ApiAnswer } from './api-request.ts';
 import type { GlanceConnection } from './glance-connection.ts';
@@ -35,10 +35,14 @@ const MAX_PAGES = 10_000;
  * the operator's back, the next run starts from what Glance then holds.
  */
 export class GlanceClient {
-  private readonly token: (() => Promise<{ token: string; imageEndpoint: string }>) | undefined;
+  private readonly session: ReturnType<typeof keystoneSession> | undefined;
 
-  constructor(readonly conn: GlanceConnection) {
-    this.token = conn.auth === 'none' ? undefined : keystoneSession(conn);
+  constructor(
+    readonly conn: GlanceConnection,
+    /** The Keystone session to use (one is made for `conn` if not given). */
+    session?: ReturnType<typeof keystoneSession>,
+  ) {
+    this.session = conn.auth === 'none' ? undefined : (session ?? keystoneSession(conn));
   }
 
   /** The endpoint's root, for reports (resolved through Keystone when there is one). */
@@ -47,9 +51,9 @@ export class GlanceClient {
   }
 
   private async target(): Promise<{ base: string; headers: Record<string, string> }> {
-    if (this.conn.auth === 'none' || !this.token)
+    if (this.conn.auth === 'none' || !this.session)
       return { base: root(this.conn.auth === 'none' ? this.conn.imageEndpoint : ''), headers: {} };
-    const t = await this.token();
+    const t = await this.session.token();
     return { base: root(t.imageEndpoint), headers: { 'x-auth-token': t.token } };
   }
 
@@ -58,16 +62,26 @@ export class GlanceClient {
     path: string,
     opts: { body?: unknown; headers?: Record<string, string | number>; idleMs?: number } = {},
   ): Promise<ApiAnswer> {
-    const t = await this.target();
-    return apiRequest(method, `${t.base}${path}`, {
-      headers: { accept: 'application/json', ...t.headers, ...opts.headers },
-      body: opts.body,
-      idleMs: opts.idleMs ?? IDLE_MS,
-      maxBytes: ANSWER_BYTES,
-      what: `Glance ${method} ${path.split('?')[0]}`,
-      failCode: 'GLANCE_FAILED',
-      ca: this.conn.ca,
-    });
+    const send = async () => {
+      const t = await this.target();
+      return apiRequest(method, `${t.base}${path}`, {
+        headers: { accept: 'application/json', ...t.headers, ...opts.headers },
+        body: opts.body,
+        idleMs: opts.idleMs ?? IDLE_MS,
+        maxBytes: ANSWER_BYTES,
+        what: `Glance ${method} ${path.split('?')[0]}`,
+        failCode: 'GLANCE_FAILED',
+        ca: this.conn.ca,
+      });
+    };
+    const a = await send();
+    // A token Glance no longer accepts (revoked, or expired early): one new token and one
+    // more try, as OpenStack's own clients re-authenticate; a stream cannot be sent twice.
+    if (a.status === 401 && this.session && !(opts.body instanceof Readable)) {
+      this.session.forget();
+      return send();
+    }
+    return a;
   }
 
   private expect(a: ApiAnswer, ok: number[], what: string): ApiAnswer {

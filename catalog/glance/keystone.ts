@@ -96,9 +96,15 @@ function endpointOf(catalog: unknown, c: KeystoneConnection, what: string): stri
 /** A token source for the run: issues once, renews before expiry. */
 export function keystoneSession(c: KeystoneConnection, now: () => Date = () => new Date()) {
   let current: KeystoneToken | undefined;
-  return async (): Promise<KeystoneToken> => {
-    if (!current || current.expiresAt.getTime() - RENEW_BEFORE_MS <= now().getTime())
-      current = await issueToken(c);
-    return current;
+  return {
+    async token(): Promise<KeystoneToken> {
+      if (!current || current.expiresAt.getTime() - RENEW_BEFORE_MS <= now().getTime())
+        current = await issueToken(c);
+      return current;
+    },
+    /** Drops the token: the next request gets a new one (after a 401 for this one). */
+    forget(): void {
+      current = undefined;
+    },
   };
 }

@@ -151,7 +151,11 @@ python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA jo
 wait "$FERNET" || fail "keystone-manage fernet_setup failed"
 wait "$CREDENTIAL" || fail "keystone-manage credential_setup failed"
 # A process group of its own (setsid), so that stop reaches the workers too.
+# `Connection: close` on every answer: uwsgi's http-socket ends each connection after one
+# answer, and Glance's keystonemiddleware, which reuses connections, then met
+# RemoteDisconnected now and then, could not validate a good token and answered 401.
 setsid uwsgi --plugins python3 --http-socket "127.0.0.1:$PORT" \
+  --add-header "Connection: close" \
   --wsgi-file /usr/bin/keystone-wsgi-public \
   --pyargv "--config-file $DIR/keystone.conf --config-dir $DIR/conf.d" \
   --master --processes 2 --enable-threads --lazy-apps --need-app \

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { connectionFromCloud, type CloudsEnv } from '../../../catalog/glance/clouds-yaml.ts';
 import { runGlanceSync } from '../../../catalog/glance/sync-run.ts';
+import { GlanceClient } from '../../../catalog/glance/glance-client.ts';
+import { keystoneSession } from '../../../catalog/glance/keystone.ts';
 import { glanceFixtures } from './helpers/glance-site.ts';
 
 /*
@@ -146,4 +148,20 @@ test('refused credentials: UNAUTHENTICATED; no image endpoint in the region: CON
   } finally {
     await site.cleanup();
   }
+});
+
+test('a token Keystone revoked: the client gets a new one and the request goes through', async () => {
+  const conn = connectionFromCloud('by-password', clouds());
+  assert.notEqual(conn.auth, 'none');
+  if (conn.auth === 'none') return;
+  const session = keystoneSession(conn);
+  const first = (await session.token()).token;
+  const revoke = await fetch(`${env('VMIC_TEST_KEYSTONE_URL')}/auth/tokens`, {
+    method: 'DELETE',
+    headers: { 'x-auth-token': first, 'x-subject-token': first },
+  });
+  assert.equal(revoke.status, 204);
+  const client = new GlanceClient(conn, session);
+  assert.deepEqual(await client.listManaged('https://nobody.example.org'), []);
+  assert.notEqual((await session.token()).token, first, 'a new token replaced the revoked one');
 });
