@@ -179,8 +179,12 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerdi
 }
 
 /** Pages through the log so that verifying or exporting a long history stays in bounded memory. */
-export async function* iterateAudit(db: Kysely<Database>, pageSize = 1000) {
-  let after = 0;
+export async function* iterateAudit(
+  db: Kysely<Database>,
+  opts: { pageSize?: number; fromSeq?: number } = {},
+) {
+  const pageSize = opts.pageSize ?? 1000;
+  let after = (opts.fromSeq ?? 1) - 1;
   for (;;) {
     const page = await db
       .selectFrom('audit_log')

@@ -1,7 +1,6 @@
 import type { Instance } from '../instance.ts';
-import { decideSiteImage } from '../site/gate.ts';
+import { deployableSiteImages } from '../site/deployable.ts';
 import type { SitePolicy } from '../site/policy.ts';
-import { listSiteImages } from '../site/site-images.ts';
 import { glanceFormats, KNOWN_FORMATS } from './disk-formats.ts';
 
 /**
@@ -44,10 +43,11 @@ export async function desiredImages(
   const scope = scopeOf(policy);
   const desired: DesiredImage[] = [];
   const skipped: SkippedImage[] = [];
-  for (const row of await listSiteImages(inst.store.db)) {
-    if (scope && !scope.has(row.subscription)) continue;
-    const d = await decideSiteImage(inst, row);
-    if (!d.deployable || !d.sha256 || !d.catalog || !d.approval) continue;
+  for await (const { row, decision: d } of deployableSiteImages(
+    inst,
+    (s) => !scope || scope.has(s),
+  )) {
+    if (!d.catalog) continue;
     const skip = (reason: string) =>
       skipped.push({ subscription: d.subscription, identifier: d.identifier, reason });
     const formats = glanceFormats(row.format);

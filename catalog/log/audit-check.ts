@@ -8,6 +8,7 @@ import {
   type Hash,
 } from '../../tlog/index.ts';
 import type { Instance } from '../instance.ts';
+import { iterateAudit } from '../audit/audit-log.ts';
 import { auditLeaf } from './leaves.ts';
 import { latestCheckpoint } from './checkpoints.ts';
 import { logSigner } from './log-key.ts';
@@ -116,7 +117,7 @@ export async function checkAuditAgainstLog(
   const firstLoggedSeq = leavesBySeq.size ? Math.min(...leavesBySeq.keys()) : undefined;
   let logged = 0;
   if (firstLoggedSeq !== undefined)
-    for await (const r of auditRowsFrom(inst, firstLoggedSeq)) {
+    for await (const r of iterateAudit(inst.store.db, { fromSeq: firstLoggedSeq })) {
       const leafHashHex = leavesBySeq.get(r.seq);
       if (leafHashHex === undefined) problems.push(`audit entry ${r.seq} has no leaf in the log`);
       else if (
@@ -140,19 +141,4 @@ export async function checkAuditAgainstLog(
     firstLoggedSeq,
     checkpoints: [...wanted].map(([size, c]) => ({ size, source: c.source })),
   };
-}
-
-async function* auditRowsFrom(inst: Instance, first: number) {
-  for (let after = first - 1; ;) {
-    const page = await inst.store.db
-      .selectFrom('audit_log')
-      .select(['seq', 'hash'])
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(1000)
-      .execute();
-    if (page.length === 0) return;
-    yield* page;
-    after = page[page.length - 1]!.seq;
-  }
 }

@@ -1,14 +1,23 @@
 import { VmicError } from '../../errors/index.ts';
 import { consistencyProof, inclusionProof } from '../../tlog/index.ts';
 import type { Instance } from '../instance.ts';
-import { signLatestCheckpoint } from './checkpoints.ts';
+import { latestCheckpoint, signLatestCheckpoint } from './checkpoints.ts';
 import { findLeaf, logReader, logSize } from './instance-log.ts';
 import { auditLeaf, catalogLeaf } from './leaves.ts';
 
 const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
 
-/** The latest signed checkpoint, signing one first if the log has grown since. */
+/**
+ * The latest signed checkpoint, signing one first only if the log has grown since: two
+ * reads on the usual path, so that public readers of `/log/` never take the write lock
+ * (threat: anonymous requests queueing behind, or in front of, every write).
+ */
 export async function currentCheckpoint(inst: Instance): Promise<{ size: number; note: string }> {
+  const [latest, size] = await Promise.all([
+    latestCheckpoint(inst.store.db),
+    logSize(inst.store.db),
+  ]);
+  if (latest && latest.size >= size) return latest;
   return signLatestCheckpoint(inst);
 }
 

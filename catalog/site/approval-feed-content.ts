@@ -1,7 +1,6 @@
 import type { Instance } from '../instance.ts';
 import { observe } from '../observe.ts';
-import { decideSiteImage } from './gate.ts';
-import { listSiteImages } from './site-images.ts';
+import { deployableSiteImages } from './deployable.ts';
 
 /**
  * The content of the approval feed for compute nodes (docs/design.md §4, "Approval feed"):
@@ -43,9 +42,7 @@ const TOKEN = /^[!-~]+$/;
  */
 export async function deployableImages(inst: Instance): Promise<FeedImage[]> {
   const out: FeedImage[] = [];
-  for (const row of await listSiteImages(inst.store.db)) {
-    const d = await decideSiteImage(inst, row);
-    if (!d.deployable || !d.sha256 || !d.approval) continue;
+  for await (const { decision: d } of deployableSiteImages(inst)) {
     const image = {
       sha256: d.sha256,
       size: d.byteSize,

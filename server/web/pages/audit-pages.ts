@@ -11,7 +11,7 @@ import { VmicError } from '../../../errors/index.ts';
 import { requireRole } from '../../auth.ts';
 import { summarizeDetails } from './audit-summary.ts';
 import { checkAuditAgainstLog } from '../../../catalog/log/audit-check.ts';
-import { signLatestCheckpoint } from '../../../catalog/log/checkpoints.ts';
+import { currentCheckpoint } from '../../../catalog/log/proofs.ts';
 import { openNote, parseCheckpoint } from '../../../tlog/index.ts';
 import { logSigner } from '../../../catalog/log/log-key.ts';
 import { render } from './render.ts';
@@ -135,7 +135,7 @@ const MAX_PROBLEMS = 20;
 async function logPanel(inst: Instance) {
   const check = await checkAuditAgainstLog(inst);
   const signer = await logSigner(inst);
-  const latest = await signLatestCheckpoint(inst);
+  const latest = await currentCheckpoint(inst);
   const opened = openNote(latest.note, [signer]);
   const cp = parseCheckpoint(opened.text, signer.name);
   return {
