@@ -44,7 +44,14 @@ export type CatalogEvent =
    */
   | { type: 'glance'; action: string; result: string }
   /** The transparency log: a checkpoint could not be signed after a commit (retried on the next). */
-  | { type: 'log'; result: 'failed'; message: string };
+  | { type: 'log'; result: 'failed'; message: string }
+  /** A witness asked at publish cosigned the log's checkpoint, or did not (log-witnesses.ts). */
+  | {
+      type: 'log-cosign';
+      witness: string;
+      result: 'cosigned' | 'failed';
+      message?: string | undefined;
+    };
 
 export type Observer = (event: CatalogEvent) => void;
 

@@ -3,6 +3,7 @@ import type { Instance } from './instance.ts';
 import { loadSigner } from './endorsers.ts';
 import { discardUnreferencedBlob, listImages, type Image } from './images.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
+import { collectCosignatures } from './log/log-witnesses.ts';
 import { appendAudit } from './audit/audit-log.ts';
 import { appendLogLeaves } from './log/instance-log.ts';
 import { catalogLeaf, hepixLeaf } from './log/leaves.ts';
@@ -43,8 +44,9 @@ export async function publishCatalog(
   }
   const signer = await loadSigner(inst, input.endorser);
   const stored: string[] = [];
+  let published: PublishedVersion;
   try {
-    return await writeTransaction(inst.store, async (tx) => {
+    published = await writeTransaction(inst.store, async (tx) => {
       const endorser = await tx
         .selectFrom('endorsers')
         .select(['id', 'title'])
@@ -148,6 +150,10 @@ export async function publishCatalog(
     for (const sha256 of stored) await discardUnreferencedBlob(inst, sha256).catch(() => {});
     throw tooLargeOrAsIs(e);
   }
+  // After the commit and its checkpoint: the log's witnesses cosign the tree that holds
+  // the new version, so that sites needing their cosignatures find them with the proof.
+  await collectCosignatures(inst);
+  return published;
 }
 
 /**

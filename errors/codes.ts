@@ -51,6 +51,8 @@ export const REASON_CODES = [
   // the evidence of a split view)
   'NOT_LOGGED',
   'LOG_INCONSISTENT',
+  // fewer of the subscription's named witnesses cosigned the checkpoint than its quorum
+  'WITNESS_QUORUM_NOT_MET',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -14,6 +14,7 @@ import { readyz } from './readiness.ts';
 import { feedsRouter } from './feeds.ts';
 import { approvalFeedRouter } from './approval-feed-routes.ts';
 import { logRouter } from './log-routes.ts';
+import { witnessRouter } from './witness-routes.ts';
 import { versionFileCacheOf } from '../catalog/version-file-cache.ts';
 import { blobsRouter } from './blobs.ts';
 import { endorsersApi } from './api/endorsers.ts';
@@ -89,6 +90,7 @@ export function buildApp(
   // Public, unlike the web admin under /site that follows.
   app.use('/site', approvalFeedRouter(inst));
   app.use('/log', logRouter(inst));
+  app.use('/witness', witnessRouter(inst));
   app.use('/blobs', blobsRouter(inst));
   if (opts.web) app.use(webAuth(inst, opts.web));
   const sessions = opts.web ? [sessionResolver] : [];

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { VmicError } from '../../errors/index.ts';
-import { answerExcerpt, apiRequest, jsonOf, type ApiAnswer } from './api-request.ts';
+import { answerExcerpt, apiRequest, jsonOf, type ApiAnswer } from '../net/api-request.ts';
 import type { GlanceConnection } from './glance-connection.ts';
 import { keystoneSession } from './keystone.ts';
 

@@ -1,5 +1,5 @@
 import { VmicError } from '../../errors/index.ts';
-import { answerExcerpt, apiRequest, jsonOf } from './api-request.ts';
+import { answerExcerpt, apiRequest, jsonOf } from '../net/api-request.ts';
 import type { KeystoneConnection, NameOrId } from './glance-connection.ts';
 
 /**

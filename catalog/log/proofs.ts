@@ -56,9 +56,30 @@ export async function catalogInclusion(
       'NOT_FOUND',
       `catalog ${endorser}/${sequence} was published before the log began`,
     );
-  const cp = await currentCheckpoint(inst);
+  const cp = (await newestCosigned(inst, index)) ?? (await currentCheckpoint(inst));
   const proof = await inclusionProof(index, cp.size, logReader(inst.store.db));
   return { index, leaf: b64(leaf), treeSize: cp.size, proof: proof.map(b64), checkpoint: cp.note };
+}
+
+/**
+ * The newest checkpoint that witnesses cosigned and that holds leaf `index`: a catalog is
+ * proved under it rather than under a newer one nobody cosigned yet (the log grows with
+ * every audit entry), so that sites needing cosignatures find them. Sites that saw a
+ * newer checkpoint check that this one is its prefix (site/log-check.ts).
+ */
+async function newestCosigned(
+  inst: Instance,
+  index: number,
+): Promise<{ size: number; note: string } | undefined> {
+  const row = await inst.store.db
+    .selectFrom('log_checkpoints')
+    .select(['size', 'note'])
+    .where('cosignatures', '>', 0)
+    .where('size', '>', index)
+    .orderBy('size', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { size: Number(row.size), note: row.note } : undefined;
 }
 
 /** The consistency proof between two tree sizes of this log (`to` at most its size). */

@@ -13,6 +13,7 @@ import { notModified, pinIssuerOnFirstUse } from './import-state.ts';
 import { verifiedCatalog, verifiedList } from './import-feed.ts';
 import { observe } from '../observe.ts';
 import { refreshSignerCheck } from './signer-checks.ts';
+import { checkImportLogged } from './import-log.ts';
 
 export type { ImportOutcome } from './import-types.ts';
 
@@ -46,6 +47,10 @@ export async function runImport(
         'last_success_at',
         'pinned_issuer',
         'pinned_issuer_key',
+        'log_policy',
+        'log_key',
+        'log_witnesses',
+        'log_witness_quorum',
       ]);
     if (opts.subscription !== undefined) q = q.where('name', '=', opts.subscription);
     const subs = await q.orderBy('name').execute();
@@ -128,7 +133,14 @@ async function importOne(
       sub.format === 'hepix'
         ? await verifiedList(res.body, sub, ctx, previous)
         : await verifiedCatalog(res.body, sub, ctx, previous);
-    // Step 10: apply atomically, with the issuer pin learned on first use.
+    // Step 10: the catalog is in its endorser's transparency log, as every other site sees it.
+    const logged = verified.unchanged
+      ? undefined
+      : await checkImportLogged(inst, sub, res.body, verified.sequence!, {
+          time: ctx.time,
+          timeoutMs: ctx.policy.feedTimeoutMs,
+        });
+    // Step 11: apply atomically, with the issuer pin learned on first use.
     return await writeTransaction(inst.store, async (tx) => {
       // The subscription may have been removed while its feed was fetched and verified
       // (nothing holds `subscription remove` off meanwhile): applying would insert rows
@@ -163,6 +175,8 @@ async function importOne(
         };
       }
       const { counts, sequence } = await verified.apply(tx);
+      await logged?.apply(tx);
+      const log = logged?.report ? { log: logged.report } : {};
       // The gate's kept signer check of the new catalog, made now rather than by the first
       // deployment question (signer-checks.ts).
       await refreshSignerCheck(tx, sub.id, inst.now());
@@ -172,7 +186,7 @@ async function importOne(
         actor: ctx.actor,
         action: 'import.applied',
         subject: sub.name,
-        details: { sequence, ...label, ...verified.details, ...counts },
+        details: { sequence, ...label, ...verified.details, ...counts, ...log },
       });
       return {
         subscription: sub.name,
@@ -181,6 +195,7 @@ async function importOne(
         counts,
         ...label,
         ...pinned,
+        ...log,
       };
     });
   } catch (e) {

@@ -1,4 +1,5 @@
 import type { ApplyCounts } from './apply-catalog.ts';
+import type { LogReport } from './import-log.ts';
 
 /** What one subscription's import came to, as the CLI, the API and the web page report it. */
 export interface ImportOutcome {
@@ -12,6 +13,8 @@ export interface ImportOutcome {
   lastVerifiedAt?: string;
   /** The issuing CA this import pinned, on the subscription's first verified import. */
   issuerPinned?: { subject: string; key: string };
+  /** The transparency check (docs/design.md §13): where the catalog is logged, or, under `warn`, why that failed. */
+  log?: LogReport;
   code?: string;
   rule?: string;
   message?: string;
@@ -29,4 +32,8 @@ export type SubscriptionRow = {
   last_success_at: string | null;
   pinned_issuer: string | null;
   pinned_issuer_key: string | null;
+  log_policy: 'require' | 'warn' | 'off';
+  log_key: string | null;
+  log_witnesses: string | null;
+  log_witness_quorum: number;
 };

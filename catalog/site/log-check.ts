@@ -1,4 +1,4 @@
-import { VmicError } from '../../errors/index.ts';
+import { VmicError, isVmicError } from '../../errors/index.ts';
 import {
   leafHash,
   openNote,
@@ -8,6 +8,7 @@ import {
   type NoteVerifier,
 } from '../../tlog/index.ts';
 import { catalogLeaf } from '../log/leaves.ts';
+import type { LogView } from '../log/log-views.ts';
 
 /**
  * A site's check that an imported catalog is in its endorser's transparency log (issue
@@ -17,17 +18,14 @@ import { catalogLeaf } from '../log/leaves.ts';
  *
  * - NOT_LOGGED: no proof, a proof that does not check, a leaf that names other bytes, or a
  *   checkpoint not signed by the pinned key.
- * - LOG_INCONSISTENT: the log is shorter than one seen before, has another root at the
- *   same size, or no consistency proof joins the two: the endorser shows different sites
- *   (or this site at different times) different histories. Both checkpoints are returned
- *   as evidence (`LogForkError`).
+ * - LOG_INCONSISTENT: the log has another root at the same size as one seen before, or no
+ *   consistency proof joins the two: the endorser shows different sites (or this site at
+ *   different times) different histories. Both checkpoints are returned as evidence
+ *   (`LogForkError`). A smaller checkpoint than one seen (a log serving the newest one its
+ *   witnesses cosigned) passes only with a proof that it is a prefix of the seen one: a
+ *   log that dropped entries cannot give that proof.
  */
-export interface LogView {
-  size: number;
-  root: Uint8Array;
-  /** The signed checkpoint, kept as evidence. */
-  note: string;
-}
+export type { LogView } from '../log/log-views.ts';
 
 export interface LogFetcher {
   inclusion(
@@ -48,6 +46,8 @@ export class LogForkError extends VmicError {
     message: string,
     readonly held: string,
     readonly served: string,
+    /** The log's origin: whose histories these are. */
+    readonly origin: string,
   ) {
     super('LOG_INCONSISTENT', message);
   }
@@ -98,24 +98,29 @@ export async function checkCatalogLogged(input: {
   const seen = input.lastSeen;
   if (seen) {
     const fork = (why: string) =>
-      new LogForkError(`${input.verifier.name}: ${why}`, seen.note, view.note);
-    if (view.size < seen.size)
-      throw fork(
-        `the log has ${view.size} leaves, fewer than the ${seen.size} seen before (entries dropped)`,
-      );
+      new LogForkError(`${input.verifier.name}: ${why}`, seen.note, view.note, input.verifier.name);
+    const [lo, hi] = view.size <= seen.size ? [view, seen] : [seen, view];
     let proof: string[] = [];
-    if (view.size > seen.size) {
+    if (hi.size > lo.size) {
       try {
-        proof = await input.fetch.consistency(seen.size, view.size);
+        proof = await input.fetch.consistency(lo.size, hi.size);
       } catch (e) {
+        // The log not answering at all proves nothing either way; a log that answers
+        // and cannot give the proof is what a fork looks like.
+        if (isVmicError(e) && (e.code === 'TOO_SLOW' || e.code === 'FETCH_FAILED'))
+          throw notLogged(`the consistency proof could not be read: ${e.message}`);
         throw fork(
-          `no consistency proof from size ${seen.size} to ${view.size}: ${(e as Error).message}`,
+          view.size < seen.size
+            ? `the log has ${view.size} leaves, fewer than the ${seen.size} seen before, and proves no consistency with them (entries dropped): ${(e as Error).message}`
+            : `no consistency proof from size ${seen.size} to ${view.size}: ${(e as Error).message}`,
         );
       }
     }
-    if (!verifyConsistency(seen.size, view.size, seen.root, view.root, proof.map(b64)))
+    if (!verifyConsistency(lo.size, hi.size, lo.root, hi.root, proof.map(b64)))
       throw fork(
-        `the checkpoint of size ${view.size} is not an extension of the one of size ${seen.size} seen before`,
+        view.size < seen.size
+          ? `the checkpoint of size ${view.size} is not a prefix of the one of size ${seen.size} seen before (fewer than the ${seen.size} seen before: entries dropped or rewritten)`
+          : `the checkpoint of size ${view.size} is not an extension of the one of size ${seen.size} seen before`,
       );
   }
   return { view, index: answer.index };

@@ -21,6 +21,10 @@ export function httpLogFetcher(base: string, timeoutMs: number): LogFetcher {
   const json = async (path: string): Promise<unknown> => {
     const url = new URL(path, base).toString();
     const r = await boundedGet(url, { maxBytes: MAX_BYTES, timeoutMs, what: `log ${url}` });
+    // A 4xx is the log's refusal (no such proof: a dropped entry, a fork), not a failure to
+    // reach it, which a 5xx or no answer is.
+    if (r.status >= 400 && r.status < 500)
+      throw new VmicError('NOT_FOUND', `log ${url}: HTTP ${r.status}`);
     if (r.status !== 200) throw new VmicError('FETCH_FAILED', `log ${url}: HTTP ${r.status}`);
     try {
       return JSON.parse(r.body.toString('utf8')) as unknown;

@@ -8,6 +8,13 @@ import type { Queryable } from '../store/database.ts';
 import type { SubscriptionTable } from '../store/schema.ts';
 import { checkEndorserName } from '../names.ts';
 import { ageSeconds } from './freshness.ts';
+import {
+  logColumns,
+  logOf,
+  type SubscriptionLog,
+  type SubscriptionLogInput,
+} from './subscription-log.ts';
+import { followLog } from '../log/log-views.ts';
 
 export type FeedFormat = 'rdf' | 'hepix';
 
@@ -31,6 +38,8 @@ export interface Subscription {
    * and `sha256:HEX` of its public key. Undefined until a catalog has been verified.
    */
   issuerPin: { subject: string; key: string; pinnedAt: string } | undefined;
+  /** What imports ask of the endorser's transparency log (subscription-log.ts). */
+  log: SubscriptionLog;
   /** The latest verified catalog applied, if any. */
   catalog:
     | {
@@ -103,7 +112,7 @@ function normaliseDn(dn: string, what: string): string {
 
 export async function subscribe(
   inst: Instance,
-  input: {
+  input: SubscriptionLogInput & {
     url: string;
     expectSubject: string;
     expectIssuer?: string | undefined;
@@ -120,6 +129,7 @@ export async function subscribe(
   const expectSubject = normaliseDn(input.expectSubject, '--expect-subject');
   const expectIssuer =
     input.expectIssuer === undefined ? null : normaliseDn(input.expectIssuer, '--expect-issuer');
+  const log = logColumns(input, format, inst.now().toISOString());
   return writeTransaction(inst.store, async (tx) => {
     const clash = await tx
       .selectFrom('subscriptions')
@@ -143,14 +153,26 @@ export async function subscribe(
         last_error_code: null,
         last_error_message: null,
         last_error_at: null,
+        ...log,
       })
       .execute();
+    // A pinned log key is followed from now on: a second key for the same origin conflicts.
+    if (log.log_key !== null) await followLog(tx, log.log_key, inst.now());
     await appendAudit(tx, {
       at: inst.now(),
       actor: input.actor,
       action: 'subscription.added',
       subject: name,
-      details: { url, format, expectSubject, expectIssuer },
+      details: {
+        url,
+        format,
+        expectSubject,
+        expectIssuer,
+        log: log.log_policy,
+        logKey: log.log_key,
+        witnesses: log.log_witnesses === null ? [] : JSON.parse(log.log_witnesses),
+        witnessQuorum: log.log_witness_quorum,
+      },
     });
     return getSubscription(tx, name);
   });
@@ -277,6 +299,7 @@ async function withCatalog(
       r.pinned_issuer !== null && r.pinned_issuer_key !== null
         ? { subject: r.pinned_issuer, key: r.pinned_issuer_key, pinnedAt: r.pinned_at ?? '' }
         : undefined,
+    log: logOf(r),
     catalog: latest
       ? {
           sequence: latest.sequence,

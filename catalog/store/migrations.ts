@@ -15,6 +15,7 @@ import { up0012 } from './migration-0012.ts';
 import { up0014 } from './migration-0014.ts';
 import { up0015 } from './migration-0015.ts';
 import { up0016 } from './migration-0016.ts';
+import { up0017 } from './migration-0017.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -49,4 +50,6 @@ export const migrations: Record<string, Migration> = {
   '0015-migration-heartbeat': { up: up0015 },
   // The transparency log: leaves, complete-subtree hashes, signed checkpoints.
   '0016-transparency-log': { up: up0016 },
+  // Sites check the log on import and witness logs: policies, views, evidence, witnesses.
+  '0017-log-checks': { up: up0017 },
 };

@@ -155,6 +155,15 @@ export interface SubscriptionTable {
   pinned_issuer: Generated<string | null>;
   pinned_issuer_key: Generated<string | null>;
   pinned_at: Generated<string | null>;
+  /** Whether imports need the catalog in the endorser's transparency log (migration 0017). */
+  log_policy: Generated<'require' | 'warn' | 'off'>;
+  /** The log's verifier key (`name+hash+base64`), pinned at subscribe time or on first use. */
+  log_key: Generated<string | null>;
+  log_key_source: Generated<'pinned' | 'first-use' | null>;
+  log_key_at: Generated<string | null>;
+  /** JSON: the witnesses `[{ key, url? }]` whose cosignatures imports need. */
+  log_witnesses: Generated<string | null>;
+  log_witness_quorum: Generated<number>;
 }
 
 export interface SiteCatalogTable {

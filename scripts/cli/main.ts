@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   transfer: async () => (await import('./commands/migration.ts')).transferCommand,
   glance: async () => (await import('./commands/glance.ts')).glanceCommand,
   log: async () => (await import('./commands/log.ts')).logCommand,
+  witness: async () => (await import('./commands/witness.ts')).witnessCommand,
 };
 
 const HELP = `vmic — signed virtual-machine image catalogs
@@ -60,10 +61,13 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
                                          the chain, and against the transparency log's checkpoints
   log key | log checkpoint               the transparency log's verifier key (give it to sites
                                          out of band) and its latest signed checkpoint
+  log witness add KEY URL | list | remove KEY
+                                         witnesses the log asks to cosign at each publish
 
 site:
   trust add FILE.pem ... | trust list    CA certificates (anchors, intermediates) and CRLs
   subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]
+            [--log require|warn|off] [--log-key KEY] [--witness KEY[,URL]]... [--witness-quorum K]
   subscription list | enable N | disable N | remove N | repin N
   import [--subscription N]              the cron job: fetch, verify, apply catalogs
   fetch [--subscription N]               download endorsed images, verify SHA-256 and size
@@ -72,6 +76,8 @@ site:
   policy show | policy set KEY VALUE | policy unset KEY
   status                                 site health: catalogs, imports, images, cache, audit;
                                          exit 0 ok, 1 warning, 2 error
+  witness key | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence
+                                         cosign other instances' logs (tlog-witness), find forks
   glance sync [--os-cloud NAME | --glance-url URL] [--dry-run]
                                          put deployable images into OpenStack Glance, deactivate
                                          or delete those no longer deployable (policy glance-*)

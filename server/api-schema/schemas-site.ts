@@ -73,6 +73,10 @@ export const TrustListing = Type.Object({
 
 export const TrustPem = Type.Object({ pem: Type.String() }, { additionalProperties: false });
 
+const LogPolicy = Type.Union([Type.Literal('require'), Type.Literal('warn'), Type.Literal('off')], {
+  description: 'require (default for new subscriptions), warn, or off',
+});
+
 export const Subscription = Type.Object({
   name: Type.String(),
   url: Uri,
@@ -98,6 +102,22 @@ export const Subscription = Type.Object({
     Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() }),
   ),
   catalog: Type.Optional(Type.Object({})),
+  log: Type.Object(
+    {
+      policy: LogPolicy,
+      key: Type.Optional(
+        Type.Object({
+          text: Type.String(),
+          origin: Type.String(),
+          source: Type.Union([Type.Literal('pinned'), Type.Literal('first-use')]),
+          at: Type.String(),
+        }),
+      ),
+      witnesses: Type.Array(Type.Object({ key: Type.String(), url: Type.Optional(Type.String()) })),
+      quorum: Type.Integer(),
+    },
+    { description: "what imports ask of the endorser's transparency log (docs/design.md §13)" },
+  ),
 });
 
 export const SubscribeRequest = Type.Object(
@@ -106,6 +126,17 @@ export const SubscribeRequest = Type.Object(
     expectSubject: Type.String({ minLength: 1 }),
     expectIssuer: Type.Optional(Type.String()),
     name: Type.Optional(Type.String()),
+    log: Type.Optional(LogPolicy),
+    logKey: Type.Optional(
+      Type.String({ maxLength: 1000, description: "the log's verifier key, name+hash+base64" }),
+    ),
+    witnesses: Type.Optional(
+      Type.Array(Type.String({ maxLength: 3000 }), {
+        maxItems: 16,
+        description: 'witness cosigner keys, each KEY or KEY,URL',
+      }),
+    ),
+    witnessQuorum: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
   },
   { additionalProperties: false },
 );

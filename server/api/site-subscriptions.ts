@@ -34,6 +34,10 @@ export function siteSubscriptionsApi(inst: Instance): Router {
         expectSubject: body.expectSubject,
         expectIssuer: body.expectIssuer,
         name: body.name,
+        log: body.log,
+        logKey: body.logKey,
+        witnesses: body.witnesses,
+        witnessQuorum: body.witnessQuorum,
         actor: actorOf(req),
       });
       res.status(201).location(`${req.baseUrl}/site/subscriptions/${sub.name}`);

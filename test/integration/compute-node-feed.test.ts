@@ -113,6 +113,7 @@ before(async () => {
     expectSubject: NAMES.leaf,
     name: 'fx',
     actor: 'test',
+    log: 'off',
   });
   const bytes = {
     a: randomImage(48 * 1024),

@@ -60,6 +60,7 @@ describe('/metrics on a site with a real feed', () => {
       url: feed.url,
       expectSubject: NAMES.leaf,
       expectIssuer: NAMES.intermediate,
+      log: 'off',
     });
     assert.equal(res.status, 201);
   });

@@ -3,7 +3,12 @@ import { logSigner } from '../../../catalog/log/log-key.ts';
 import { currentCheckpoint } from '../../../catalog/log/proofs.ts';
 import { flag, parse } from '../options.ts';
 import { emit } from '../output.ts';
-import { withInstance } from '../instance-scope.ts';
+import { cliActor, withInstance } from '../instance-scope.ts';
+import {
+  addLogWitness,
+  listLogWitnesses,
+  removeLogWitness,
+} from '../../../catalog/log/log-witnesses.ts';
 import { UsageError } from '../usage-error.ts';
 
 /**
@@ -13,6 +18,7 @@ import { UsageError } from '../usage-error.ts';
  */
 export async function logCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'witness') return logWitnessCommand(rest);
   const p = parse(rest, {}, false);
   if (sub === 'key') {
     const key = await withInstance(p, async (inst) => verifierKeyText(await logSigner(inst)));
@@ -25,5 +31,35 @@ export async function logCommand(argv: string[]): Promise<number> {
     else process.stdout.write(c.note);
     return 0;
   }
-  throw new UsageError('usage: vmic log key | vmic log checkpoint');
+  throw new UsageError(
+    'usage: vmic log key | log checkpoint | log witness add KEY URL | log witness list | log witness remove KEY',
+  );
+}
+
+/** The witnesses this log asks to cosign at publish (catalog/log/log-witnesses.ts). */
+async function logWitnessCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const p = parse(rest, {});
+  if (sub === 'add' && p.positionals.length === 2) {
+    const [key, url] = p.positionals as [string, string];
+    const w = await withInstance(p, (inst) => addLogWitness(inst, { key, url, actor: cliActor() }));
+    emit(flag(p, 'json'), w, () => `the log asks ${w.key} at ${w.url} to cosign at each publish`);
+    return 0;
+  }
+  if (sub === 'remove' && p.positionals.length === 1) {
+    const key = p.positionals[0]!;
+    await withInstance(p, (inst) => removeLogWitness(inst, key, cliActor()));
+    emit(flag(p, 'json'), { removed: key }, () => `witness ${key} removed`);
+    return 0;
+  }
+  if (sub === 'list' && p.positionals.length === 0) {
+    const ws = await withInstance(p, (inst) => listLogWitnesses(inst));
+    emit(flag(p, 'json'), ws, () =>
+      ws.length ? ws.map((w) => `${w.key}	${w.url}`) : ['no witnesses configured'],
+    );
+    return 0;
+  }
+  throw new UsageError(
+    'usage: vmic log witness add KEY URL | log witness list | log witness remove KEY',
+  );
 }

@@ -12,6 +12,7 @@ import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
 import { UsageError } from '../usage-error.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
+import type { LogPolicy } from '../../../catalog/site/subscription-log.ts';
 
 export async function subscribeCommand(argv: string[]): Promise<number> {
   const p = parse(argv, {
@@ -19,11 +20,16 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     'expect-issuer': { type: 'string' },
     name: { type: 'string' },
     format: { type: 'string' },
+    log: { type: 'string' },
+    'log-key': { type: 'string' },
+    witness: { type: 'string', multiple: true },
+    'witness-quorum': { type: 'string' },
   });
   const url = p.positionals[0];
   if (!url || p.positionals.length > 1)
     throw new UsageError(
-      'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]',
+      'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]\n' +
+        '       [--log require|warn|off] [--log-key NAME+HASH+KEY] [--witness KEY[,URL]]... [--witness-quorum K]',
     );
   const sub = await withInstance(p, (inst) =>
     subscribe(inst, {
@@ -32,6 +38,10 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
       expectIssuer: str(p, 'expect-issuer'),
       name: str(p, 'name'),
       format: feedFormat(str(p, 'format')),
+      log: logPolicy(str(p, 'log')),
+      logKey: str(p, 'log-key'),
+      witnesses: (p.values.witness as string[] | undefined) ?? [],
+      witnessQuorum: quorumOf(str(p, 'witness-quorum')),
       actor: cliActor(),
     }),
   );
@@ -40,9 +50,36 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     `  pinned subject: ${sub.expectSubject}`,
     ...(sub.expectIssuer ? [`  pinned issuer:  ${sub.expectIssuer}`] : []),
     `  issuing CA key: pinned by the first verified import (trust on first use)`,
+    ...describeLog(sub),
     `  next: vmic import --subscription ${sub.name}`,
   ]);
   return 0;
+}
+
+function logPolicy(v: string | undefined): LogPolicy | undefined {
+  if (v === undefined || v === 'require' || v === 'warn' || v === 'off') return v;
+  throw new UsageError(`--log must be require, warn or off, not ${v}`);
+}
+
+function quorumOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,2}$/.test(v)) throw new UsageError(`--witness-quorum must be a number, not ${v}`);
+  return Number(v);
+}
+
+/** The log lines of a subscription: policy, key and how it was learned, witnesses. */
+function describeLog(s: Subscription): string[] {
+  const l = s.log;
+  if (l.policy === 'off') return ['  transparency log: not checked (--log off)'];
+  const lines = [
+    `  transparency log: ${l.policy}; key ${l.key ? `${l.key.text} (${l.key.source === 'pinned' ? 'pinned at subscribe' : 'trust on first use'}, ${l.key.at})` : 'not yet known (the first import learns it from the log: trust on first use)'}`,
+  ];
+  if (l.witnesses.length)
+    lines.push(
+      `  witnesses: ${l.quorum} of ${l.witnesses.length} must cosign`,
+      ...l.witnesses.map((w) => `    ${w.key}${w.url ? ` at ${w.url}` : ''}`),
+    );
+  return lines;
 }
 
 function feedFormat(v: string | undefined): FeedFormat | undefined {
@@ -72,6 +109,7 @@ export function describeSubscription(s: Subscription): string {
       ? `  issuer pin: ${s.issuerPin.subject} key ${s.issuerPin.key} (learned ${s.issuerPin.pinnedAt})`
       : `  issuer pin: ${s.expectIssuer ? `${s.expectIssuer}, ` : ''}key not yet pinned (the first verified import pins it)`,
   );
+  lines.push(...describeLog(s));
   if (s.lastError) lines.push(`  last error ${s.lastError.code}: ${s.lastError.message}`);
   return lines.join('\n');
 }

@@ -66,6 +66,8 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
     "The catalog is not proved to be in the endorser's transparency log under a checkpoint signed by the pinned log key.",
   LOG_INCONSISTENT:
     "The endorser's transparency log showed two histories that cannot both be true: evidence of a split view, kept for the operator.",
+  WITNESS_QUORUM_NOT_MET:
+    "Fewer of the subscription's named witnesses cosigned the endorser's log checkpoint than its quorum asks, so no one independent vouched that other sites see the same log.",
 };
 
 export function reasonText(code: string): string {

@@ -61,6 +61,7 @@ test('openssl-issued signer: the gate refuses CERT_EXPIRED just after its notAft
       expectSubject: signer.subject,
       name: 'short',
       actor: 'test',
+      log: 'off',
     });
     const nquads = await catalogNQuads({
       signer,

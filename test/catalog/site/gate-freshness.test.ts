@@ -74,6 +74,7 @@ test('a feed answering 304 for ever stops being deployable at max-catalog-age (C
       url: feeds.url('/feeds/frozen/'),
       expectSubject: endorser.subject,
       actor: 'test',
+      log: 'off',
     });
     const img = randomImage(32 * 1024);
     images.serve(`/frozen/${img.sha256}`, img.bytes);

@@ -50,7 +50,13 @@ async function deployableSite(opts: { expires?: number } = {}) {
     .map((c) => derToPem(c, 'CERTIFICATE'))
     .join('');
   await addTrustMaterial(t.inst, pem, 'test');
-  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, name: 'fx', actor: 'test' });
+  await subscribe(t.inst, {
+    url: feed.url,
+    expectSubject: NAMES.leaf,
+    name: 'fx',
+    actor: 'test',
+    log: 'off',
+  });
   const img = randomImage(32 * 1024);
   images.serve(`/${img.sha256}`, img.bytes);
   feed.serve(
@@ -134,7 +140,12 @@ test('the reported case at import: a CRL without cRLNumber revokes the signer un
         .join('');
       await addTrustMaterial(t.inst, pem + (await crlFromPython(true, now)), 'test');
       await setPolicy(t.inst, 'revocation', policy, 'test');
-      await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, actor: 'test' });
+      await subscribe(t.inst, {
+        url: feed.url,
+        expectSubject: NAMES.leaf,
+        actor: 'test',
+        log: 'off',
+      });
       feed.serve(
         await signedCatalog({
           signer: pki.leaf,

@@ -42,7 +42,13 @@ async function deployableSite() {
     .map((c) => derToPem(c, 'CERTIFICATE'))
     .join('');
   await addTrustMaterial(t.inst, pem + derToPem(await crlOf(pki.intermediate), 'X509 CRL'), 'test');
-  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, name: 'fx', actor: 'test' });
+  await subscribe(t.inst, {
+    url: feed.url,
+    expectSubject: NAMES.leaf,
+    name: 'fx',
+    actor: 'test',
+    log: 'off',
+  });
   const img = randomImage(64 * 1024);
   images.serve(`/${img.sha256}`, img.bytes);
   const catalog = (sequence: number, issued: number) =>

@@ -46,7 +46,7 @@ async function site(opts: { crls?: Uint8Array[] } = {}) {
       .map((c) => derToPem(c, 'CERTIFICATE'))
       .join('') + crls.map((c) => derToPem(c, 'X509 CRL')).join('');
   await addTrustMaterial(t.inst, pem, 'test');
-  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, actor: 'test' });
+  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, actor: 'test', log: 'off' });
   return t;
 }
 

@@ -96,6 +96,7 @@ test('RDF catalog: the first import pins the CA key; a catalog from the other CA
       url: feeds.url('/feeds/pinned/'),
       expectSubject: genuine.subject,
       actor: 'test',
+      log: 'off',
     });
     assert.equal((await getSubscription(t.inst.store.db, 'pinned')).issuerPin, undefined);
 
@@ -158,6 +159,7 @@ test('a refused first import pins nothing: the first *verified* import does', as
       url: feeds.url('/feeds/first/'),
       expectSubject: genuine.subject,
       actor: 'test',
+      log: 'off',
     });
     // A catalog issued in the future is refused after the chain was built.
     const early = await catalogNQuads({

@@ -90,6 +90,7 @@ for (const [signer, expected] of [
         expectSubject: cert.subject,
         name: signer,
         actor: 'test',
+        log: 'off',
       });
       const state = await dumpSiteState(t.inst);
       feeds.serve(`/feeds/${signer}/catalog.p7m`, await catalog(cert, t.now));

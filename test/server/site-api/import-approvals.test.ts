@@ -51,7 +51,12 @@ describe('site API: import, images, approvals and the gate over a real feed', ()
     );
     let res = await s.call('POST', '/site/subscriptions', {
       token: admin,
-      body: { url: feed.url, expectSubject: NAMES.leaf, expectIssuer: NAMES.intermediate },
+      body: {
+        url: feed.url,
+        expectSubject: NAMES.leaf,
+        expectIssuer: NAMES.intermediate,
+        log: 'off',
+      },
     });
     assert.equal(res.status, 201);
     assert.equal(((await res.json()) as { name: string }).name, 'fx');

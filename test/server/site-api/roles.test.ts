@@ -11,7 +11,7 @@ const ROUTES: { method: string; route: string; body?: unknown; write: boolean; a
     {
       method: 'POST',
       route: '/site/subscriptions',
-      body: { url: 'http://127.0.0.1:9/feeds/x/', expectSubject: 'CN=x' },
+      body: { url: 'http://127.0.0.1:9/feeds/x/', expectSubject: 'CN=x', log: 'off' },
       write: true,
     },
     { method: 'GET', route: '/site/subscriptions/nope', write: false },

@@ -11,6 +11,7 @@ describe('site API: subscriptions', () => {
     const body = {
       url: 'http://127.0.0.1:9/feeds/acme/',
       expectSubject: 'C=CH, O=Acme, CN=Acme Endorser',
+      log: 'off',
     };
     let res = await s.call('POST', '/site/subscriptions', { token: admin, body });
     assert.equal(res.status, 201);

@@ -54,7 +54,13 @@ export async function glanceSite(pki: Scenario, images: ImageServer) {
     nextUpdate: new Date(now + 6 * DAY),
   });
   await addTrustMaterial(t.inst, pem + derToPem(crl, 'X509 CRL'), 'test');
-  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, name: 'fx', actor: 'test' });
+  await subscribe(t.inst, {
+    url: feed.url,
+    expectSubject: NAMES.leaf,
+    name: 'fx',
+    actor: 'test',
+    log: 'off',
+  });
   const bytes = {
     img: randomImage(48 * 1024),
     other: randomImage(16 * 1024),

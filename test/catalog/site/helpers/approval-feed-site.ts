@@ -39,7 +39,13 @@ export async function approvalFeedSite(
     .map((c) => derToPem(c, 'CERTIFICATE'))
     .join('');
   await addTrustMaterial(t.inst, pem + derToPem(await crlOf(pki.intermediate), 'X509 CRL'), 'test');
-  await subscribe(t.inst, { url: feed.url, expectSubject: NAMES.leaf, name: 'fx', actor: 'test' });
+  await subscribe(t.inst, {
+    url: feed.url,
+    expectSubject: NAMES.leaf,
+    name: 'fx',
+    actor: 'test',
+    log: 'off',
+  });
   const img = randomImage(32 * 1024);
   const missing = randomImage(1024);
   images.serve(`/${img.sha256}`, img.bytes);

@@ -81,6 +81,7 @@ export async function importedSubscription(
     expectSubject: opts.wrongSubject ? 'CN=Someone Else,O=vmic test,C=CH' : f.endorser.subject,
     name,
     actor: 'test',
+    log: 'off',
   });
   const nquads = await catalogNQuads({
     signer: f.endorser,

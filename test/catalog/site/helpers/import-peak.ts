@@ -19,7 +19,8 @@ function peakKiB(): number {
 const [dataDir, url, trustPem, subject] = process.argv.slice(2) as [string, string, string, string];
 const inst = await openInstance(resolveConfig({ dataDir, env: {} }), { env: {} });
 await addTrustMaterial(inst, fs.readFileSync(trustPem, 'utf8'), 'test');
-await subscribe(inst, { url, expectSubject: subject, actor: 'test' });
+// A test stand-in feed with no transparency log.
+await subscribe(inst, { url, expectSubject: subject, actor: 'test', log: 'off' });
 const before = peakKiB();
 const [outcome] = await runImport(inst, { actor: 'test' });
 const after = peakKiB();

@@ -55,6 +55,7 @@ export async function shadowedSite() {
         url: feeds.url(`/feeds/${name}/`),
         expectSubject: signer.subject,
         actor: 'test',
+        log: 'off',
       });
       const nquads = await catalogNQuads({
         signer,

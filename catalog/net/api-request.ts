@@ -2,10 +2,10 @@ import type http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VmicError, type ErrorCode } from '../../errors/index.ts';
-import { headersOf, openRequest } from '../net/http-client.ts';
+import { headersOf, openRequest } from './http-client.ts';
 
 /**
- * One request to an OpenStack API (Keystone, Glance) through vmic's HTTP client: JSON or a
+ * One request to an HTTP API (Keystone, Glance, a log witness) through vmic's HTTP client: JSON or a
  * streamed body out, a bounded answer in. Both ends are bounded (threat: an API endpoint
  * that stalls or answers without end holding the sync's run lock for ever): `idleMs`
  * without a byte moving either way aborts with TOO_SLOW; an answer longer than `maxBytes`
