@@ -32,7 +32,10 @@ export function witnessRouter(inst: Instance): Router {
     async (req, res) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const reply = await addCheckpoint(inst, body);
-      res.status(reply.status).type(reply.contentType).send(reply.body);
+      // Set as given and sent as bytes: express would add a charset to a string's type,
+      // and witness clients match `text/x.tlog.size` exactly.
+      res.status(reply.status).setHeader('Content-Type', reply.contentType);
+      res.end(Buffer.from(reply.body, 'utf8'));
     },
   );
   r.get('/checkpoint', async (req, res) => {

@@ -29,6 +29,7 @@ export type AuditAction =
   | 'log.witness-removed'
   | 'witness.log-followed'
   | 'witness.log-unfollowed'
+  | 'witness.fork-acknowledged'
   | 'image.added'
   | 'image.fetched'
   | 'image.quarantined'

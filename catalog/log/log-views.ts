@@ -158,10 +158,26 @@ export async function recordEvidence(tx: Tx, e: ForkEvidence, now: Date): Promis
     .execute();
 }
 
+/** Marks a fork as read by an operator: kept, but no longer an error in `vmic status`. */
+export async function acknowledgeEvidence(
+  tx: Tx,
+  id: number,
+  by: string,
+  now: Date,
+): Promise<boolean> {
+  const r = await tx
+    .updateTable('log_evidence')
+    .set({ acknowledged_at: now.toISOString(), acknowledged_by: by })
+    .where('id', '=', id)
+    .where('acknowledged_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function listEvidence(
   db: Queryable,
   filter: { subscription?: string } = {},
-): Promise<Array<ForkEvidence & { id: number; foundAt: string }>> {
+): Promise<Array<ForkEvidence & { id: number; foundAt: string; acknowledgedAt?: string }>> {
   let q = db.selectFrom('log_evidence').selectAll().orderBy('id', 'desc').limit(100);
   if (filter.subscription !== undefined) q = q.where('subscription', '=', filter.subscription);
   return (await q.execute()).map((r) => ({
@@ -173,5 +189,6 @@ export async function listEvidence(
     held: r.held_note,
     served: r.served_note,
     foundAt: r.found_at,
+    ...(r.acknowledged_at ? { acknowledgedAt: r.acknowledged_at } : {}),
   }));
 }

@@ -116,3 +116,13 @@ export async function endorserHealth(
   }
   return out;
 }
+
+/** How many forks of a transparency log found here (imports, witness) no one acknowledged. */
+export async function logForks(db: Queryable): Promise<number> {
+  const r = await db
+    .selectFrom('log_evidence')
+    .where('acknowledged_at', 'is', null)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}

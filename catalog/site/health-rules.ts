@@ -147,6 +147,12 @@ export function problemsOf(site: SiteHealth | undefined, endorsers: EndorserHeal
       out.push({ level: MARK_LEVEL[m], text: `subscription ${s.name}: ${MARK_TEXT[m]}${why}` });
     }
   }
+  // The strongest evidence a log can give of a split view: an error until acknowledged.
+  if (site && site.logForks > 0)
+    out.push({
+      level: 'error',
+      text: `${site.logForks} fork${site.logForks === 1 ? '' : 's'} of an endorser's transparency log found: evidence of a split view (vmic witness evidence; --ack ID once handled)`,
+    });
   if (site && site.images.quarantined > 0)
     out.push({ level: 'error', text: `${images(site.images.quarantined)} quarantined` });
   if (site && site.images.notFetched > 0)

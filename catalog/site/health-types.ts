@@ -63,6 +63,8 @@ export interface SiteHealth {
   /** The import run of `vmic serve --import-every`, if this process runs one. */
   schedule: ImportScheduleState | null;
   maxCatalogAgeSeconds: number | undefined;
+  /** Forks of endorsers' transparency logs found here (log_evidence): split-view evidence. */
+  logForks: number;
 }
 
 export interface HealthSummary {

@@ -3,6 +3,7 @@ import { importScheduleOf } from './import-schedule.ts';
 import { readPolicy } from './policy.ts';
 import { countImages, problemsOf, verdictOf } from './health-rules.ts';
 import {
+  logForks,
   cacheUse,
   endorserHealth,
   imageDecisionCodes,
@@ -48,6 +49,7 @@ export async function healthSummary(
       cache: await cacheUse(db),
       schedule: importScheduleOf(inst) ?? null,
       maxCatalogAgeSeconds: policy.maxCatalogAgeSeconds,
+      logForks: await logForks(db),
     };
   }
   const endorsers = await endorserHealth(inst, scope.endorsers, now);

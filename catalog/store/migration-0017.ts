@@ -51,6 +51,8 @@ export async function up0017(db: Kysely<unknown>): Promise<void> {
     .addColumn('held_note', 'text', (c) => c.notNull())
     .addColumn('served_note', 'text', (c) => c.notNull())
     .addColumn('found_at', 'text', (c) => c.notNull())
+    .addColumn('acknowledged_at', 'text')
+    .addColumn('acknowledged_by', 'text')
     .execute();
   await db.schema
     .createTable('log_witnesses')

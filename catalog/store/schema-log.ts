@@ -47,6 +47,9 @@ export interface LogEvidenceTable {
   held_note: string;
   served_note: string;
   found_at: string;
+  /** When an operator read it (`vmic witness evidence --ack ID`); it stays kept. */
+  acknowledged_at: Generated<string | null>;
+  acknowledged_by: Generated<string | null>;
 }
 
 /** A witness this instance's log asks for cosignatures at publish. */

@@ -7,6 +7,7 @@ import {
   verifyConsistency,
   TlogError,
   type Checkpoint,
+  type NoteVerifier,
 } from '../../tlog/index.ts';
 import type { Instance } from '../instance.ts';
 import { lockedTransaction } from '../store/write-transaction.ts';
@@ -128,7 +129,10 @@ export async function addCheckpoint(inst: Instance, body: Buffer): Promise<Witne
       return text(422, `the consistency proof from ${req.old} to ${cp.size} does not verify`);
     }
     const now = inst.now();
-    await growView(tx, cp.origin, held, { size: cp.size, root: cp.root, note: req.note }, now);
+    // Kept with the log's own signature only: lines by other keys were not checked here
+    // (threat: a forged line naming this witness served later as its cosignature).
+    const kept = onlyBy(req.note, [parseVerifierKey(followed.logKey)]);
+    await growView(tx, cp.origin, held, { size: cp.size, root: cp.root, note: kept }, now);
     const body = parseNote(req.note).text;
     return text(200, cosignatureLine(body, cosigner, Math.floor(now.getTime() / 1000)));
   });
@@ -142,9 +146,25 @@ export async function heldCheckpoint(inst: Instance, origin: string): Promise<st
   const followed = await readFollowedLog(inst.store.db, origin);
   if (!followed?.view) return undefined;
   const cosigner = await witnessCosigner(inst);
-  const { text: body } = parseNote(followed.view.note);
-  const line = cosignatureLine(body, cosigner, Math.floor(inst.now().getTime() / 1000));
-  return followed.view.note.includes(`\u2014 ${cosigner.name} `)
-    ? followed.view.note
-    : `${followed.view.note}${line}`;
+  const note = onlyBy(followed.view.note, [parseVerifierKey(followed.logKey)]);
+  const line = cosignatureLine(
+    parseNote(note).text,
+    cosigner,
+    Math.floor(inst.now().getTime() / 1000),
+  );
+  return `${note}${line}`;
+}
+
+/** The note with only the signature lines of `keys` (by name and key hash). */
+function onlyBy(note: string, keys: readonly NoteVerifier[]): string {
+  const { text, signatures } = parseNote(note);
+  const lines = signatures
+    .filter((s) => keys.some((k) => k.name === s.name && k.keyHash === s.keyHash))
+    .map((s) => {
+      const blob = Buffer.alloc(4 + s.signature.length);
+      blob.writeUInt32BE(s.keyHash, 0);
+      Buffer.from(s.signature).copy(blob, 4);
+      return `\u2014 ${s.name} ${blob.toString('base64')}\n`;
+    });
+  return `${text}\n${lines.join('')}`;
 }

@@ -6,6 +6,7 @@ import { writeTransaction } from '../store/write-transaction.ts';
 import { checkUrl } from '../net/http-client.ts';
 import { boundedGet } from '../net/bounded-fetch.ts';
 import {
+  acknowledgeEvidence,
   followLog,
   listFollowedLogs,
   readFollowedLog,
@@ -68,6 +69,20 @@ export async function unfollowCommandLog(
 }
 
 export { listFollowedLogs };
+
+/** An operator read the fork `id` (and acted on it): audited; the evidence stays. */
+export async function acknowledgeFork(inst: Instance, id: number, actor: string): Promise<void> {
+  await writeTransaction(inst.store, async (tx) => {
+    if (!(await acknowledgeEvidence(tx, id, actor, inst.now())))
+      throw new VmicError('NOT_FOUND', `no unacknowledged evidence ${id}`);
+    await appendAudit(tx, {
+      at: inst.now(),
+      actor,
+      action: 'witness.fork-acknowledged',
+      subject: String(id),
+    });
+  });
+}
 
 export interface WitnessRunOutcome {
   origin: string;

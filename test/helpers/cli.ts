@@ -38,6 +38,24 @@ export function vmic(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * `vmic` without blocking this process: for commands that talk to a server this test
+ * process serves (a blocking spawn would leave it unable to answer).
+ */
+export function vmicAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [VMIC_BIN, ...args], {
+      env: { ...process.env, ...BLANK_INSTANCE_ENV, ...backendEnvFor(args), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** Starts a long-running `vmic` command (serve, demo) and resolves once it listens. */
 export function startVmic(
   args: string[],

@@ -1,6 +1,7 @@
 import { cosignerKeyText } from '../../../tlog/index.ts';
 import { witnessCosigner } from '../../../catalog/log/log-key.ts';
 import {
+  acknowledgeFork,
   followCommandLog,
   listFollowedLogs,
   unfollowCommandLog,
@@ -13,7 +14,7 @@ import { cliActor, withInstance } from '../instance-scope.ts';
 import { UsageError } from '../usage-error.ts';
 
 const USAGE =
-  'usage: vmic witness key | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence';
+  'usage: vmic witness key | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence [--ack ID]';
 
 /**
  * The witness role (docs/design.md §13): `key` prints this instance's cosigner key for
@@ -80,13 +81,24 @@ export async function witnessCommand(argv: string[]): Promise<number> {
     return out.some((o) => o.result === 'fork' || o.result === 'failed') ? 1 : 0;
   }
   if (sub === 'evidence') {
-    const p = parse(rest, {}, false);
+    const p = parse(rest, { ack: { type: 'string' } }, false);
+    const ack = str(p, 'ack');
+    if (ack !== undefined) {
+      if (!/^[1-9][0-9]{0,15}$/.test(ack)) throw new UsageError('--ack takes an evidence id');
+      await withInstance(p, (inst) => acknowledgeFork(inst, Number(ack), cliActor()));
+      emit(
+        flag(p, 'json'),
+        { acknowledged: Number(ack) },
+        () => `evidence ${ack} acknowledged (kept)`,
+      );
+      return 0;
+    }
     const ev = await withInstance(p, (inst) => listEvidence(inst.store.db));
     emit(flag(p, 'json'), ev, () =>
       ev.length
         ? ev.map(
             (e) =>
-              `${e.foundAt}\t${e.origin}\tfound by ${e.foundBy}${e.subscription ? ` (subscription ${e.subscription})` : ''}\n  ${e.message}\n  held:\n${indent(e.held)}  served:\n${indent(e.served)}`,
+              `#${e.id}\t${e.foundAt}\t${e.origin}${e.acknowledgedAt ? ` (acknowledged ${e.acknowledgedAt})` : ''}\tfound by ${e.foundBy}${e.subscription ? ` (subscription ${e.subscription})` : ''}\n  ${e.message}\n  held:\n${indent(e.held)}  served:\n${indent(e.served)}`,
           )
         : ['no forks found'],
     );

@@ -111,6 +111,7 @@ function site(
     cache: { bytes: 0, entries: 0 },
     schedule: null,
     maxCatalogAgeSeconds: undefined,
+    logForks: 0,
   };
 }
 const sub = (
