@@ -1,6 +1,7 @@
 import { VmicError } from '../../errors/index.ts';
 import { consistencyProof, inclusionProof } from '../../tlog/index.ts';
 import type { Instance } from '../instance.ts';
+import type { Queryable } from '../store/database.ts';
 import { latestCheckpoint, signLatestCheckpoint } from './checkpoints.ts';
 import { findLeaf, logReader, logSize } from './instance-log.ts';
 import { auditLeaf, catalogLeaf } from './leaves.ts';
@@ -56,30 +57,33 @@ export async function catalogInclusion(
       'NOT_FOUND',
       `catalog ${endorser}/${sequence} was published before the log began`,
     );
-  const cp = (await newestCosigned(inst, index)) ?? (await currentCheckpoint(inst));
+  const cp = (await newestCosigned(inst.store.db, index + 1)) ?? (await currentCheckpoint(inst));
   const proof = await inclusionProof(index, cp.size, logReader(inst.store.db));
   return { index, leaf: b64(leaf), treeSize: cp.size, proof: proof.map(b64), checkpoint: cp.note };
 }
 
 /**
- * The newest checkpoint that witnesses cosigned and that holds leaf `index`: a catalog is
+ * The newest checkpoint that witnesses cosigned, of at least `minSize` leaves (one that
+ * holds the leaf a proof is for): a catalog is
  * proved under it rather than under a newer one nobody cosigned yet (the log grows with
  * every audit entry), so that sites needing cosignatures find them. Sites that saw a
  * newer checkpoint check that this one is its prefix (site/log-check.ts).
  */
-async function newestCosigned(
-  inst: Instance,
-  index: number,
-): Promise<{ size: number; note: string } | undefined> {
-  const row = await inst.store.db
+export async function newestCosigned(
+  db: Queryable,
+  minSize = 0,
+): Promise<{ size: number; note: string; cosignatures: number } | undefined> {
+  const row = await db
     .selectFrom('log_checkpoints')
-    .select(['size', 'note'])
+    .select(['size', 'note', 'cosignatures'])
     .where('cosignatures', '>', 0)
-    .where('size', '>', index)
+    .where('size', '>=', minSize)
     .orderBy('size', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return row ? { size: Number(row.size), note: row.note } : undefined;
+  return row
+    ? { size: Number(row.size), note: row.note, cosignatures: Number(row.cosignatures) }
+    : undefined;
 }
 
 /** The consistency proof between two tree sizes of this log (`to` at most its size). */

@@ -132,7 +132,9 @@ export function logOf(r: Selectable<SubscriptionTable>): SubscriptionLog {
       r.log_key !== null
         ? {
             text: r.log_key,
-            origin: parseVerifierKey(r.log_key).name,
+            // Checked when stored; read back without parsing, so that one bad row never
+            // breaks every listing.
+            origin: r.log_key.slice(0, Math.max(0, r.log_key.indexOf('+'))),
             source: r.log_key_source ?? 'pinned',
             at: r.log_key_at ?? '',
           }

@@ -28,6 +28,7 @@ BOTH=(
   test/catalog/site
   test/catalog/migration
   test/catalog/log
+  test/catalog/witness
   test/server/log.test.ts
   test/server/site-api
   test/server/api.test.ts

@@ -31,20 +31,19 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
       'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]\n' +
         '       [--log require|warn|off] [--log-key NAME+HASH+KEY] [--witness KEY[,URL]]... [--witness-quorum K]',
     );
-  const sub = await withInstance(p, (inst) =>
-    subscribe(inst, {
-      url,
-      expectSubject: required(p, 'expect-subject'),
-      expectIssuer: str(p, 'expect-issuer'),
-      name: str(p, 'name'),
-      format: feedFormat(str(p, 'format')),
-      log: logPolicy(str(p, 'log')),
-      logKey: str(p, 'log-key'),
-      witnesses: (p.values.witness as string[] | undefined) ?? [],
-      witnessQuorum: quorumOf(str(p, 'witness-quorum')),
-      actor: cliActor(),
-    }),
-  );
+  // Options checked before the instance is opened: a typo creates no data directory.
+  const input = {
+    url,
+    expectSubject: required(p, 'expect-subject'),
+    expectIssuer: str(p, 'expect-issuer'),
+    name: str(p, 'name'),
+    format: feedFormat(str(p, 'format')),
+    log: logPolicy(str(p, 'log')),
+    logKey: str(p, 'log-key'),
+    witnesses: (p.values.witness as string[] | undefined) ?? [],
+    witnessQuorum: quorumOf(str(p, 'witness-quorum')),
+  };
+  const sub = await withInstance(p, (inst) => subscribe(inst, { ...input, actor: cliActor() }));
   emit(flag(p, 'json'), sub, () => [
     `subscribed ${sub.name} to ${sub.url}${sub.format === 'hepix' ? ' (HEPiX image list)' : ''}`,
     `  pinned subject: ${sub.expectSubject}`,

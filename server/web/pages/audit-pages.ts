@@ -11,7 +11,7 @@ import { VmicError } from '../../../errors/index.ts';
 import { requireRole } from '../../auth.ts';
 import { summarizeDetails } from './audit-summary.ts';
 import { checkAuditAgainstLog } from '../../../catalog/log/audit-check.ts';
-import { currentCheckpoint } from '../../../catalog/log/proofs.ts';
+import { currentCheckpoint, newestCosigned } from '../../../catalog/log/proofs.ts';
 import { openNote, parseCheckpoint } from '../../../tlog/index.ts';
 import { logSigner } from '../../../catalog/log/log-key.ts';
 import { render } from './render.ts';
@@ -136,6 +136,9 @@ async function logPanel(inst: Instance) {
   const check = await checkAuditAgainstLog(inst);
   const signer = await logSigner(inst);
   const latest = await currentCheckpoint(inst);
+  // The log grows with every audit entry; witnesses cosign at publish: the newest
+  // cosigned checkpoint is often older than the latest.
+  const cosigned = await newestCosigned(inst.store.db);
   const opened = openNote(latest.note, [signer]);
   const cp = parseCheckpoint(opened.text, signer.name);
   return {
@@ -152,6 +155,10 @@ async function logPanel(inst: Instance) {
       root: Buffer.from(cp.root).toString('base64'),
       note: latest.note,
       cosigners: opened.signatures.filter((x) => x.name !== signer.name).length,
+      newestCosigned:
+        cosigned && cosigned.size !== cp.size
+          ? { size: cosigned.size, cosigners: cosigned.cosignatures }
+          : undefined,
     },
   };
 }

@@ -10,6 +10,7 @@ import { siteAdmin, siteReader, subscriptionParam } from '../../api/site-access.
 import { formBody } from './form-body.ts';
 import { humanBytes, humanDuration } from './format.ts';
 import { reasonText } from './reason-text.ts';
+import { logWarningQuery } from './subscription-log-view.ts';
 import { render } from './render.ts';
 
 /**
@@ -86,6 +87,7 @@ export function jobPages(inst: Instance): Router {
         const [outcome] = await runImport(inst, { subscription: name, actor });
         const q = new URLSearchParams({ imported: name, status: outcome?.status ?? 'failed' });
         if (outcome?.code) q.set('code', outcome.code);
+        logWarningQuery(q, outcome?.log);
         return `/site/subscriptions?${q.toString()}`;
       },
     );

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ENDORSER_NAME } from '../../../catalog/names.ts';
-import { FormText } from './form-input.ts';
+import { FormInteger, FormText } from './form-input.ts';
 
 /** The forms of the site pages, as their handlers receive them. */
 
@@ -19,7 +19,25 @@ export const SubscribeForm = Type.Object({
   expectSubject: FormText({ label: 'Pinned subject DN' }),
   expectIssuer: Type.Optional(FormText()),
   name: Type.Optional(FormText()),
+  log: Type.Optional(
+    Type.Union([Type.Literal('require'), Type.Literal('warn'), Type.Literal('off')], {
+      title: 'Transparency log',
+      description: 'Transparency log must be require, warn or off',
+    }),
+  ),
+  logKey: Type.Optional(FormText({ label: 'Log key' })),
+  /** One witness a line, `KEY` or `KEY,URL` (witnessLines). */
+  witnesses: Type.Optional(FormText({ label: 'Witnesses' })),
+  witnessQuorum: Type.Optional(FormInteger({ min: 0, max: 16, label: 'Witness quorum' })),
 });
+
+/** The witnesses textarea: one `KEY` or `KEY,URL` a line; blank lines are skipped. */
+export function witnessLines(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
 
 /** Approving (or revoking) a whole subscription: given, it decides the form's meaning. */
 export const EndorserApprovalForm = Type.Object({ endorser: Type.Optional(subscriptionName()) });

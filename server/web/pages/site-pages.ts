@@ -23,7 +23,14 @@ import { siteAdmin, siteApprover, siteReader, subscriptionParam } from '../../ap
 import { TRUST_BODY_BYTES } from '../../api/site-trust.ts';
 import { formBody, formFields } from './form-body.ts';
 import { formInput, formOf } from './form-input.ts';
-import { EndorserApprovalForm, ImageApprovalForm, SubscribeForm, TrustForm } from './site-forms.ts';
+import {
+  EndorserApprovalForm,
+  ImageApprovalForm,
+  SubscribeForm,
+  TrustForm,
+  witnessLines,
+} from './site-forms.ts';
+import { logWarningText, subscriptionLogView } from './subscription-log-view.ts';
 import { reasonText } from './reason-text.ts';
 import { runningJob } from '../../../catalog/site/jobs.ts';
 import { jobPages } from './job-pages.ts';
@@ -96,19 +103,24 @@ export function sitePages(inst: Instance): Router {
 
   r.get('/site/subscriptions', siteReader, async (req, res) => {
     const approvals = await listApprovals(db);
-    const subscriptions = (await listSubscriptions(db, inst.now())).map((s) => ({
-      ...s,
-      catalogAge: s.catalog?.ageSeconds === undefined ? undefined : formatAge(s.catalog.ageSeconds),
-      lastErrorText: s.lastError ? reasonText(s.lastError.code) : undefined,
-      endorserApproved: approvals.some((a) => a.kind === 'endorser' && a.subscription === s.name),
-    }));
+    const subscriptions = await Promise.all(
+      (await listSubscriptions(db, inst.now())).map(async (s) => ({
+        ...s,
+        catalogAge:
+          s.catalog?.ageSeconds === undefined ? undefined : formatAge(s.catalog.ageSeconds),
+        lastErrorText: s.lastError ? reasonText(s.lastError.code) : undefined,
+        endorserApproved: approvals.some((a) => a.kind === 'endorser' && a.subscription === s.name),
+        logView: await subscriptionLogView(db, s),
+      })),
+    );
     render(req, res, 'site-subscriptions.njk', {
       title: 'Subscriptions',
       now: inst.now(),
       running: runningJob(inst, 'import'),
       subscriptions,
-      notice: notice(req, ['imported', 'status', 'code']),
+      notice: notice(req, ['imported', 'status', 'code', 'logWarning', 'logMessage']),
       noticeText: typeof req.query.code === 'string' ? reasonText(req.query.code) : undefined,
+      logWarningText: logWarningText(req.query.logWarning),
     });
   });
 
@@ -119,6 +131,10 @@ export function sitePages(inst: Instance): Router {
       expectSubject: f.expectSubject,
       expectIssuer: f.expectIssuer,
       name: f.name,
+      log: f.log,
+      logKey: f.logKey,
+      witnesses: witnessLines(f.witnesses),
+      witnessQuorum: f.witnessQuorum,
       actor: actorOf(req),
     });
     res.redirect(303, '/site/subscriptions');

@@ -1,5 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  cosignerFromSeed,
+  cosignerKeyText,
+  signerFromSeed,
+  verifierKeyText,
+} from '../../../tlog/index.ts';
 import { expectProblem, siteForTests } from './setup.ts';
 
 describe('site API: subscriptions', () => {
@@ -72,5 +79,64 @@ describe('site API: subscriptions', () => {
       400,
       'BAD_REQUEST',
     );
+  });
+
+  test('transparency log: require by default, with no key; witnesses and a pinned key as given', async () => {
+    const s = site();
+    const admin = await s.token('admin');
+    const expectSubject = 'C=CH, O=Acme, CN=Acme Endorser';
+    let res = await s.call('POST', '/site/subscriptions', {
+      token: admin,
+      body: { url: 'http://127.0.0.1:9/feeds/plain/', expectSubject },
+    });
+    assert.equal(res.status, 201);
+    assert.deepEqual(((await res.json()) as { log: unknown }).log, {
+      policy: 'require',
+      witnesses: [],
+      quorum: 0,
+    });
+
+    const logKey = verifierKeyText(signerFromSeed('acme.example/log', randomBytes(32)));
+    const witness = cosignerKeyText(cosignerFromSeed('witness.example', randomBytes(32)));
+    for (const bad of [
+      { logKey: 'acme.example/log+0000000+AQ==' },
+      { logKey: logKey.slice(0, -4) },
+      { log: 'off', logKey },
+      { witnesses: [logKey] },
+      { witnesses: [witness], witnessQuorum: 2 },
+    ])
+      await expectProblem(
+        await s.call('POST', '/site/subscriptions', {
+          token: admin,
+          body: { url: 'http://127.0.0.1:9/feeds/bad/', expectSubject, ...bad },
+        }),
+        400,
+        'BAD_REQUEST',
+      );
+
+    res = await s.call('POST', '/site/subscriptions', {
+      token: admin,
+      body: {
+        url: 'http://127.0.0.1:9/feeds/logged/',
+        expectSubject,
+        log: 'warn',
+        logKey,
+        witnesses: [`${witness},http://127.0.0.1:9/witness`],
+      },
+    });
+    assert.equal(res.status, 201);
+    const { log } = (await res.json()) as {
+      log: {
+        policy: string;
+        key: { text: string; source: string };
+        witnesses: unknown;
+        quorum: number;
+      };
+    };
+    assert.equal(log.policy, 'warn');
+    assert.equal(log.key.text, logKey);
+    assert.equal(log.key.source, 'pinned');
+    assert.deepEqual(log.witnesses, [{ key: witness, url: 'http://127.0.0.1:9/witness/' }]);
+    assert.equal(log.quorum, 1);
   });
 });

@@ -28,8 +28,15 @@
  *                        subscription-enabled, subscription-result, subscription-sequence,
  *                        subscription-error, import-now, toggle-subscription,
  *                        approve-endorser / unapprove-endorser, endorser-approved;
+ *                        subscription-log (subscription-log-policy, subscription-log-key,
+ *                        subscription-witness-quorum, subscription-witnesses,
+ *                        subscription-forks with subscription-fork-count,
+ *                        subscription-fork-message, subscription-fork-notes > fork-held,
+ *                        fork-served);
  *                        subscribe-form: subscribe-url, subscribe-subject, subscribe-issuer,
- *                        subscribe-name, subscribe-submit; import-notice
+ *                        subscribe-name, subscribe-log, subscribe-log-key,
+ *                        subscribe-witnesses, subscribe-witness-quorum, subscribe-submit;
+ *                        import-notice (import-log-warning)
  * Images /site/images:   fetch-now, fetch-notice, site-images >
  *                        site-image-row[data-identifier][data-subscription] with
  *                        site-image-title, badge-endorsed, badge-approved, badge-fetched,
@@ -107,7 +114,22 @@ export const IMPORT_NOTICE = t('import-notice');
 export const SUBSCRIBE_URL = t('subscribe-url');
 export const SUBSCRIBE_SUBJECT = t('subscribe-subject');
 export const SUBSCRIBE_ISSUER = t('subscribe-issuer');
+export const SUBSCRIBE_LOG = t('subscribe-log');
+export const SUBSCRIBE_LOG_KEY = t('subscribe-log-key');
+export const SUBSCRIBE_WITNESSES = t('subscribe-witnesses');
+export const SUBSCRIBE_WITNESS_QUORUM = t('subscribe-witness-quorum');
 export const SUBSCRIBE_SUBMIT = t('subscribe-submit');
+export const SUBSCRIPTION_LOG = t('subscription-log');
+export const SUBSCRIPTION_LOG_POLICY = t('subscription-log-policy');
+export const SUBSCRIPTION_LOG_KEY = t('subscription-log-key');
+export const SUBSCRIPTION_WITNESS_QUORUM = t('subscription-witness-quorum');
+export const SUBSCRIPTION_WITNESSES = t('subscription-witnesses');
+export const SUBSCRIPTION_FORKS = t('subscription-forks');
+export const SUBSCRIPTION_FORK_COUNT = t('subscription-fork-count');
+export const SUBSCRIPTION_FORK_MESSAGE = t('subscription-fork-message');
+export const SUBSCRIPTION_FORK_NOTES = t('subscription-fork-notes');
+export const FORK_HELD = t('fork-held');
+export const FORK_SERVED = t('fork-served');
 export const APPROVE_ENDORSER = t('approve-endorser');
 export const FETCH_NOW = t('fetch-now');
 export const FETCH_NOTICE = t('fetch-notice');

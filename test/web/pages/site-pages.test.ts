@@ -95,12 +95,16 @@ describe('web admin: site pages in a real browser', () => {
     await admin.fill(sel.SUBSCRIBE_URL, feed.url);
     await admin.fill(sel.SUBSCRIBE_SUBJECT, NAMES.leaf);
     await admin.fill(sel.SUBSCRIBE_ISSUER, NAMES.intermediate);
+    // A stand-in feed server, not a vmic instance: it runs no transparency log.
+    assert.equal(await admin.inputValue(sel.SUBSCRIBE_LOG), 'require');
+    await admin.selectOption(sel.SUBSCRIBE_LOG, 'off');
     await Promise.all([
       admin.waitForURL('**/site/subscriptions'),
       admin.click(sel.SUBSCRIBE_SUBMIT),
     ]);
     const row = admin.locator(sel.subscriptionRow('fx'));
     assert.equal(await row.count(), 1);
+    assert.equal(await row.locator(sel.SUBSCRIPTION_LOG_POLICY).textContent(), 'off');
 
     feed.serve(undefined);
     await Promise.all([
