@@ -18,6 +18,9 @@ export interface LogView {
   note: string;
 }
 
+/** The rule of the CONFLICT `growView` throws when the view moved under a check. */
+export const VIEW_MOVED = 'log.view-moved';
+
 export interface FollowedLog {
   origin: string;
   logKey: string;
@@ -114,6 +117,7 @@ export async function growView(
     throw new VmicError(
       'CONFLICT',
       `this instance's view of the log ${origin} changed during the check; check again`,
+      { rule: VIEW_MOVED },
     );
   if (expected && next.size < expected.size) return;
   await tx

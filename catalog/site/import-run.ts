@@ -14,6 +14,7 @@ import { verifiedCatalog, verifiedList } from './import-feed.ts';
 import { observe } from '../observe.ts';
 import { refreshSignerCheck } from './signer-checks.ts';
 import { checkImportLogged } from './import-log.ts';
+import { VIEW_MOVED } from '../log/log-views.ts';
 
 export type { ImportOutcome } from './import-types.ts';
 
@@ -98,6 +99,7 @@ async function importOne(
     fetcher: FeedFetcher;
     actor: string;
   },
+  attempt = 0,
 ): Promise<ImportOutcome> {
   const previous = await inst.store.db
     .selectFrom('site_catalogs')
@@ -200,6 +202,9 @@ async function importOne(
     });
   } catch (e) {
     if (!isVmicError(e)) throw e;
+    // A witness request grew this instance's view of the log between the check and the
+    // apply: checked once more against the new view (nothing was applied).
+    if (e.rule === VIEW_MOVED && attempt === 0) return importOne(inst, sub, ctx, 1);
     await writeTransaction(inst.store, async (tx) => {
       await tx
         .updateTable('subscriptions')
