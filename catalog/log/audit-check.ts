@@ -11,6 +11,7 @@ import type { Instance } from '../instance.ts';
 import { iterateAudit } from '../audit/audit-log.ts';
 import { auditLeaf } from './leaves.ts';
 import { latestCheckpoint } from './checkpoints.ts';
+import { newestCosigned } from './proofs.ts';
 import { logSigner } from './log-key.ts';
 
 /**
@@ -27,7 +28,7 @@ export interface AuditLogCheck {
   /** Audit entries with a leaf; entries before the first were written before the log began. */
   logged: number;
   firstLoggedSeq: number | undefined;
-  /** The signed checkpoints compared: the latest one, and one given by the caller. */
+  /** The signed checkpoints compared: the latest, the newest witnessed, one given by the caller. */
   checkpoints: { size: number; source: string }[];
 }
 
@@ -48,6 +49,13 @@ export async function checkAuditAgainstLog(
   const wanted = new Map<number, { note: string; source: string }>();
   const latest = await latestCheckpoint(inst.store.db);
   if (latest) wanted.set(latest.size, { note: latest.note, source: 'latest signed checkpoint' });
+  // The newest one witnesses cosigned: they hold its root too, out of this database's reach.
+  const witnessed = await newestCosigned(inst.store.db);
+  if (witnessed && !wanted.has(witnessed.size))
+    wanted.set(witnessed.size, {
+      note: witnessed.note,
+      source: 'newest checkpoint witnesses cosigned',
+    });
   const roots = new Map<number, Hash>();
   for (const [size, c] of [...wanted]) {
     try {

@@ -12,6 +12,11 @@ import { followCommandLog } from '../../catalog/witness/follow.ts';
 import { subscribe } from '../../catalog/site/subscriptions.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import { goTlogCheck } from '../helpers/go-tlog.ts';
+import { checkAuditAgainstLog } from '../../catalog/log/audit-check.ts';
+import { appendLogLeaves } from '../../catalog/log/instance-log.ts';
+import { auditLeaf } from '../../catalog/log/leaves.ts';
+import { lockedTransaction } from '../../catalog/store/write-transaction.ts';
+import { audited, rewriteChain } from '../catalog/log/helpers/audit-tamper.ts';
 import {
   buildDemoHierarchy,
   endorserDir,
@@ -122,4 +127,44 @@ test('cosignatures the endorser collected at publish are served with the proof a
   const [refused] = await runImport(site.inst, { subscription: 'w2-only', actor: 'test' });
   assert.equal(refused?.code, 'WITNESS_QUORUM_NOT_MET', refused?.message);
   assert.match(refused?.message ?? '', /no cosignature served and no URL to ask/);
+});
+
+test('an audit entry edited with chain and log rebuilt no longer has the root the witness cosigned', async () => {
+  await audited(endorser.inst, 2); // the log grows past the checkpoint the witness cosigned
+  const before = await checkAuditAgainstLog(endorser.inst);
+  assert.equal(before.ok, true, before.problems.join('\n'));
+  assert.ok(before.checkpoints.some((c) => c.source === 'newest checkpoint witnesses cosigned'));
+  // The attacker holds the database, not the sealed log key: edits an entry, recomputes the
+  // chain, rebuilds every leaf and subtree hash to match, and drops the later checkpoints.
+  await rewriteChain(endorser.inst, 2);
+  const rows = await endorser.inst.store.db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq')
+    .execute();
+  const leaves = await endorser.inst.store.db
+    .selectFrom('log_leaves')
+    .select(['idx', 'data'])
+    .orderBy('idx')
+    .execute();
+  const rebuilt = leaves.map((l) => {
+    const m = /^audit (\d+) /.exec(Buffer.from(l.data).toString('utf8'));
+    const row = m ? rows.find((r) => r.seq === Number(m[1])) : undefined;
+    return row ? auditLeaf(row.seq, row.hash) : Buffer.from(l.data);
+  });
+  await lockedTransaction(endorser.inst.store, async (tx) => {
+    await tx.deleteFrom('log_leaves').execute();
+    await tx.deleteFrom('log_hashes').execute();
+    await appendLogLeaves(tx, rebuilt, endorser.inst.now());
+  });
+  const after = await checkAuditAgainstLog(endorser.inst);
+  assert.equal(after.ok, false);
+  assert.match(
+    after.problems.join('\n'),
+    /leaves do not have the root of the newest checkpoint witnesses cosigned/,
+  );
+  // The witness's own copy says the same from outside this database.
+  const held = await (await fetch(`${w1.url}/witness/checkpoint?origin=endorser.test`)).text();
+  const vsWitness = await checkAuditAgainstLog(endorser.inst, { heldCheckpoint: held });
+  assert.match(vsWitness.problems.join('\n'), /root of the given checkpoint/);
 });
