@@ -38,7 +38,8 @@ const HELP = `vmic — signed virtual-machine image catalogs
 usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --json,
                                  --database-url postgres://…, --blob-url s3://BUCKET?endpoint=…)
 
-  serve [--host H] [--port P] [--import-every 1h]   run the server (optionally the import too)
+  serve [--host H] [--port P] [--import-every 1h] [--witness-every 10m]
+                                         run the server (optionally the import, the witness run too)
         [--glance-sync-every 15m (--os-cloud NAME | --glance-url URL)]   and the Glance sync
         [--metrics-allow CIDR,...] [--metrics-require-token]   who may read /metrics (default: token)
         [--feed-max-age 60s]           how long caches may keep the latest feed paths (max 1h)

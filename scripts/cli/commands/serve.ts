@@ -22,6 +22,7 @@ import {
 import { describeOutcome } from './import.ts';
 import { describeSync, GLANCE_OPTIONS, glanceConnection } from './glance.ts';
 import { startGlanceSchedule } from '../../../catalog/glance/glance-schedule.ts';
+import { startWitnessSchedule } from '../../../catalog/witness/witness-schedule.ts';
 import type { GlanceConnection } from '../../../catalog/glance/glance-connection.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -34,6 +35,7 @@ export const SERVE_OPTIONS = {
   'metrics-require-token': { type: 'boolean', default: false },
   'trust-proxy': { type: 'string' },
   'glance-sync-every': { type: 'string' },
+  'witness-every': { type: 'string' },
   ...GLANCE_OPTIONS,
 } as const;
 
@@ -66,13 +68,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const http = serveHttpOptions(p);
   const maxAge = feedMaxAge(p);
   const glance = glanceSchedule(p);
+  const witnessEvery = witnessEveryOf(p);
   const inst = await openInstance(serveConfig(p, `http://${hostForUrl(host)}:${port}`), {
     serving: true,
   });
   if (maxAge !== undefined) setFeedMaxAge(inst, maxAge);
   const web = loadWebConfig(inst, { demoMode: false });
-  await serveUntilSignal(inst, host, port, () => {}, every, web, http, glance);
+  await serveUntilSignal(inst, host, port, () => {}, every, web, http, glance, witnessEvery);
   return 0;
+}
+
+/** `--witness-every 10m`: read the followed logs on a schedule (`vmic witness run`). */
+function witnessEveryOf(p: Parsed): number | undefined {
+  const text = str(p, 'witness-every');
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text, '--witness-every');
+  if (seconds < 60) throw new UsageError('--witness-every must be at least 1m');
+  return seconds;
 }
 
 /** `--metrics-allow`, `--metrics-require-token` and `--trust-proxy`, checked before start. */
@@ -173,6 +185,7 @@ export async function serveUntilSignal(
   web?: WebConfig,
   http: ServeHttpOptions = {},
   glance?: GlanceScheduleOptions,
+  witnessEverySeconds?: number,
 ): Promise<void> {
   const server = await startServer(inst, { host, port }, { ...(web ? { web } : {}), ...http });
   const schedule =
@@ -193,6 +206,18 @@ export async function serveUntilSignal(
             r instanceof Error ? [r.message] : describeSync(r).map((l) => l.trimStart());
           for (const l of lines) process.stderr.write(`scheduled Glance sync: ${l}\n`);
         });
+  const witness =
+    witnessEverySeconds === undefined
+      ? undefined
+      : startWitnessSchedule(inst, witnessEverySeconds, (r) => {
+          const lines =
+            r instanceof Error
+              ? [r.message]
+              : r
+                  .filter((o) => o.result !== 'unchanged')
+                  .map((o) => `${o.origin} ${o.result}${o.message ? `: ${o.message}` : ''}`);
+          for (const l of lines) process.stderr.write(`scheduled witness run: ${l}\n`);
+        });
   const approvalFeed = startApprovalFeedTimer(inst);
   process.stderr.write(
     `vmic listening on ${server.url} (public URL ${inst.config.publicUrl}, data ${inst.config.dataDir})\n`,
@@ -209,6 +234,7 @@ export async function serveUntilSignal(
   });
   await schedule?.stop();
   await glanceSync?.stop();
+  await witness?.stop();
   await approvalFeed.stop();
   await server.close();
   await inst.close();
