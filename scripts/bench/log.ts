@@ -21,11 +21,11 @@ const PROOFS = 200;
 const PUBLISH_IMAGES = 1_000;
 const PUBLISH_RUNS = 5;
 
-function since(t: bigint): number {
+export function since(t: bigint): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-function median(xs: readonly number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }

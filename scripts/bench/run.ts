@@ -7,7 +7,8 @@
 // and a 1 GiB transfer to and from Ceph RGW through vmic against the AWS SDK alone; (i) `vmic
 // glance sync` of a 1 GiB image into a real Glance against curl -T and openssl dgst -sha512;
 // (j) the transparency log: appending 100,000 leaves, proofs at 1,000 and 100,000 leaves, and
-// the log's share of a publish.
+// the log's share of a publish; (k) witnesses: a served endorser's import with the log off vs
+// require at 1,000 / 10,000 images, one witness asked, add-checkpoint req/s vs openssl pkeyutl.
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -25,6 +26,7 @@ import { publishLargeBench } from './publish-large.ts';
 import { scaleOutBench } from './scale-out.ts';
 import { glanceBench } from './glance.ts';
 import { logBench } from './log.ts';
+import { witnessBench } from './witness.ts';
 import { buildDemoHierarchy, derToPem, type DemoHierarchy } from '../../pki/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -238,6 +240,11 @@ try {
   if (only === undefined || only === 'log') {
     const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
     await logBench(h, work);
+  }
+  // =witness runs (k) alone.
+  if (only === undefined || only === 'witness') {
+    const h = await buildDemoHierarchy({ keyAlgorithm: 'RSA-2048', now: new Date() });
+    await witnessBench(h, work);
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
