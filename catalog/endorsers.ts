@@ -3,6 +3,7 @@ import { VmicError } from '../errors/index.ts';
 import { derToPem, describeCertificate, importPrivateKey, pemToDers } from '../pki/index.ts';
 import type { Instance } from './instance.ts';
 import { checkEndorserName } from './names.ts';
+import { endorserTokenKey, tokenKeyForCertificate } from './endorser-key.ts';
 import { open, seal } from './secrets/sealed-box.ts';
 import { writeTransaction } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
@@ -39,7 +40,9 @@ export async function addEndorser(
     name: string;
     title?: string;
     certificatePem: string;
-    keyPem: string;
+    /** The private key, sealed with the master key; or `pkcs11`, a key held in a token. */
+    keyPem?: string | undefined;
+    pkcs11?: string | undefined;
     chainPem?: string;
     actor: string;
   },
@@ -47,7 +50,7 @@ export async function addEndorser(
   const name = checkEndorserName(input.name);
   for (const [what, text] of [
     ['certificate', input.certificatePem],
-    ['key', input.keyPem],
+    ['key', input.keyPem ?? ''],
     ['chain', input.chainPem ?? ''],
   ] as const) {
     if (text.length > MAX_PEM_CHARS) throw new VmicError('TOO_LARGE', `${what} file is too large`);
@@ -68,8 +71,19 @@ export async function addEndorser(
       rule: 'keyUsage.digitalSignature',
     });
   }
-  const pkcs8 = privateKeyMatching(input.keyPem, leaf);
-  await importPrivateKey(pkcs8); // refuses key types that cannot sign catalogs
+  if ((input.keyPem === undefined) === (input.pkcs11 === undefined))
+    throw new VmicError(
+      'BAD_REQUEST',
+      'give the endorser key as a file or as a PKCS#11 URI, one of them',
+    );
+  let sealedKey: Uint8Array = new Uint8Array(0);
+  let keyUri: string | null = null;
+  if (input.keyPem !== undefined) {
+    const pkcs8 = privateKeyMatching(input.keyPem, leaf);
+    await importPrivateKey(pkcs8); // refuses key types that cannot sign catalogs
+    sealedKey = seal(inst.keys.sealing, pkcs8, sealingContext(name));
+    pkcs8.fill(0);
+  } else keyUri = await tokenKeyForCertificate(input.pkcs11!, leaf);
 
   const now = inst.now().toISOString();
   const title = (input.title ?? info.subject).slice(0, inst.config.limits.metadataChars);
@@ -87,7 +101,8 @@ export async function addEndorser(
         title,
         certificate_pem: derToPem(leaf, 'CERTIFICATE'),
         chain_pem: chain.map((c) => derToPem(c, 'CERTIFICATE')).join(''),
-        sealed_key: seal(inst.keys.sealing, pkcs8, sealingContext(name)),
+        sealed_key: sealedKey,
+        key_uri: keyUri,
         subject: info.subject,
         issuer: info.issuer,
         created_at: now,
@@ -103,6 +118,7 @@ export async function addEndorser(
         subject: info.subject,
         issuer: info.issuer,
         certificateSha256: info.fingerprintSha256,
+        ...(keyUri ? { pkcs11: keyUri } : {}),
       },
     });
     return toEndorser({
@@ -202,6 +218,14 @@ export async function loadSigner(inst: Instance, name: string): Promise<Signer> 
     .where('name', '=', name)
     .executeTakeFirst();
   if (!row) throw new VmicError('NOT_FOUND', `no endorser named ${name}`);
+  const common = {
+    certificate: pemToDers(row.certificate_pem, 'CERTIFICATE')[0]!,
+    chain: row.chain_pem === '' ? [] : pemToDers(row.chain_pem, 'CERTIFICATE'),
+    subject: row.subject,
+    issuer: row.issuer,
+  };
+  // A key in a token signs there: nothing to open, nothing in this process to wipe.
+  if (row.key_uri !== null) return { ...common, privateKey: await endorserTokenKey(row.key_uri) };
   const pkcs8 = open(inst.keys.sealing, row.sealed_key, sealingContext(name));
   try {
     return {

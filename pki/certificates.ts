@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { crypto, x509 } from './crypto-provider.ts';
+import { crypto, webcryptoFor, x509 } from './crypto-provider.ts';
 import type { CryptoKey, CryptoKeyPair, RsaHashedKeyAlgorithm } from './crypto-provider.ts';
 import { attributeTypeOid, formatDn, parseDn } from './dn.ts';
 import type { DistinguishedName } from './dn.ts';
@@ -205,10 +205,13 @@ export async function createCsr(opts: {
   subject: string;
   keys: CryptoKeyPair;
 }): Promise<Uint8Array> {
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: dnToName(opts.subject),
-    keys: opts.keys,
-    signingAlgorithm: signingAlgorithm(opts.keys.privateKey, 'SHA-256'),
-  });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    {
+      name: dnToName(opts.subject),
+      keys: opts.keys,
+      signingAlgorithm: signingAlgorithm(opts.keys.privateKey, 'SHA-256'),
+    },
+    webcryptoFor(opts.keys.privateKey),
+  );
   return new Uint8Array(csr.rawData);
 }

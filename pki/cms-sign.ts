@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { pkijs } from './crypto-provider.ts';
+import { engineFor, pkijs } from './crypto-provider.ts';
 import type { CryptoKey } from './crypto-provider.ts';
 import {
   OID_ATTR_CONTENT_TYPE,
@@ -105,7 +105,13 @@ export async function signedDataOverDigest(
     certificates: [signerCert, ...opts.chain.map(parseCert)],
   });
   // With signed attributes pkijs hashes them, never the content: the digest above stands.
-  await signedData.sign(opts.signer.privateKey, 0, 'SHA-256');
+  await signedData.sign(
+    opts.signer.privateKey,
+    0,
+    'SHA-256',
+    undefined,
+    engineFor(opts.signer.privateKey),
+  );
   return signedData;
 }
 

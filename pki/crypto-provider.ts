@@ -22,4 +22,30 @@ pkijs.setEngine(
   new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: webcrypto as never }),
 );
 
+/**
+ * Keys held in a PKCS#11 token are CryptoKeys of another WebCrypto implementation (the
+ * token's, node-webcrypto-p11): whatever signs with one must go through that
+ * implementation, never node's (which cannot use it). Bound once when the key is loaded.
+ */
+interface KeyHome {
+  engine: pkijs.ICryptoEngine;
+  /** The WebCrypto object (`subtle`) @peculiar/x509 signs with. */
+  crypto: object;
+}
+const HOMES = new WeakMap<object, KeyHome>();
+
+export function bindEngine(key: CryptoKey, home: KeyHome): void {
+  HOMES.set(key, home);
+}
+
+/** The pkijs engine that can use `key`: its token's, else node's. */
+export function engineFor(key: CryptoKey): pkijs.ICryptoEngine {
+  return HOMES.get(key)?.engine ?? pkijs.getEngine().crypto!;
+}
+
+/** The WebCrypto that can use `key`, for @peculiar/x509: its token's, else node's. */
+export function webcryptoFor(key: CryptoKey): webcrypto.Crypto {
+  return (HOMES.get(key)?.crypto as webcrypto.Crypto | undefined) ?? webcrypto;
+}
+
 export { x509, pkijs };

@@ -18,7 +18,7 @@ const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = {
 
 const RSA_SIGN = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 
-function keyGenParams(
+export function keyGenParams(
   alg: KeyAlgorithm,
 ): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
   switch (alg) {

@@ -16,6 +16,7 @@ import { up0014 } from './migration-0014.ts';
 import { up0015 } from './migration-0015.ts';
 import { up0016 } from './migration-0016.ts';
 import { up0017 } from './migration-0017.ts';
+import { up0018 } from './migration-0018.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -52,4 +53,6 @@ export const migrations: Record<string, Migration> = {
   '0016-transparency-log': { up: up0016 },
   // Sites check the log on import and witness logs: policies, views, evidence, witnesses.
   '0017-log-checks': { up: up0017 },
+  // Endorser keys named by a PKCS#11 URI, held in a token.
+  '0018-pkcs11-keys': { up: up0018 },
 };

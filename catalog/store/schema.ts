@@ -14,6 +14,8 @@ export interface EndorserTable {
   chain_pem: string;
   /** PKCS#8 private key sealed with the instance master key (AES-256-GCM); never leaves the server. */
   sealed_key: Uint8Array;
+  /** An RFC 7512 URI of the key in a PKCS#11 token (migration 0018); `sealed_key` is then empty. */
+  key_uri: Generated<string | null>;
   subject: string;
   issuer: string;
   created_at: string;

@@ -49,6 +49,7 @@ stop_servers() {
   [ -n "$KEYSTONE_PID" ] && wait "$KEYSTONE_PID"
   bash test/setup/keystone.sh stop "$WORK/keystone"
   bash test/setup/glance.sh stop "$WORK/glance"
+  bash test/setup/softhsm.sh stop "$WORK/softhsm"
   bash test/setup/ceph-rgw.sh stop "$WORK/rgw"
   bash test/setup/postgres.sh stop "$WORK/pg"
   rm -rf "$WORK"
@@ -61,6 +62,7 @@ KEYSTONE_PID=$!
 bash test/setup/postgres.sh start "$WORK/pg" >"$WORK/pg.env"
 bash test/setup/ceph-rgw.sh start "$WORK/rgw" >"$WORK/rgw.env"
 bash test/setup/glance.sh start "$WORK/glance" >"$WORK/glance.env"
+bash test/setup/softhsm.sh start "$WORK/softhsm" >"$WORK/softhsm.env"
 wait "$KEYSTONE_PID"
 KEYSTONE_PID=
 set -a
@@ -68,6 +70,7 @@ set -a
 . "$WORK/rgw.env"
 . "$WORK/glance.env"
 . "$WORK/keystone.env"
+. "$WORK/softhsm.env"
 set +a
 
 # The AWS SDK is pinned to one version (package.json); its notice that later versions

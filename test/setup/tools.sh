@@ -40,6 +40,8 @@ command -v keystone-manage >/dev/null 2>&1 || missing="$missing keystone"
 [ -f /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing="$missing uwsgi-plugin-python3"
 command -v go >/dev/null 2>&1 || missing="$missing golang-go"
 [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ] || missing="$missing golang-golang-x-mod-dev"
+[ -r /usr/lib/softhsm/libsofthsm2.so ] || missing="$missing softhsm2"
+command -v pkcs11-tool >/dev/null 2>&1 || missing="$missing opensc"
 
 [ -z "$missing" ] && exit 0
 

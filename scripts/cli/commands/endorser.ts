@@ -11,13 +11,14 @@ export async function endorserCommand(argv: string[]): Promise<number> {
     const p = parse(rest, {
       cert: { type: 'string' },
       key: { type: 'string' },
+      pkcs11: { type: 'string' },
       chain: { type: 'string' },
       title: { type: 'string' },
     });
     const name = p.positionals[0];
     if (!name || p.positionals.length > 1)
       throw new UsageError(
-        'usage: vmic endorser add NAME --cert F --key F [--chain F] [--title T]',
+        'usage: vmic endorser add NAME --cert F (--key F | --pkcs11 URI) [--chain F] [--title T]',
       );
     const read = (file: string) => {
       try {
@@ -28,12 +29,16 @@ export async function endorserCommand(argv: string[]): Promise<number> {
     };
     const chainFile = str(p, 'chain');
     const title = str(p, 'title');
+    const keyFile = str(p, 'key');
+    const pkcs11 = str(p, 'pkcs11');
+    if ((keyFile === undefined) === (pkcs11 === undefined))
+      throw new UsageError('give --key FILE or --pkcs11 URI (one of them)');
     const endorser = await withInstance(p, (inst) =>
       addEndorser(inst, {
         name,
         ...(title === undefined ? {} : { title }),
         certificatePem: read(required(p, 'cert')),
-        keyPem: read(required(p, 'key')),
+        ...(keyFile !== undefined ? { keyPem: read(keyFile) } : { pkcs11 }),
         ...(chainFile ? { chainPem: read(chainFile) } : {}),
         actor: cliActor(),
       }),
@@ -42,7 +47,9 @@ export async function endorserCommand(argv: string[]): Promise<number> {
       `endorser ${endorser.name} added`,
       `  subject: ${endorser.subject}`,
       `  issuer:  ${endorser.issuer}`,
-      '  private key sealed at rest with the instance master key',
+      pkcs11
+        ? `  private key in the PKCS#11 token: ${pkcs11} (never leaves it)`
+        : '  private key sealed at rest with the instance master key',
     ]);
     return 0;
   }

@@ -4,15 +4,17 @@ import { flag, parse, required, str } from '../options.ts';
 import { emit } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 import { PKI_VERIFY_USAGE, pkiVerifyCommand } from './pki-verify.ts';
+import { KEYGEN_USAGE, pkiKeygenCommand } from './pki-keygen.ts';
 
 const ALGORITHMS: KeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'];
 
 export async function pkiCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'verify') return pkiVerifyCommand(rest);
+  if (sub === 'keygen') return pkiKeygenCommand(rest);
   if (sub !== 'demo')
     throw new UsageError(
-      `usage: vmic pki demo --out DIR [--key-algorithm RSA-2048|ECDSA-P256|...]\n${PKI_VERIFY_USAGE}`,
+      `usage: vmic pki demo --out DIR [--key-algorithm RSA-2048|ECDSA-P256|...]\n${KEYGEN_USAGE}\n${PKI_VERIFY_USAGE}`,
     );
   const p = parse(rest, { out: { type: 'string' }, 'key-algorithm': { type: 'string' } }, false);
   const out = path.resolve(required(p, 'out'));

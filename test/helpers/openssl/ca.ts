@@ -203,6 +203,24 @@ export function opensslLeaf(
   return { keyFile, certFile, der: readDer(certFile) };
 }
 
+/**
+ * A certificate for a request made elsewhere (a key in a token: `vmic pki keygen`),
+ * issued by `openssl ca -batch` with the `signer` profile.
+ */
+export function opensslSignCsr(issuer: OpensslCa, csrFile: string, name: string): IssuedCert {
+  const certFile = join(issuer.dir, `${name}.pem`);
+  run(
+    ['ca', '-batch', '-config', 'openssl.cnf', '-notext', '-extensions', 'signer'].concat([
+      '-in',
+      csrFile,
+      '-out',
+      certFile,
+    ]),
+    issuer.dir,
+  );
+  return { keyFile: '', certFile, der: readDer(certFile) };
+}
+
 /** `openssl ca -revoke`: marks the certificate revoked in the CA's index. */
 export function opensslRevoke(ca: OpensslCa, cert: IssuedCert): void {
   run(['ca', '-config', 'openssl.cnf', '-revoke', cert.certFile], ca.dir);

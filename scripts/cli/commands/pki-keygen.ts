@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import { createCsr, derToPem, type KeyAlgorithm } from '../../../pki/index.ts';
+import { generateTokenKey } from '../../../catalog/secrets/pkcs11-token.ts';
+import { flag, parse, required, str } from '../options.ts';
+import { emit } from '../output.ts';
+import { UsageError } from '../usage-error.ts';
+
+export const KEYGEN_USAGE =
+  '       vmic pki keygen --pkcs11 URI --subject DN [--key-algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|RSA-4096] [--out CSR.pem]';
+
+const ALGORITHMS: KeyAlgorithm[] = ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072', 'RSA-4096'];
+
+/**
+ * `vmic pki keygen --pkcs11 URI`: a key pair made inside the token (sensitive, never
+ * extractable) and a PKCS#10 request for it, signed by the token, to send to the CA. The
+ * module and PIN come from $VMIC_PKCS11_MODULE and $VMIC_PKCS11_PIN(_FILE), never from
+ * the command line. Prints the request (or writes it to --out) and the key's full URI
+ * (with its CKA_ID) for `endorser add --pkcs11`.
+ */
+export async function pkiKeygenCommand(argv: string[]): Promise<number> {
+  const p = parse(
+    argv,
+    {
+      pkcs11: { type: 'string' },
+      subject: { type: 'string' },
+      'key-algorithm': { type: 'string' },
+      out: { type: 'string' },
+    },
+    false,
+  );
+  const uri = required(p, 'pkcs11');
+  const subject = required(p, 'subject');
+  const alg = (str(p, 'key-algorithm') ?? 'ECDSA-P256') as KeyAlgorithm;
+  if (!ALGORITHMS.includes(alg))
+    throw new UsageError(`--key-algorithm must be one of ${ALGORITHMS.join(', ')}`);
+  const kp = await generateTokenKey(uri, alg);
+  const csr = derToPem(await createCsr({ subject, keys: kp }), 'CERTIFICATE REQUEST');
+  const out = str(p, 'out');
+  if (out !== undefined) fs.writeFileSync(out, csr, { flag: 'wx' });
+  emit(flag(p, 'json'), { uri: kp.uri, csr }, () => [
+    `key ${alg} made in the token, not extractable: ${kp.uri}`,
+    ...(out !== undefined ? [`certificate request written to ${out}`] : [csr.trimEnd()]),
+  ]);
+  return 0;
+}
