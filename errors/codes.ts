@@ -53,6 +53,10 @@ export const REASON_CODES = [
   'LOG_INCONSISTENT',
   // fewer of the subscription's named witnesses cosigned the checkpoint than its quorum
   'WITNESS_QUORUM_NOT_MET',
+  // §7 gate: fewer of the named subscriptions endorse this SHA-256 than endorsement-quorum
+  'QUORUM_NOT_MET',
+  // §6: a co-signed catalog with fewer valid, distinct, pinned signers than expected
+  'THRESHOLD_NOT_MET',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -68,6 +68,10 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
     "The endorser's transparency log showed two histories that cannot both be true: evidence of a split view, kept for the operator.",
   WITNESS_QUORUM_NOT_MET:
     "Fewer of the subscription's named witnesses cosigned the endorser's log checkpoint than its quorum asks, so no one independent vouched that other sites see the same log.",
+  QUORUM_NOT_MET:
+    'Fewer of the named endorsers endorse this exact image (the same SHA-256) in a current verified catalog than the site requires.',
+  THRESHOLD_NOT_MET:
+    'The catalog carries fewer valid signatures from distinct, pinned signers than the subscription expects.',
 };
 
 export function reasonText(code: string): string {
