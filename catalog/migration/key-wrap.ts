@@ -7,6 +7,7 @@ import {
   importX509,
 } from 'jose';
 import { VmicError } from '../../errors/index.ts';
+import { unwrapWithToken } from './token-unwrap.ts';
 
 const ALGORITHMS = ['RSA-OAEP-256', 'ECDH-ES+A256KW'] as const;
 
@@ -33,12 +34,20 @@ export async function wrapDataKey(
 }
 
 /** Unwraps with this site's key; any failure (another site's key, tampering) is KEY_UNWRAP_FAILED. */
-export async function unwrapDataKey(jwe: string, privateKeyPem: string): Promise<Uint8Array> {
+export async function unwrapDataKey(
+  jwe: string,
+  siteKey: { pkcs8Pem: string } | { keyUri: string },
+): Promise<Uint8Array> {
   try {
     const { alg } = decodeProtectedHeader(jwe);
     if (!ALGORITHMS.includes(alg as (typeof ALGORITHMS)[number]))
       throw new Error(`algorithm ${String(alg)} not allowed`);
-    const key = await importPKCS8(privateKeyPem, alg as string);
+    if ('keyUri' in siteKey) {
+      const plaintext = await unwrapWithToken(jwe, siteKey.keyUri);
+      if (plaintext.length !== 32) throw new Error('data key is not 32 bytes');
+      return plaintext;
+    }
+    const key = await importPKCS8(siteKey.pkcs8Pem, alg as string);
     const { plaintext } = await compactDecrypt(jwe, key, {
       keyManagementAlgorithms: [...ALGORITHMS],
       contentEncryptionAlgorithms: ['A256GCM'],

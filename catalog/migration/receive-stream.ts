@@ -66,7 +66,7 @@ export async function importStream(
 ): Promise<{ resumedFrom: number }> {
   const { manifest, partial, tmp } = input;
   const site = await loadSiteKey(inst);
-  const key = await unwrapDataKey(manifest.wrappedKey, site.pkcs8Pem);
+  const key = await unwrapDataKey(manifest.wrappedKey, site.unwrapWith);
   const check = keyCheck(key, manifest.migrationId);
   const progress = { held: 0 };
   const start = partial?.held ?? 0;

@@ -6,6 +6,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { refreshApprovalFeedAfterChange } from '../site/approval-feed.ts';
 import { open, seal } from '../secrets/sealed-box.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
+import { endorserTokenKey, tokenKeyForCertificate } from '../endorser-key.ts';
 
 const SEALING_CONTEXT = 'vmic site identity key';
 
@@ -24,7 +25,14 @@ export interface SiteIdentity {
  */
 export async function setSiteIdentity(
   inst: Instance,
-  input: { certificatePem: string; keyPem: string; chainPem?: string | undefined; actor: string },
+  input: {
+    certificatePem: string;
+    /** The private key, sealed with the master key; or `pkcs11`, a key held in a token. */
+    keyPem?: string | undefined;
+    pkcs11?: string | undefined;
+    chainPem?: string | undefined;
+    actor: string;
+  },
 ): Promise<SiteIdentity> {
   const [leaf, ...rest] = pemToDers(input.certificatePem, 'CERTIFICATE') as [
     Uint8Array,
@@ -41,25 +49,25 @@ export async function setSiteIdentity(
       rule: 'keyUsage.digitalSignature',
     });
   }
-  let key: crypto.KeyObject;
-  try {
-    key = crypto.createPrivateKey({ key: input.keyPem, format: 'pem' });
-  } catch (e) {
-    throw new VmicError('MALFORMED', 'the key file is not an unencrypted PEM private key', {
-      cause: e,
-    });
-  }
-  const spki = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' });
-  if (!spki(crypto.createPublicKey(key)).equals(spki(new crypto.X509Certificate(leaf).publicKey))) {
-    throw new VmicError('BAD_REQUEST', 'the private key does not belong to the certificate');
-  }
-  const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
-  await importPrivateKey(pkcs8);
+  if ((input.keyPem === undefined) === (input.pkcs11 === undefined))
+    throw new VmicError(
+      'BAD_REQUEST',
+      'give the site key as a file or as a PKCS#11 URI, one of them',
+    );
+  let sealedKey: Uint8Array = new Uint8Array(0);
+  let keyUri: string | null = null;
+  if (input.keyPem !== undefined) {
+    const pkcs8 = matchingPkcs8(input.keyPem, leaf);
+    await importPrivateKey(pkcs8);
+    sealedKey = seal(inst.keys.sealing, pkcs8, SEALING_CONTEXT);
+    pkcs8.fill(0);
+  } else keyUri = await tokenKeyForCertificate(input.pkcs11!, leaf);
   const now = inst.now().toISOString();
   const row = {
     certificate_pem: derToPem(leaf, 'CERTIFICATE'),
     chain_pem: chain.map((c) => derToPem(c, 'CERTIFICATE')).join(''),
-    sealed_key: seal(inst.keys.sealing, pkcs8, SEALING_CONTEXT),
+    sealed_key: sealedKey,
+    key_uri: keyUri,
     subject: info.subject,
     issuer: info.issuer,
     updated_at: now,
@@ -75,7 +83,11 @@ export async function setSiteIdentity(
       actor: input.actor,
       action: 'site.identity.set',
       subject: info.subject,
-      details: { issuer: info.issuer, certificateSha256: info.fingerprintSha256 },
+      details: {
+        issuer: info.issuer,
+        certificateSha256: info.fingerprintSha256,
+        ...(keyUri ? { pkcs11: keyUri } : {}),
+      },
     });
   });
   // Signed with the new identity at once: compute nodes pinned to it need a feed to boot.
@@ -87,6 +99,23 @@ export async function setSiteIdentity(
     chainPem: row.chain_pem,
     updatedAt: now,
   };
+}
+
+/** The key file's private key, checked to belong to the certificate, as PKCS#8 DER. */
+function matchingPkcs8(keyPem: string, leaf: Uint8Array): Buffer {
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey({ key: keyPem, format: 'pem' });
+  } catch (e) {
+    throw new VmicError('MALFORMED', 'the key file is not an unencrypted PEM private key', {
+      cause: e,
+    });
+  }
+  const spki = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' });
+  if (!spki(crypto.createPublicKey(key)).equals(spki(new crypto.X509Certificate(leaf).publicKey))) {
+    throw new VmicError('BAD_REQUEST', 'the private key does not belong to the certificate');
+  }
+  return key.export({ type: 'pkcs8', format: 'der' });
 }
 
 export async function getSiteIdentity(inst: Instance): Promise<SiteIdentity> {
@@ -109,9 +138,12 @@ export async function getSiteIdentity(inst: Instance): Promise<SiteIdentity> {
   };
 }
 
-/** Opens the sealed key for one use (signing a manifest, unwrapping a data key). */
+/**
+ * Opens the sealed key for one use (signing a manifest, unwrapping a data key); a key in a
+ * token is used there (`keyUri`), and nothing of it is in this process.
+ */
 export async function loadSiteKey(inst: Instance): Promise<{
-  pkcs8Pem: string;
+  unwrapWith: { pkcs8Pem: string } | { keyUri: string };
   signingKey: webcrypto.CryptoKey;
   certificate: Uint8Array;
   chain: Uint8Array[];
@@ -123,14 +155,23 @@ export async function loadSiteKey(inst: Instance): Promise<{
     .where('id', '=', 1)
     .executeTakeFirst();
   if (!r) throw new VmicError('CONFIG', 'this site has no identity yet');
+  const common = {
+    certificate: pemToDers(r.certificate_pem, 'CERTIFICATE')[0]!,
+    chain: r.chain_pem ? pemToDers(r.chain_pem, 'CERTIFICATE') : [],
+    subject: r.subject,
+  };
+  if (r.key_uri !== null)
+    return {
+      ...common,
+      unwrapWith: { keyUri: r.key_uri },
+      signingKey: await endorserTokenKey(r.key_uri),
+    };
   const pkcs8 = open(inst.keys.sealing, r.sealed_key, SEALING_CONTEXT);
   try {
     return {
-      pkcs8Pem: derToPem(pkcs8, 'PRIVATE KEY'),
+      ...common,
+      unwrapWith: { pkcs8Pem: derToPem(pkcs8, 'PRIVATE KEY') },
       signingKey: await importPrivateKey(pkcs8),
-      certificate: pemToDers(r.certificate_pem, 'CERTIFICATE')[0]!,
-      chain: r.chain_pem ? pemToDers(r.chain_pem, 'CERTIFICATE') : [],
-      subject: r.subject,
     };
   } finally {
     pkcs8.fill(0);

@@ -105,10 +105,14 @@ export function openToken(uri: Pkcs11Uri, env: NodeJS.ProcessEnv = process.env):
   return opened;
 }
 
+/** How a private key is loaded: to sign (the default), or to receive a wrapped key. */
+export type KeyUse = 'sign' | 'RSA-OAEP' | 'ECDH';
+
 /** The private key (and its public half, if the token holds one) the URI names. */
 export async function tokenKey(
   uriText: string,
   env: NodeJS.ProcessEnv = process.env,
+  use: KeyUse = 'sign',
 ): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey | undefined }> {
   const uri = keyUri(uriText);
   const { crypto, engine } = openToken(uri, env);
@@ -125,13 +129,23 @@ export async function tokenKey(
     let key = (await crypto.keyStorage.getItem(index)) as unknown as P11Key;
     if (uri.object !== undefined && key.algorithm.label !== uri.object) continue;
     // An RSA key is loaded for PKCS#1 v1.5 signatures with SHA-256, the one RSA scheme
-    // vmic signs with; an EC key keeps its curve.
-    if (key.algorithm.name.startsWith('RSA'))
+    // vmic signs with (or RSA-OAEP-256, to unwrap); an EC key keeps its curve (as ECDH to
+    // derive).
+    const alg = loadAs(key.algorithm, use);
+    if (alg)
       key = (await crypto.keyStorage.getItem(
         index,
-        { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as never,
-        false,
-        kind === 'private' ? ['sign'] : ['verify'],
+        alg as never,
+        kind === 'public', // a public key may be exported (a CSR, a certificate)
+        kind === 'public'
+          ? use === 'sign'
+            ? ['verify']
+            : []
+          : use === 'sign'
+            ? ['sign']
+            : use === 'ECDH'
+              ? ['deriveBits']
+              : ['decrypt'],
       )) as unknown as P11Key;
     found[kind] = key as unknown as CryptoKey;
   }
@@ -143,8 +157,26 @@ export async function tokenKey(
 }
 
 interface P11Key {
-  algorithm: { name: string; label?: string };
+  algorithm: { name: string; label?: string; namedCurve?: string };
 }
+
+function loadAs(found: P11Key['algorithm'], use: KeyUse): object | undefined {
+  const rsa = found.name.startsWith('RSA');
+  if (use === 'sign') return rsa ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : undefined;
+  if (use === 'RSA-OAEP') {
+    if (!rsa) throw new VmicError('KEY_UNWRAP_FAILED', 'RSA-OAEP-256 needs an RSA key');
+    return { name: 'RSA-OAEP', hash: 'SHA-256' };
+  }
+  if (rsa) throw new VmicError('KEY_UNWRAP_FAILED', 'ECDH-ES needs an EC key');
+  return { name: 'ECDH', namedCurve: found.namedCurve };
+}
+
+/**
+ * What a key made here may do: an endorser's key only signs; a site identity's also
+ * receives wrapped data keys (RSA-OAEP decryption, or ECDH derivation for EC keys), as
+ * the site certificate does for migrations (docs/design.md §8).
+ */
+export type KeyPurpose = 'endorser' | 'site';
 
 /**
  * Makes a key pair in the token: private half sensitive and not extractable, both
@@ -155,6 +187,7 @@ export async function generateTokenKey(
   uriText: string,
   alg: KeyAlgorithm,
   env: NodeJS.ProcessEnv = process.env,
+  purpose: KeyPurpose = 'endorser',
 ): Promise<CryptoKeyPair & { uri: string }> {
   const uri = keyUri(uriText);
   if (!uri.object) throw new VmicError('BAD_REQUEST', 'the URI must name the key: object=LABEL');
@@ -171,10 +204,31 @@ export async function generateTokenKey(
     sensitive: true,
     extractable: false,
   };
-  const kp = (await crypto.subtle.generateKey(params as never, false, [
-    'sign',
-    'verify',
-  ])) as unknown as CryptoKeyPair;
+  const base = crypto.templateBuilder;
+  if (purpose === 'site')
+    // WebCrypto names one use per key; PKCS#11 lets one private key both sign and decrypt
+    // (or derive), which a site identity's single certificate needs.
+    crypto.templateBuilder = {
+      build(p) {
+        const t = base.build(p);
+        if (p.type === 'private') {
+          t.sign = true;
+          if (alg.startsWith('RSA')) t.decrypt = true;
+          else t.derive = true;
+        }
+        if (p.type === 'public' && alg.startsWith('RSA')) t.encrypt = true;
+        return t;
+      },
+    };
+  let kp: CryptoKeyPair;
+  try {
+    kp = (await crypto.subtle.generateKey(params as never, false, [
+      'sign',
+      'verify',
+    ])) as unknown as CryptoKeyPair;
+  } finally {
+    crypto.templateBuilder = base;
+  }
   bindEngine(kp.privateKey, { engine, crypto });
   bindEngine(kp.publicKey, { engine, crypto });
   return { ...kp, uri: formatPkcs11Uri({ ...uri, id, type: 'private' }) };

@@ -6,6 +6,8 @@ export interface SiteIdentityTable {
   certificate_pem: string;
   chain_pem: string;
   sealed_key: Uint8Array;
+  /** A PKCS#11 URI of the key in a token (migration 0018); `sealed_key` is then empty. */
+  key_uri: Generated<string | null>;
   subject: string;
   issuer: string;
   updated_at: string;

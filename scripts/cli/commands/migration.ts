@@ -25,19 +25,28 @@ export async function siteCommand(argv: string[]): Promise<number> {
     return (await import('./site-approved.ts')).siteApprovedCommand(argv.slice(1));
   if (what !== 'identity' || (sub !== 'set' && sub !== 'show'))
     throw new UsageError(
-      'usage: vmic site identity set --cert F --key F [--chain F] | vmic site identity show | vmic site approved [--json]',
+      'usage: vmic site identity set --cert F (--key F | --pkcs11 URI) [--chain F] | vmic site identity show | vmic site approved [--json]',
     );
   const p = parse(
     rest,
-    { cert: { type: 'string' }, key: { type: 'string' }, chain: { type: 'string' } },
+    {
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      pkcs11: { type: 'string' },
+      chain: { type: 'string' },
+    },
     false,
   );
+  const keyFile = str(p, 'key');
+  const pkcs11 = str(p, 'pkcs11');
+  if (sub === 'set' && (keyFile === undefined) === (pkcs11 === undefined))
+    throw new UsageError('give --key FILE or --pkcs11 URI (one of them)');
   const id = await withInstance(p, (inst) => {
     if (sub === 'show') return getSiteIdentity(inst);
     const chain = str(p, 'chain');
     return setSiteIdentity(inst, {
       certificatePem: read(required(p, 'cert')),
-      keyPem: read(required(p, 'key')),
+      ...(keyFile !== undefined ? { keyPem: read(keyFile) } : { pkcs11 }),
       chainPem: chain ? read(chain) : undefined,
       actor: cliActor(),
     });

@@ -6,7 +6,7 @@ import { emit } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 
 export const KEYGEN_USAGE =
-  '       vmic pki keygen --pkcs11 URI --subject DN [--key-algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|RSA-4096] [--out CSR.pem]';
+  '       vmic pki keygen --pkcs11 URI --subject DN [--key-algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|RSA-4096] [--for endorser|site] [--out CSR.pem]';
 
 const ALGORITHMS: KeyAlgorithm[] = ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072', 'RSA-4096'];
 
@@ -15,7 +15,8 @@ const ALGORITHMS: KeyAlgorithm[] = ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA
  * extractable) and a PKCS#10 request for it, signed by the token, to send to the CA. The
  * module and PIN come from $VMIC_PKCS11_MODULE and $VMIC_PKCS11_PIN(_FILE), never from
  * the command line. Prints the request (or writes it to --out) and the key's full URI
- * (with its CKA_ID) for `endorser add --pkcs11`.
+ * (with its CKA_ID) for `endorser add --pkcs11` or, made `--for site` (it also decrypts,
+ * or derives for EC keys, to receive migrations), `site identity set --pkcs11`.
  */
 export async function pkiKeygenCommand(argv: string[]): Promise<number> {
   const p = parse(
@@ -24,6 +25,7 @@ export async function pkiKeygenCommand(argv: string[]): Promise<number> {
       pkcs11: { type: 'string' },
       subject: { type: 'string' },
       'key-algorithm': { type: 'string' },
+      for: { type: 'string' },
       out: { type: 'string' },
     },
     false,
@@ -33,7 +35,12 @@ export async function pkiKeygenCommand(argv: string[]): Promise<number> {
   const alg = (str(p, 'key-algorithm') ?? 'ECDSA-P256') as KeyAlgorithm;
   if (!ALGORITHMS.includes(alg))
     throw new UsageError(`--key-algorithm must be one of ${ALGORITHMS.join(', ')}`);
-  const kp = await generateTokenKey(uri, alg);
+  const purpose = str(p, 'for') ?? 'endorser';
+  if (purpose !== 'endorser' && purpose !== 'site')
+    throw new UsageError(
+      '--for must be endorser (signs catalogs) or site (also receives migrations)',
+    );
+  const kp = await generateTokenKey(uri, alg, process.env, purpose);
   const csr = derToPem(await createCsr({ subject, keys: kp }), 'CERTIFICATE REQUEST');
   const out = str(p, 'out');
   if (out !== undefined) fs.writeFileSync(out, csr, { flag: 'wx' });
