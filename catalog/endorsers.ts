@@ -1,10 +1,10 @@
-import crypto, { type webcrypto } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { VmicError } from '../errors/index.ts';
-import { derToPem, describeCertificate, importPrivateKey, pemToDers } from '../pki/index.ts';
+import { derToPem, importPrivateKey, pemToDers } from '../pki/index.ts';
 import type { Instance } from './instance.ts';
 import { checkEndorserName } from './names.ts';
-import { endorserTokenKey, tokenKeyForCertificate } from './endorser-key.ts';
-import { open, seal } from './secrets/sealed-box.ts';
+import { endorserCredential, endorserTokenKey, sealingContext } from './endorser-key.ts';
+import { open } from './secrets/sealed-box.ts';
 import { writeTransaction } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 
@@ -28,12 +28,6 @@ export interface Signer {
   issuer: string;
 }
 
-const MAX_PEM_CHARS = 256 * 1024;
-
-function sealingContext(name: string): string {
-  return `vmic endorser key:${name}`;
-}
-
 export async function addEndorser(
   inst: Instance,
   input: {
@@ -48,43 +42,7 @@ export async function addEndorser(
   },
 ): Promise<Endorser> {
   const name = checkEndorserName(input.name);
-  for (const [what, text] of [
-    ['certificate', input.certificatePem],
-    ['key', input.keyPem ?? ''],
-    ['chain', input.chainPem ?? ''],
-  ] as const) {
-    if (text.length > MAX_PEM_CHARS) throw new VmicError('TOO_LARGE', `${what} file is too large`);
-  }
-  const certs = pemToDers(input.certificatePem, 'CERTIFICATE');
-  if (certs.length === 0)
-    throw new VmicError('MALFORMED', 'no CERTIFICATE block in the certificate file');
-  // A file may carry the leaf followed by its chain (the usual "fullchain" layout).
-  const [leaf, ...rest] = certs as [Uint8Array, ...Uint8Array[]];
-  const chain = [...rest, ...(input.chainPem ? pemToDers(input.chainPem, 'CERTIFICATE') : [])];
-  const info = describeCertificate(leaf);
-  if (info.isCA)
-    throw new VmicError('KEY_USAGE', 'an endorser certificate must not be a CA certificate', {
-      rule: 'basicConstraints.cA',
-    });
-  if (info.keyUsage.length > 0 && !info.keyUsage.includes('digitalSignature')) {
-    throw new VmicError('KEY_USAGE', 'the endorser certificate does not allow digitalSignature', {
-      rule: 'keyUsage.digitalSignature',
-    });
-  }
-  if ((input.keyPem === undefined) === (input.pkcs11 === undefined))
-    throw new VmicError(
-      'BAD_REQUEST',
-      'give the endorser key as a file or as a PKCS#11 URI, one of them',
-    );
-  let sealedKey: Uint8Array = new Uint8Array(0);
-  let keyUri: string | null = null;
-  if (input.keyPem !== undefined) {
-    const pkcs8 = privateKeyMatching(input.keyPem, leaf);
-    await importPrivateKey(pkcs8); // refuses key types that cannot sign catalogs
-    sealedKey = seal(inst.keys.sealing, pkcs8, sealingContext(name));
-    pkcs8.fill(0);
-  } else keyUri = await tokenKeyForCertificate(input.pkcs11!, leaf);
-
+  const { leaf, chain, info, sealedKey, keyUri } = await endorserCredential(inst, name, input);
   const now = inst.now().toISOString();
   const title = (input.title ?? info.subject).slice(0, inst.config.limits.metadataChars);
   return writeTransaction(inst.store, async (tx) => {
@@ -132,28 +90,6 @@ export async function addEndorser(
       created_at: now,
     });
   });
-}
-
-/** Checks that the key file holds the private half of the certificate's key; returns PKCS#8 DER. */
-function privateKeyMatching(keyPem: string, certificate: Uint8Array): Buffer {
-  let key: crypto.KeyObject;
-  try {
-    key = crypto.createPrivateKey({ key: keyPem, format: 'pem' });
-  } catch (e) {
-    throw new VmicError('MALFORMED', 'the key file is not an unencrypted PEM private key', {
-      cause: e,
-    });
-  }
-  const fromKey = crypto.createPublicKey(key).export({ type: 'spki', format: 'der' });
-  const fromCert = new crypto.X509Certificate(certificate).publicKey.export({
-    type: 'spki',
-    format: 'der',
-  });
-  // Public keys are not secret: a plain comparison is fine here.
-  if (!fromKey.equals(fromCert)) {
-    throw new VmicError('BAD_REQUEST', 'the private key does not belong to the certificate');
-  }
-  return key.export({ type: 'pkcs8', format: 'der' });
 }
 
 type EndorserRow = {

@@ -19,6 +19,7 @@ export type AuditAction =
   | 'catalog.published'
   | 'cleanup.temporaries.removed'
   | 'endorser.added'
+  | 'endorser.rotated'
   | 'glance.image.created'
   | 'glance.image.deactivated'
   | 'glance.image.deleted'

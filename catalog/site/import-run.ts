@@ -15,6 +15,7 @@ import { observe } from '../observe.ts';
 import { refreshSignerCheck } from './signer-checks.ts';
 import { checkImportLogged } from './import-log.ts';
 import { VIEW_MOVED } from '../log/log-views.ts';
+import { importAdvice } from './import-advice.ts';
 
 export type { ImportOutcome } from './import-types.ts';
 
@@ -205,13 +206,15 @@ async function importOne(
     // A witness request grew this instance's view of the log between the check and the
     // apply: checked once more against the new view (nothing was applied).
     if (e.rule === VIEW_MOVED && attempt === 0) return importOne(inst, sub, ctx, 1);
+    const advice = importAdvice(e, sub.name);
+    const message = advice ? `${e.message}; ${advice}` : e.message;
     await writeTransaction(inst.store, async (tx) => {
       await tx
         .updateTable('subscriptions')
         .set({
           last_checked_at: ctx.time.toISOString(),
           last_error_code: e.code,
-          last_error_message: e.message.slice(0, 1000),
+          last_error_message: message.slice(0, 1000),
           last_error_at: ctx.time.toISOString(),
         })
         .where('id', '=', sub.id)
@@ -221,7 +224,7 @@ async function importOne(
         actor: ctx.actor,
         action: 'import.failed',
         subject: sub.name,
-        details: { code: e.code, rule: e.rule ?? null, message: e.message.slice(0, 1000) },
+        details: { code: e.code, rule: e.rule ?? null, message: message.slice(0, 1000) },
       });
     });
     return {
@@ -229,7 +232,7 @@ async function importOne(
       status: 'failed',
       code: e.code,
       ...(e.rule ? { rule: e.rule } : {}),
-      message: e.message,
+      message,
     };
   }
 }

@@ -47,12 +47,17 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
                                        (rate limits, --metrics-allow); default none
   demo [--host H] [--port P] [--insecure-demo-login]   set up and serve a ready-to-try instance
   pki demo --out DIR                     write a throwaway CA hierarchy, leaves, keys and CRL
+  pki keygen --pkcs11 URI --subject DN [--key-algorithm A] [--for endorser|site] [--out F]
+                                         make a key in a PKCS#11 token ($VMIC_PKCS11_MODULE,
+                                         $VMIC_PKCS11_PIN[_FILE]) and print its CSR
   pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku NAME|OID]
              [--max-depth N] [--leaf-key-usage digitalSignature|any] [--revocation best-effort|require]
                                          explain why a certificate is or is not trusted;
                                          --max-depth counts intermediate CAs (openssl -verify_depth)
-  endorser add NAME --cert F --key F [--chain F] [--title T]
+  endorser add NAME --cert F (--key F | --pkcs11 URI) [--chain F] [--title T]
   endorser list
+  endorser rotate NAME --cert F (--key F | --pkcs11 URI) [--chain F]
+                                         sign from the next publish on with a new certificate and key
   image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [...]
   image list [--endorser NAME]
   image withdraw ID [--endorser NAME]

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { addEndorser, listEndorsers } from '../../../catalog/index.ts';
+import { rotateEndorser } from '../../../catalog/endorser-rotate.ts';
 import { flag, parse, required, str } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
@@ -61,5 +62,55 @@ export async function endorserCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  throw new UsageError('usage: vmic endorser add|list ...');
+  if (sub === 'rotate') return rotateCommand(rest);
+  throw new UsageError('usage: vmic endorser add|rotate|list ...');
+}
+
+/** `vmic endorser rotate NAME --cert NEW (--key F | --pkcs11 URI) [--chain F]`. */
+async function rotateCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, {
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    pkcs11: { type: 'string' },
+    chain: { type: 'string' },
+  });
+  const name = p.positionals[0];
+  const keyFile = str(p, 'key');
+  const pkcs11 = str(p, 'pkcs11');
+  if (!name || p.positionals.length > 1 || (keyFile === undefined) === (pkcs11 === undefined))
+    throw new UsageError(
+      'usage: vmic endorser rotate NAME --cert F (--key F | --pkcs11 URI) [--chain F]',
+    );
+  const chainFile = str(p, 'chain');
+  const r = await withInstance(p, (inst) =>
+    rotateEndorser(inst, {
+      name,
+      certificatePem: readFile(required(p, 'cert')),
+      ...(keyFile !== undefined ? { keyPem: readFile(keyFile) } : { pkcs11 }),
+      ...(chainFile ? { chainPem: readFile(chainFile) } : {}),
+      actor: cliActor(),
+    }),
+  );
+  emit(flag(p, 'json'), r, () => [
+    `endorser ${r.endorser} rotated: the next publish signs with the new certificate`,
+    `  subject:  ${r.subject}`,
+    `  previous: ${r.previous.certificateSha256.slice(0, 16)}… issued by ${r.previous.issuer}, expires ${r.previous.notAfter}`,
+    `  current:  ${r.current.certificateSha256.slice(0, 16)}… issued by ${r.current.issuer}, expires ${r.current.notAfter}`,
+    '  published versions keep the signatures they were made with',
+    ...(r.issuerChanged
+      ? [
+          '  THE ISSUING CA CHANGED: subscribed sites refuse the next catalog until they trust the',
+          '  new CA (vmic trust add NEW-CA.pem) and confirm it (vmic subscription repin NAME)',
+        ]
+      : ['  same issuing CA: sites pinned to the subject and issuer accept it with no action']),
+  ]);
+  return 0;
+}
+
+function readFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
 }
