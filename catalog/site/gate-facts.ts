@@ -4,7 +4,10 @@ import type { Queryable } from '../store/database.ts';
 import type { CacheEntryTable } from '../store/schema.ts';
 import type { HeldCatalog } from './freshness.ts';
 import { readGateRows, type GateRow, type GateSelector } from './gate-query.ts';
-import type { ListingFacts, UnlistedFacts } from './gate-rules.ts';
+import type { EndorsementFacts, ListingFacts, UnlistedFacts } from './gate-rules.ts';
+import { activeApprovals, approvalStanding } from './approval-rule.ts';
+import { quorumValue, toApproval } from './approval-rows.ts';
+import { gatherEndorsementQuorum } from './endorsement-quorum.ts';
 import { ImageCache } from './image-cache.ts';
 import { keptVerdict, refreshSignerCheck } from './signer-checks.ts';
 import { ambiguousImage, parseImageRef, type SiteImageRow } from './site-images.ts';
@@ -68,12 +71,38 @@ export async function gatherRowFacts(
 }
 
 async function gatherListing(inst: Instance, row: GateRow, now: Date): Promise<GatheredListing> {
-  const { image, catalog, cacheEntry } = row;
+  const { image, cacheEntry } = row;
   const bytesOnDisk =
     cacheEntry?.state === 'verified' &&
     image.sha256 !== null &&
     // A stat on disk; the row alone in a bucket (why: ImageCache.holdsVerified).
     ImageCache.of(inst).holdsVerified(image.sha256);
+  const own = await endorsementFacts(inst, row, now);
+  const quorum = quorumValue(row.approvalQuorum);
+  return {
+    listed: true,
+    ...own,
+    catalog: row.catalog,
+    cacheEntry,
+    bytesOnDisk,
+    ...(await approvalUnderQuorum(inst.store.db, row, quorum)),
+    endorsementQuorum: await gatherEndorsementQuorum(
+      inst.store.db,
+      row.endorsementQuorum,
+      image,
+      own,
+      (r) => endorsementFacts(inst, r, now),
+    ),
+  };
+}
+
+/** What the gate's endorsement rules judge a listing on: its catalog, the policy, the signer. */
+async function endorsementFacts(
+  inst: Instance,
+  row: GateRow,
+  now: Date,
+): Promise<EndorsementFacts & { image: SiteImageRow }> {
+  const { image, catalog } = row;
   const signer = catalog
     ? (keptVerdict(
         row.signerCheck,
@@ -86,15 +115,33 @@ async function gatherListing(inst: Instance, row: GateRow, now: Date): Promise<G
         now,
       ) ?? (await refreshSignerCheck(inst.store.db, image.subscription_id, now)))
     : undefined;
+  return { image, catalog, maxCatalogAgeSeconds: await maxCatalogAge(row.maxCatalogAge), signer };
+}
+
+/**
+ * The approval that counts. With approval-quorum 1 (the default) the statement's own pick;
+ * above 1, the subscription's active approvals are counted by distinct approver
+ * (approval-rule.ts), and who approved so far is kept for the gate's message.
+ */
+async function approvalUnderQuorum(
+  db: Queryable,
+  row: GateRow,
+  quorum: number,
+): Promise<Pick<ListingFacts, 'approval' | 'approvalQuorum'>> {
+  if (quorum === 1 || row.approval === undefined)
+    return {
+      approval: row.approval,
+      approvalQuorum: quorum === 1 ? undefined : { needed: quorum, kind: undefined, approvers: [] },
+    };
+  const rows = await activeApprovals(db, row.image.subscription_id);
+  const standing = approvalStanding(rows, row.image.sha256, quorum);
+  const counted = standing.counted;
   return {
-    listed: true,
-    image,
-    catalog,
-    maxCatalogAgeSeconds: await maxCatalogAge(row.maxCatalogAge),
-    approval: row.approval,
-    cacheEntry,
-    bytesOnDisk,
-    signer,
+    approval: counted && {
+      ...toApproval(counted, row.image.subscription),
+      approvers: standing.approvers,
+    },
+    approvalQuorum: { needed: quorum, kind: standing.kind, approvers: standing.approvers },
   };
 }
 

@@ -13,6 +13,9 @@ export interface GateRow {
   catalog: GateCatalog | undefined;
   /** The site policy's max-catalog-age as stored (text), if set. */
   maxCatalogAge: string | null;
+  /** The site policy's approval-quorum and endorsement-quorum as stored, if set. */
+  approvalQuorum: string | null;
+  endorsementQuorum: string | null;
   approval: Approval | undefined;
   cacheEntry: CacheEntryTable | undefined;
   signerCheck: KeptSignerCheck | undefined;
@@ -29,7 +32,7 @@ export type GateSelector =
  * SHA-256), its subscription, the newest catalog (the covering index site_catalogs_gate),
  * the approving approval (an image approval of these bytes first, then an endorser
  * approval, oldest first, as approval-rule.ts decides), the cache entry, the kept signer
- * check, the trust generation and the policy's max-catalog-age. The deploy gate is asked
+ * check, the trust generation and the policy's max-catalog-age and quorums. The deploy gate is asked
  * before every VM boot; a statement each for these was most of an answer's time.
  *
  * `c.sequence >= max(...)` is `=` (nothing exceeds the maximum), written so that SQLite
@@ -65,6 +68,8 @@ export async function readGateRows(db: Queryable, sel: GateSelector): Promise<Ga
       sc.trust_generation as "sc.trust_generation", sc.outcome as "sc.outcome", sc.code as "sc.code",
       sc.message as "sc.message", sc.valid_from as "sc.valid_from", sc.valid_until as "sc.valid_until",
       (select value from site_policy where key = 'max-catalog-age') as "p.max_catalog_age",
+      (select value from site_policy where key = 'approval-quorum') as "p.approval_quorum",
+      (select value from site_policy where key = 'endorsement-quorum') as "p.endorsement_quorum",
       ${TRUST_GENERATION} as "t.generation"
     from site_images si
     join subscriptions s on s.id = si.subscription_id
@@ -106,6 +111,8 @@ function toGateRow(r: Record<string, unknown>): GateRow {
             verified_at: s('c.verified_at'),
           },
     maxCatalogAge: ns('p.max_catalog_age'),
+    approvalQuorum: ns('p.approval_quorum'),
+    endorsementQuorum: ns('p.endorsement_quorum'),
     approval:
       r['a.id'] === null
         ? undefined

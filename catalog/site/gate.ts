@@ -2,7 +2,7 @@ import type { Instance } from '../instance.ts';
 import type { Approval } from './approvals.ts';
 import { gatherGateFacts, gatherRowFacts, type GatheredListing } from './gate-facts.ts';
 import { gateRefOf, type SiteImageRow } from './site-images.ts';
-import { decide, type GateReason } from './gate-rules.ts';
+import { decide, quorumStanding, type GateReason, type QuorumStanding } from './gate-rules.ts';
 import { observe } from '../observe.ts';
 
 export type { GateReason } from './gate-rules.ts';
@@ -40,6 +40,10 @@ export interface Listing {
     signer: string;
   };
   approval?: Approval;
+  /** Under approval-quorum above 1: distinct approvers needed, and who approved so far. */
+  approvalQuorum?: { needed: number; kind?: 'image' | 'endorser'; approvers: string[] };
+  /** Under endorsement-quorum, for an image of a named subscription: who endorses its SHA-256. */
+  endorsementQuorum?: QuorumStanding;
   /** Where the verified bytes came from: a fetch from the endorser's URL or a migration from a peer. */
   bytes?: { source: string; detail: string | null; verifiedAt: string };
 }
@@ -66,7 +70,7 @@ export async function decideDeployment(
   const reasons = decide(facts, now);
   const base = { image: ref, decidedAt: now.toISOString() };
   if (!facts.listed) return { ...base, deployable: false, reasons };
-  return { ...base, deployable: reasons.length === 0, reasons, ...listingOf(facts) };
+  return { ...base, deployable: reasons.length === 0, reasons, ...listingOf(facts, now) };
 }
 
 /**
@@ -102,12 +106,13 @@ export async function decideSiteImage(inst: Instance, row: SiteImageRow): Promis
     decidedAt: now.toISOString(),
     deployable: reasons.length === 0,
     reasons,
-    ...listingOf(facts),
+    ...listingOf(facts, now),
   };
 }
 
 /** The listing's part of the answer (the JSON of `GET /api/v1/gate/{IMAGE}`). */
-function listingOf({ image, catalog, approval, cacheEntry }: GatheredListing): Listing {
+function listingOf(facts: GatheredListing, now: Date): Listing {
+  const { image, catalog, approval, cacheEntry, approvalQuorum, endorsementQuorum } = facts;
   return {
     subscription: image.subscription,
     identifier: image.identifier,
@@ -128,6 +133,16 @@ function listingOf({ image, catalog, approval, cacheEntry }: GatheredListing): L
         }
       : {}),
     ...(approval ? { approval } : {}),
+    ...(approvalQuorum
+      ? {
+          approvalQuorum: {
+            needed: approvalQuorum.needed,
+            ...(approvalQuorum.kind ? { kind: approvalQuorum.kind } : {}),
+            approvers: approvalQuorum.approvers,
+          },
+        }
+      : {}),
+    ...(endorsementQuorum ? { endorsementQuorum: quorumStanding(endorsementQuorum, now) } : {}),
     ...(cacheEntry?.state === 'verified'
       ? {
           bytes: {

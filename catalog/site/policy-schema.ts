@@ -2,6 +2,7 @@ import { KindGuard, Type, type TSchema } from '@sinclair/typebox';
 import { VmicError } from '../../errors/index.ts';
 import { firstMismatch } from '../schema-check.ts';
 import type { SitePolicy } from './policy.ts';
+import { ENDORSEMENT_QUORUM_PATTERN, endorsementQuorumProblem } from './quorum-policy.ts';
 
 /*
  * What an operator may write for each site policy key, as TypeBox schemas. The same
@@ -26,6 +27,8 @@ export interface PolicyKeySpec {
   schema: TSchema;
   /** Unset, the key has no value at all rather than a default. */
   optional?: boolean;
+  /** What the schema cannot say about a value it accepts (`K of a,b,c` with K > 3). */
+  check?: (text: string) => string | undefined;
 }
 
 /** Policy keys as operators write them (`vmic policy set max-catalog-age 604800`). */
@@ -66,6 +69,18 @@ export const POLICY_KEYS: Readonly<Record<string, PolicyKeySpec>> = {
     field: 'glanceVisibility',
     schema: oneOf('private', 'shared', 'community', 'public'),
   },
+  // Issue 18: k-of-n endorsement and two-person approval (docs/design.md §7).
+  'endorsement-quorum': {
+    field: 'endorsementQuorum',
+    schema: Type.String({
+      pattern: ENDORSEMENT_QUORUM_PATTERN,
+      maxLength: 4096,
+      description: 'K of a,b,c: at least K of the named subscriptions endorse the same SHA-256',
+    }),
+    optional: true,
+    check: endorsementQuorumProblem,
+  },
+  'approval-quorum': { field: 'approvalQuorum', schema: count(10) },
   'transfer-clock-window': {
     field: 'transferClockWindowSeconds',
     schema: count(7 * 86400),
@@ -94,7 +109,7 @@ function valueOf(spec: PolicyKeySpec, text: string): unknown {
 /** What is wrong with `text` as the value of the key (`expected one of ...`), or undefined. */
 export function policyValueProblem(spec: PolicyKeySpec, text: string): string | undefined {
   const miss = firstMismatch(spec.schema, valueOf(spec, text));
-  if (!miss) return undefined;
+  if (!miss) return spec.check?.(text);
   return `expected ${String(spec.schema.description)}`;
 }
 

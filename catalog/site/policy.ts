@@ -4,6 +4,7 @@ import type { RevocationPolicy } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Queryable } from '../store/database.ts';
+import { checkQuorumSubscriptions } from './quorum-policy.ts';
 import { parsePolicyValue, policyKey, policyValueProblem, POLICY_KEYS } from './policy-schema.ts';
 
 export { POLICY_KEYS, policyKey } from './policy-schema.ts';
@@ -43,6 +44,13 @@ export interface SitePolicy {
   glanceWithdrawn: 'deactivate' | 'delete';
   /** The Glance visibility of synced images. */
   glanceVisibility: 'private' | 'shared' | 'community' | 'public';
+  /**
+   * `K of a,b,c` (quorum-policy.ts): an image of one of these subscriptions is deployable
+   * only when at least K of them endorse its SHA-256 in a current catalog.
+   */
+  endorsementQuorum?: string | undefined;
+  /** Distinct approvers an approval needs before it counts (1: one person, as before). */
+  approvalQuorum: number;
 }
 
 export const DEFAULT_POLICY: SitePolicy = {
@@ -62,6 +70,8 @@ export const DEFAULT_POLICY: SitePolicy = {
   glanceScope: 'all',
   glanceWithdrawn: 'deactivate',
   glanceVisibility: 'private',
+  endorsementQuorum: undefined,
+  approvalQuorum: 1,
 };
 
 export async function readPolicy(db: Queryable): Promise<SitePolicy> {
@@ -90,6 +100,8 @@ export async function setPolicy(
   const problem = value === undefined ? undefined : policyValueProblem(spec, value);
   if (problem !== undefined) throw new VmicError('BAD_REQUEST', `${key}: ${problem}`);
   return writeThenRefreshFeed(inst, async (tx) => {
+    if (key === 'endorsement-quorum' && value !== undefined)
+      await checkQuorumSubscriptions(tx, value);
     if (value === undefined) await tx.deleteFrom('site_policy').where('key', '=', key).execute();
     else
       await tx

@@ -17,6 +17,7 @@ import { up0015 } from './migration-0015.ts';
 import { up0016 } from './migration-0016.ts';
 import { up0017 } from './migration-0017.ts';
 import { up0018 } from './migration-0018.ts';
+import { up0019 } from './migration-0019.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -55,4 +56,6 @@ export const migrations: Record<string, Migration> = {
   '0017-log-checks': { up: up0017 },
   // Endorser keys named by a PKCS#11 URI, held in a token.
   '0018-pkcs11-keys': { up: up0018 },
+  // Two-person approval: at most one active approval per approver of the same thing.
+  '0019-approval-approvers': { up: up0019 },
 };

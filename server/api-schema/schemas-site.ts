@@ -16,6 +16,7 @@ export const GateReason = Type.Object({
       'NOT_FETCHED',
       'HASH_MISMATCH',
       'SIGNER_REVOKED',
+      'QUORUM_NOT_MET',
     ].map((c) => Type.Literal(c)),
   ),
   message: Type.String(),
@@ -29,7 +30,43 @@ export const Approval = Type.Object({
   sha256: Type.Optional(Type.String()),
   approvedBy: Type.String(),
   approvedAt: DateTime,
+  approvers: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'under approval-quorum above 1: every distinct person whose approval counts',
+    }),
+  ),
+  quorum: Type.Optional(Type.Integer({ description: 'approve only: the approval-quorum' })),
+  stillNeeded: Type.Optional(
+    Type.Integer({ description: 'approve only: distinct approvers still needed (0: it counts)' }),
+  ),
+  alreadyApproved: Type.Optional(
+    Type.Boolean({ description: 'approve only: this person had approved it already' }),
+  ),
 });
+
+const ApprovalQuorum = Type.Object(
+  {
+    needed: Type.Integer({ minimum: 1 }),
+    kind: Type.Optional(Type.Union([Type.Literal('image'), Type.Literal('endorser')])),
+    approvers: Type.Array(Type.String()),
+  },
+  { description: 'under approval-quorum above 1: distinct approvers needed and who approved' },
+);
+
+const EndorsementQuorum = Type.Object(
+  {
+    needed: Type.Integer({ minimum: 1 }),
+    subscriptions: Type.Array(Type.String()),
+    sha256: Type.String(),
+    endorsing: Type.Array(Type.String()),
+    notEndorsing: Type.Array(Type.Object({ subscription: Type.String(), why: Type.String() })),
+    met: Type.Boolean(),
+  },
+  {
+    description:
+      'under endorsement-quorum, for an image of a named subscription: who endorses its SHA-256 in a current catalog, and why the others do not',
+  },
+);
 
 export const DeployDecision = Type.Object({
   image: Type.String(),
@@ -56,6 +93,8 @@ export const DeployDecision = Type.Object({
     }),
   ),
   approval: Type.Optional(Approval),
+  approvalQuorum: Type.Optional(ApprovalQuorum),
+  endorsementQuorum: Type.Optional(EndorsementQuorum),
   bytes: Type.Optional(
     Type.Object({
       source: Type.String(),

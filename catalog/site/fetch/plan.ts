@@ -123,7 +123,7 @@ async function selectImages(
       held = await activeApprovals(db, row.subscriptionId);
       approvals.set(row.subscriptionId, held);
     }
-    if (approvingRow(held, row.sha256)) approved.push(wanted[i]!);
+    if (approvingRow(held, row.sha256, policy.approvalQuorum)) approved.push(wanted[i]!);
   }
   return approved;
 }

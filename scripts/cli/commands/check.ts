@@ -14,8 +14,20 @@ export function describeDecision(d: DeployDecision): string[] {
     );
   if (d.approval)
     lines.push(
-      `  approved by ${d.approval.approvedBy} at ${d.approval.approvedAt} (${d.approval.kind})`,
+      `  approved by ${d.approval.approvers?.join(', ') ?? d.approval.approvedBy} at ${d.approval.approvedAt} (${d.approval.kind})`,
     );
+  const aq = d.approvalQuorum;
+  if (aq && !d.approval) {
+    const more = aq.needed - aq.approvers.length;
+    const by = aq.approvers.length ? `approved by ${aq.approvers.join(', ')}` : 'no approver yet';
+    lines.push(`  approval quorum ${aq.needed}: ${by}; ${more} more approver(s) needed`);
+  }
+  const q = d.endorsementQuorum;
+  if (q) {
+    const head = `  endorsement quorum ${q.needed} of ${q.subscriptions.length} (${q.subscriptions.join(', ')}): ${q.met ? 'met' : 'NOT MET'}`;
+    lines.push(`${head}; endorsed by ${q.endorsing.join(', ') || 'none'}`);
+    for (const n of q.notEndorsing) lines.push(`    ${n.subscription} does not endorse: ${n.why}`);
+  }
   return lines;
 }
 

@@ -43,6 +43,8 @@ function listed(row: SiteImageRow, d: DeployDecision, states: ImageState[]) {
     deployable: d.deployable,
     ...badgesOf(d.reasons.map((x) => x.code)),
     imageApproved: d.approval?.kind === 'image',
+    // Under approval-quorum, who approved so far is shown with NOT_APPROVED.
+    approvalQuorum: d.approvalQuorum !== undefined,
     reasons: d.reasons.map((r) => ({ ...r, text: reasonText(r.code) })),
   };
 }

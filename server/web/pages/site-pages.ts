@@ -13,7 +13,9 @@ import {
   listApprovals,
   unapproveEndorser,
   unapproveImage,
+  type Approval,
 } from '../../../catalog/site/approvals.ts';
+import { approvalQuorumOf } from '../../../catalog/site/approval-rows.ts';
 import { findSiteImages, parseImageRef } from '../../../catalog/site/site-images.ts';
 import { decideDeployment } from '../../../catalog/site/gate.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
@@ -40,6 +42,25 @@ import { siteImagesView } from './site-images-page.ts';
 
 /** A CRL this close to its nextUpdate gets a warning: imports will soon fail CRL_STALE. */
 export const CRL_WARNING_MS = 2 * 86400_000;
+
+/**
+ * A subscription's endorser approval as the gate counts it: approved once `quorum`
+ * distinct people approved the endorser; until then who did (approval-quorum above 1).
+ */
+function endorserApprovalOf(approvals: readonly Approval[], name: string, quorum: number) {
+  const approvers = [
+    ...new Set(
+      approvals
+        .filter((a) => a.kind === 'endorser' && a.subscription === name)
+        .map((a) => a.approvedBy),
+    ),
+  ];
+  return {
+    endorserApproved: approvers.length > 0 && approvers.length >= quorum,
+    endorserApprovers: approvers,
+    approvalQuorum: quorum,
+  };
+}
 
 function explained(reasons: readonly { code: string; message: string }[]) {
   return reasons.map((r) => ({ ...r, text: reasonText(r.code) }));
@@ -103,13 +124,14 @@ export function sitePages(inst: Instance): Router {
 
   r.get('/site/subscriptions', siteReader, async (req, res) => {
     const approvals = await listApprovals(db);
+    const quorum = await approvalQuorumOf(db);
     const subscriptions = await Promise.all(
       (await listSubscriptions(db, inst.now())).map(async (s) => ({
         ...s,
         catalogAge:
           s.catalog?.ageSeconds === undefined ? undefined : formatAge(s.catalog.ageSeconds),
         lastErrorText: s.lastError ? reasonText(s.lastError.code) : undefined,
-        endorserApproved: approvals.some((a) => a.kind === 'endorser' && a.subscription === s.name),
+        ...endorserApprovalOf(approvals, s.name, quorum),
         logView: await subscriptionLogView(db, s),
       })),
     );
