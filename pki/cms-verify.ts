@@ -183,9 +183,44 @@ function verifySignerInfo(cms: Uint8Array, detachedContent: Uint8Array | undefin
   if (sd.signerInfos.length !== 1) {
     throw malformed(`expected exactly one signer, found ${sd.signerInfos.length}`, 'signerInfos');
   }
-  const si = sd.signerInfos[0] as pkijs.SignerInfo;
   const content = coveredContent(sd, detachedContent);
   const certificates = certificateSet(sd);
+  return verifyOneSigner(sd, sd.signerInfos[0] as pkijs.SignerInfo, content, certificates);
+}
+
+/** At most this many SignerInfos are checked (threat: a CMS stuffed with signatures to verify). */
+export const MAX_CMS_SIGNERS = 16;
+
+/**
+ * A co-signed SignedData (several SignerInfos over one content, issue 18): every
+ * SignerInfo must verify, as `openssl cms -verify` demands; whether enough of them are
+ * trusted, distinct and pinned is the caller's to decide (THRESHOLD_NOT_MET).
+ */
+export function cmsVerifySigners(opts: {
+  cms: Uint8Array;
+}): Promise<{ content: Uint8Array; certificates: Uint8Array[]; signers: SignedContent[] }> {
+  try {
+    const sd = parseSignedData(opts.cms);
+    if (sd.signerInfos.length === 0) throw malformed('no signer', 'signerInfos');
+    if (sd.signerInfos.length > MAX_CMS_SIGNERS)
+      throw malformed(`more than ${MAX_CMS_SIGNERS} signers`, 'signerInfos');
+    const content = coveredContent(sd, undefined);
+    const certificates = certificateSet(sd);
+    const signers = sd.signerInfos.map((si) => verifyOneSigner(sd, si, content, certificates));
+    return Promise.resolve({ content, certificates, signers });
+  } catch (e) {
+    return Promise.reject(
+      e instanceof VmicError ? e : malformed('CMS does not decode', undefined, e),
+    );
+  }
+}
+
+function verifyOneSigner(
+  sd: pkijs.SignedData,
+  si: pkijs.SignerInfo,
+  content: Uint8Array,
+  certificates: Uint8Array[],
+): SignedContent {
   const signerDer = findSignerCertificate(si, certificates);
   const signer = describeCertificate(signerDer);
   const spki = pkijs.Certificate.fromBER(signerDer).subjectPublicKeyInfo.toSchema().toBER();

@@ -27,7 +27,7 @@ export { MAX_SIGNATURE_VERIFICATIONS } from './path-building.ts';
 export type { CmsSignOptions } from './cms-sign.ts';
 export { cmsSign } from './cms-sign.ts';
 export type { SignedContent } from './cms-verify.ts';
-export { cmsVerifySignature } from './cms-verify.ts';
+export { cmsVerifySignature, cmsVerifySigners, MAX_CMS_SIGNERS } from './cms-verify.ts';
 export type { Credential, DemoHierarchy } from './demo-hierarchy.ts';
 export { buildDemoHierarchy, writeDemoHierarchy } from './demo-hierarchy.ts';
 export { PKI_CODES, PkiError, type PkiCode } from './errors.ts';

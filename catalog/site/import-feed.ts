@@ -53,6 +53,14 @@ export async function verifiedCatalog(
       ? { sequence: previous.sequence, contentSha256: previous.content_sha256 }
       : undefined,
     maxCatalogAgeSeconds: ctx.policy.maxCatalogAgeSeconds,
+    ...(sub.expect_signers !== null && sub.expect_subjects !== null
+      ? {
+          threshold: {
+            k: sub.expect_signers,
+            subjects: JSON.parse(sub.expect_subjects) as string[],
+          },
+        }
+      : {}),
   });
   return {
     unchanged: verified.unchanged,
@@ -62,6 +70,7 @@ export async function verifiedCatalog(
     details: {
       contentSha256: verified.contentSha256,
       signer: verified.signer.subject,
+      ...(verified.coSigners ? { coSigners: verified.coSigners } : {}),
       expires: verified.document.expires.toISOString(),
     },
     apply: async (tx) => ({
@@ -92,6 +101,14 @@ export async function verifiedList(
           }
         : undefined,
     maxCatalogAgeSeconds: ctx.policy.maxCatalogAgeSeconds,
+    ...(sub.expect_signers !== null && sub.expect_subjects !== null
+      ? {
+          threshold: {
+            k: sub.expect_signers,
+            subjects: JSON.parse(sub.expect_subjects) as string[],
+          },
+        }
+      : {}),
   });
   return {
     unchanged: verified.unchanged,

@@ -53,6 +53,8 @@ export async function runImport(
         'log_key',
         'log_witnesses',
         'log_witness_quorum',
+        'expect_signers',
+        'expect_subjects',
       ]);
     if (opts.subscription !== undefined) q = q.where('name', '=', opts.subscription);
     const subs = await q.orderBy('name').execute();

@@ -36,4 +36,6 @@ export type SubscriptionRow = {
   log_key: string | null;
   log_witnesses: string | null;
   log_witness_quorum: number;
+  expect_signers: number | null;
+  expect_subjects: string | null;
 };

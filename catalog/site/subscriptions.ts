@@ -8,6 +8,7 @@ import type { SubscriptionTable } from '../store/schema.ts';
 import { checkEndorserName } from '../names.ts';
 import { ageSeconds } from './freshness.ts';
 import { catalogUrlOf, defaultName, imageListUrlOf, normaliseDn } from './feed-urls.ts';
+import { signerColumns } from './subscription-signers.ts';
 
 export { catalogUrlOf, imageListUrlOf } from './feed-urls.ts';
 import {
@@ -42,6 +43,8 @@ export interface Subscription {
   issuerPin: { subject: string; key: string; pinnedAt: string } | undefined;
   /** What imports ask of the endorser's transparency log (subscription-log.ts). */
   log: SubscriptionLog;
+  /** Co-signed catalogs: K distinct signers among these pinned subjects. */
+  signers?: { k: number; subjects: string[] };
   /** The latest verified catalog applied, if any. */
   catalog:
     | {
@@ -62,6 +65,12 @@ export async function subscribe(
   input: SubscriptionLogInput & {
     url: string;
     expectSubject: string;
+    /**
+     * Co-signed catalogs: at least this many distinct signers among `expectSubject` and
+     * `coSigners` must have signed (THRESHOLD_NOT_MET otherwise).
+     */
+    expectSigners?: number | undefined;
+    coSigners?: readonly string[] | undefined;
     expectIssuer?: string | undefined;
     name?: string | undefined;
     format?: FeedFormat | undefined;
@@ -77,6 +86,7 @@ export async function subscribe(
   const expectIssuer =
     input.expectIssuer === undefined ? null : normaliseDn(input.expectIssuer, '--expect-issuer');
   const log = logColumns(input, format, inst.now().toISOString());
+  const signers = signerColumns(input, expectSubject, format);
   return writeTransaction(inst.store, async (tx) => {
     const clash = await tx
       .selectFrom('subscriptions')
@@ -101,6 +111,7 @@ export async function subscribe(
         last_error_message: null,
         last_error_at: null,
         ...log,
+        ...signers,
       })
       .execute();
     // A pinned log key is followed from now on: a second key for the same origin conflicts.
@@ -119,6 +130,12 @@ export async function subscribe(
         logKey: log.log_key,
         witnesses: log.log_witnesses === null ? [] : JSON.parse(log.log_witnesses),
         witnessQuorum: log.log_witness_quorum,
+        ...(signers.expect_signers !== null
+          ? {
+              expectSigners: signers.expect_signers,
+              subjects: JSON.parse(signers.expect_subjects!),
+            }
+          : {}),
       },
     });
     return getSubscription(tx, name);
@@ -254,6 +271,9 @@ async function withCatalog(
         ? { subject: r.pinned_issuer, key: r.pinned_issuer_key, pinnedAt: r.pinned_at ?? '' }
         : undefined,
     log: logOf(r),
+    ...(r.expect_signers !== null && r.expect_subjects !== null
+      ? { signers: { k: r.expect_signers, subjects: JSON.parse(r.expect_subjects) as string[] } }
+      : {}),
     catalog: latest
       ? {
           sequence: latest.sequence,

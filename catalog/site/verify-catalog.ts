@@ -14,6 +14,7 @@ import {
   type SignerPin,
 } from '../verify/index.ts';
 import type { TrustMaterial } from './trust-store.ts';
+import { verifyCoSigned } from './verify-cosigned.ts';
 
 export interface CatalogVerificationInput {
   /** The fetched `catalog.p7m` bytes: untrusted. */
@@ -27,6 +28,8 @@ export interface CatalogVerificationInput {
   /** The last catalog this site applied from the same subscription. */
   previous?: { sequence: number; contentSha256: string } | undefined;
   maxCatalogAgeSeconds?: number | undefined;
+  /** A co-signed catalog: K distinct signers among these pinned subjects (issue 18). */
+  threshold?: { k: number; subjects: string[] } | undefined;
 }
 
 export interface VerifiedCatalog {
@@ -37,6 +40,8 @@ export interface VerifiedCatalog {
   chain: CertificateInfo[];
   /** Same sequence and same content as the previous import: nothing to apply. */
   unchanged: boolean;
+  /** A co-signed catalog: every signer counted towards the threshold, publisher first. */
+  coSigners?: string[];
 }
 
 /**
@@ -45,6 +50,7 @@ export interface VerifiedCatalog {
  * the first step that failed. Step 1 (fetch) and step 10 (apply) are the caller's.
  */
 export async function verifyCatalog(input: CatalogVerificationInput): Promise<VerifiedCatalog> {
+  if (input.threshold) return verifyCoSigned(input, input.threshold, catalogFormat(input));
   // Steps 2–3: exactly one signer, signature over the content, no weak algorithm.
   const signed = await cmsVerifySignature({ cms: input.bytes });
   // Steps 4–9: the shared pipeline, with the catalog's own content, dates and sequence.
@@ -56,7 +62,7 @@ export async function verifyCatalog(input: CatalogVerificationInput): Promise<Ve
   });
 }
 
-function catalogFormat(input: CatalogVerificationInput): SignedFormat<CatalogDocument> {
+export function catalogFormat(input: CatalogVerificationInput): SignedFormat<CatalogDocument> {
   const previous = input.previous;
   return {
     read: readCatalog,
@@ -85,7 +91,7 @@ function catalogFormat(input: CatalogVerificationInput): SignedFormat<CatalogDoc
  * Step 7: the signed content is canonical N-Quads of a well-formed catalog, and the
  * catalog names the same signer.
  */
-async function readCatalog(content: Uint8Array, signer: CertificateInfo) {
+export async function readCatalog(content: Uint8Array, signer: CertificateInfo) {
   const document = await readImportedCatalog(content);
   if (!dnEquals(document.publisher.x509Subject, signer.subject)) {
     throw new VmicError(

@@ -18,6 +18,7 @@ import { up0016 } from './migration-0016.ts';
 import { up0017 } from './migration-0017.ts';
 import { up0018 } from './migration-0018.ts';
 import { up0019 } from './migration-0019.ts';
+import { up0020 } from './migration-0020.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -58,4 +59,7 @@ export const migrations: Record<string, Migration> = {
   '0018-pkcs11-keys': { up: up0018 },
   // Two-person approval: at most one active approval per approver of the same thing.
   '0019-approval-approvers': { up: up0019 },
+  // Co-signed catalogs: subscriptions that expect K of the signers they pin.
+  '0020-expect-signers': { up: up0020 },
+  // Co-signed catalogs: co-signers, the endorser's threshold, pending catalogs and signatures.
 };

@@ -19,6 +19,8 @@ export interface EndorserTable {
   subject: string;
   issuer: string;
   created_at: string;
+  /** Signatures a catalog needs, the endorser's own included (migration 0021; 1 = alone). */
+  signature_threshold: Generated<number>;
 }
 
 /** The descriptive columns (title, description, os_name, ...) come from catalog/image-fields.ts. */
@@ -166,6 +168,9 @@ export interface SubscriptionTable {
   /** JSON: the witnesses `[{ key, url? }]` whose cosignatures imports need. */
   log_witnesses: Generated<string | null>;
   log_witness_quorum: Generated<number>;
+  /** Co-signed catalogs (migration 0020): K distinct signers among `expect_subjects` (JSON). */
+  expect_signers: Generated<number | null>;
+  expect_subjects: Generated<string | null>;
 }
 
 export interface SiteCatalogTable {
@@ -236,7 +241,8 @@ export interface ApprovalTable {
   revoked_at: string | null;
 }
 
-export interface Database extends MigrationTables, GateTables, ReplicaTables, LogTables {
+export interface Database
+  extends MigrationTables, GateTables, ReplicaTables, LogTables {
   web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;

@@ -7,7 +7,7 @@ import {
   type FeedFormat,
   type Subscription,
 } from '../../../catalog/site/subscriptions.ts';
-import { flag, parse, required, str } from '../options.ts';
+import { flag, parse, str } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
 import { UsageError } from '../usage-error.ts';
@@ -16,8 +16,9 @@ import type { LogPolicy } from '../../../catalog/site/subscription-log.ts';
 
 export async function subscribeCommand(argv: string[]): Promise<number> {
   const p = parse(argv, {
-    'expect-subject': { type: 'string' },
+    'expect-subject': { type: 'string', multiple: true },
     'expect-issuer': { type: 'string' },
+    'expect-signers': { type: 'string' },
     name: { type: 'string' },
     format: { type: 'string' },
     log: { type: 'string' },
@@ -29,12 +30,21 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
   if (!url || p.positionals.length > 1)
     throw new UsageError(
       'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]\n' +
-        '       [--log require|warn|off] [--log-key NAME+HASH+KEY] [--witness KEY[,URL]]... [--witness-quorum K]',
+        '       [--log require|warn|off] [--log-key NAME+HASH+KEY] [--witness KEY[,URL]]... [--witness-quorum K]\n' +
+        '       [--expect-signers K --expect-subject DN ...]   (a co-signed catalog: K of the pinned subjects)',
     );
   // Options checked before the instance is opened: a typo creates no data directory.
+  const subjects = (p.values['expect-subject'] as string[] | undefined) ?? [];
+  if (subjects.length === 0 || subjects.some((d) => d === ''))
+    throw new UsageError('--expect-subject is required');
+  const k = str(p, 'expect-signers');
+  if (k !== undefined && !/^[1-9][0-9]?$/.test(k))
+    throw new UsageError(`--expect-signers must be a number, not ${k}`);
   const input = {
     url,
-    expectSubject: required(p, 'expect-subject'),
+    expectSubject: subjects[0]!,
+    ...(k !== undefined ? { expectSigners: Number(k) } : {}),
+    coSigners: subjects.slice(1),
     expectIssuer: str(p, 'expect-issuer'),
     name: str(p, 'name'),
     format: feedFormat(str(p, 'format')),
@@ -47,6 +57,12 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
   emit(flag(p, 'json'), sub, () => [
     `subscribed ${sub.name} to ${sub.url}${sub.format === 'hepix' ? ' (HEPiX image list)' : ''}`,
     `  pinned subject: ${sub.expectSubject}`,
+    ...(sub.signers
+      ? [
+          `  co-signed: ${sub.signers.k} of ${sub.signers.subjects.length} pinned signers must sign:`,
+          ...sub.signers.subjects.map((d) => `    ${d}`),
+        ]
+      : []),
     ...(sub.expectIssuer ? [`  pinned issuer:  ${sub.expectIssuer}`] : []),
     `  issuing CA key: pinned by the first verified import (trust on first use)`,
     ...describeLog(sub),

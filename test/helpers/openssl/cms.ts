@@ -23,6 +23,22 @@ export function opensslCmsSignFile(input: string, signer: Signer, out: string): 
   return out;
 }
 
+/**
+ * One attached SignedData with a SignerInfo per signer, as stock OpenSSL makes a co-signed
+ * document (`openssl cms -sign -signer A -inkey A -signer B -inkey B …`).
+ */
+export function opensslCmsCoSign(dir: string, content: string, signers: Signer[]): Buffer {
+  const input = path.join(dir, `content-${crypto.randomUUID()}.nq`);
+  fs.writeFileSync(input, content);
+  const out = `${input}.p7m`;
+  opensslOk(
+    ['cms', '-sign', '-binary', '-nodetach', '-outform', 'DER', '-md', 'sha256', '-in', input]
+      .concat(signers.flatMap((s) => ['-signer', s.certFile, '-inkey', s.keyFile]))
+      .concat(['-out', out]),
+  );
+  return fs.readFileSync(out);
+}
+
 /** An attached-signature CMS (`openssl cms -sign -nodetach`), DER, as an endorser could make it. */
 export function opensslCmsSign(dir: string, content: string, signer: Signer): Buffer {
   const input = path.join(dir, `content-${crypto.randomUUID()}.nq`);
