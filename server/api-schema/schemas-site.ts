@@ -157,6 +157,12 @@ export const Subscription = Type.Object({
     },
     { description: "what imports ask of the endorser's transparency log (docs/design.md §13)" },
   ),
+  signers: Type.Optional(
+    Type.Object(
+      { k: Type.Integer(), subjects: Type.Array(Type.String()) },
+      { description: 'a co-signed catalog: K distinct signers among these pinned subjects' },
+    ),
+  ),
 });
 
 export const SubscribeRequest = Type.Object(
@@ -176,6 +182,14 @@ export const SubscribeRequest = Type.Object(
       }),
     ),
     witnessQuorum: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+    expectSigners: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 16,
+        description: 'a co-signed catalog: K distinct signers among expectSubject and coSigners',
+      }),
+    ),
+    coSigners: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 15 })),
   },
   { additionalProperties: false },
 );

@@ -38,6 +38,8 @@ export function siteSubscriptionsApi(inst: Instance): Router {
         logKey: body.logKey,
         witnesses: body.witnesses,
         witnessQuorum: body.witnessQuorum,
+        expectSigners: body.expectSigners,
+        coSigners: body.coSigners,
         actor: actorOf(req),
       });
       res.status(201).location(`${req.baseUrl}/site/subscriptions/${sub.name}`);

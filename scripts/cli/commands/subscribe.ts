@@ -124,6 +124,10 @@ export function describeSubscription(s: Subscription): string {
       ? `  issuer pin: ${s.issuerPin.subject} key ${s.issuerPin.key} (learned ${s.issuerPin.pinnedAt})`
       : `  issuer pin: ${s.expectIssuer ? `${s.expectIssuer}, ` : ''}key not yet pinned (the first verified import pins it)`,
   );
+  if (s.signers)
+    lines.push(
+      `  co-signed: ${s.signers.k} of ${s.signers.subjects.length} pinned signers: ${s.signers.subjects.join(' | ')}`,
+    );
   lines.push(...describeLog(s));
   if (s.lastError) lines.push(`  last error ${s.lastError.code}: ${s.lastError.message}`);
   return lines.join('\n');

@@ -139,4 +139,32 @@ describe('site API: subscriptions', () => {
     assert.deepEqual(log.witnesses, [{ key: witness, url: 'http://127.0.0.1:9/witness/' }]);
     assert.equal(log.quorum, 1);
   });
+
+  test('co-signed: expectSigners with coSigners is kept and shown; K past the subjects is refused', async () => {
+    const s = site();
+    const admin = await s.token('admin');
+    const body = {
+      url: 'http://127.0.0.1:9/feeds/joint/',
+      expectSubject: 'CN=Endorser A,O=vmic test',
+      coSigners: ['CN=Security Team B,O=vmic test', 'CN=Partner Lab C,O=vmic test'],
+      expectSigners: 2,
+      log: 'off',
+    };
+    const res = await s.call('POST', '/site/subscriptions', { token: admin, body });
+    assert.equal(res.status, 201);
+    const sub = (await res.json()) as { signers?: { k: number; subjects: string[] } };
+    assert.equal(sub.signers?.k, 2);
+    assert.equal(sub.signers?.subjects.length, 3);
+    assert.match(sub.signers?.subjects[1] ?? '', /Security Team B/);
+    const bad = await s.call('POST', '/site/subscriptions', {
+      token: admin,
+      body: { ...body, url: 'http://127.0.0.1:9/feeds/other/', expectSigners: 4 },
+    });
+    assert.equal(bad.status, 400);
+    const alone = await s.call('POST', '/site/subscriptions', {
+      token: admin,
+      body: { ...body, url: 'http://127.0.0.1:9/feeds/third/', expectSigners: undefined },
+    });
+    assert.equal(alone.status, 400, 'co-signers without expectSigners');
+  });
 });
