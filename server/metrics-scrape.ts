@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Instance } from '../catalog/index.ts';
 import { decideSiteImage } from '../catalog/site/gate.ts';
+import { identityHealth } from '../catalog/site/health-identities.ts';
 import { readPolicy } from '../catalog/site/policy.ts';
 import { listSiteImages } from '../catalog/site/site-images.ts';
 import { isErrorCode } from '../errors/index.ts';
@@ -56,6 +57,11 @@ export function scrapeGauges(inst: Instance, registry: Registry): () => Promise<
     'Site images the gate refuses now, by reason (an image with two reasons counts under both).',
     ['reason'],
   );
+  const certExpiry = g(
+    'vmic_certificate_expiry_timestamp_seconds',
+    'When each certificate this instance signs with ends (notAfter, Unix seconds): identity="endorser" by endorser name, identity="site" for the site identity. Alert on it minus time().',
+    ['identity', 'name'],
+  );
   const gateSeconds = g(
     'vmic_gate_evaluation_seconds',
     'How long deciding every site image took at this scrape.',
@@ -86,10 +92,22 @@ export function scrapeGauges(inst: Instance, registry: Registry): () => Promise<
       .groupBy('state')
       .execute();
     const gate = await decideEveryImage(inst);
+    const identities = await identityHealth(inst, { site: true, endorsers: 'all' }, now);
 
     // Reset first: a removed subscription must not keep its last value for ever.
-    for (const m of [verifiedAge, issuedAge, expiresIn, maxAgeLeft, enabled, lastRefused, cache])
+    for (const m of [
+      verifiedAge,
+      issuedAge,
+      expiresIn,
+      maxAgeLeft,
+      enabled,
+      lastRefused,
+      cache,
+      certExpiry,
+    ])
       m.reset();
+    for (const i of identities)
+      certExpiry.set({ identity: i.kind, name: i.name }, Date.parse(i.notAfter) / 1000);
     const seconds = (iso: string) => (now.getTime() - Date.parse(iso)) / 1000;
     const maxAge = policy.maxCatalogAgeSeconds;
     subs.forEach((s, i) => {

@@ -6,6 +6,7 @@ import { decideDeployment, type GateReason } from '../site/gate.ts';
 import { getSubscription } from '../site/subscriptions.ts';
 import { checkIssuerPin, peerPinRules } from '../verify/index.ts';
 import { getPeer, pinPeerIssuer, type Peer } from './peers.ts';
+import { withPeerAdvice } from './peer-advice.ts';
 import { resolveRecipient, type Recipient } from './recipient.ts';
 import { dropResume, findOutgoingResume } from './resume-state.ts';
 import { ReceiverRefusal, heldChunks } from './send.ts';
@@ -122,12 +123,17 @@ async function checkRecipientIssuer(
   recipient: Recipient,
   actor: string,
 ): Promise<void> {
-  checkIssuerPin(
-    recipient.issuer.subject,
-    () => recipient.issuer,
-    { issuer: peer.issuerPin.subject, issuerKeyId: peer.issuerPin.keyId },
-    peerPinRules(peer.name),
-  );
+  try {
+    checkIssuerPin(
+      recipient.issuer.subject,
+      () => recipient.issuer,
+      { issuer: peer.issuerPin.subject, issuerKeyId: peer.issuerPin.keyId },
+      peerPinRules(peer.name),
+    );
+  } catch (e) {
+    // A peer that rotated to another CA: the refusal says what to run here (issue 18).
+    throw withPeerAdvice(e, { name: peer.name, subject: peer.expectSubject, url: peer.url });
+  }
   await pinPeerIssuer(inst, peer, recipient.issuer, actor);
 }
 

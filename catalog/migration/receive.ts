@@ -79,6 +79,7 @@ export async function receiveTransfer(
       peers: peers.map((p) => ({
         name: p.name,
         subject: p.expectSubject,
+        url: p.url,
         certificateDer: p.certificatePem
           ? pemToDers(p.certificatePem, 'CERTIFICATE')[0]
           : undefined,

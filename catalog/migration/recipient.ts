@@ -4,6 +4,7 @@ import type { Instance } from '../instance.ts';
 import { readPolicy } from '../site/policy.ts';
 import { loadTrustMaterial } from '../site/trust-store.ts';
 import type { Peer } from './peers.ts';
+import { withPeerAdvice } from './peer-advice.ts';
 import { boundedGet } from '../net/http-client.ts';
 import { issuerOf, type IssuerIdentity } from '../verify/index.ts';
 
@@ -72,6 +73,8 @@ export async function resolveRecipient(
     time: inst.now(),
     revocation: policy.revocation,
     leafKeyUsage: 'none',
+  }).catch((e: unknown) => {
+    throw withPeerAdvice(e, { name: peer.name, subject: peer.expectSubject, url: peer.url });
   });
   const info = describeCertificate(leaf);
   if (!dnEquals(info.subject, peer.expectSubject)) {

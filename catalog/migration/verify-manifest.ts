@@ -9,11 +9,14 @@ import {
   type IssuerIdentity,
   type SignedFormat,
 } from '../verify/index.ts';
+import { withPeerAdvice } from './peer-advice.ts';
 import { parseManifest, type TransferManifest } from './manifest.ts';
 
 export interface ManifestPeer {
   name: string;
   subject: string;
+  /** Where the peer's identity is fetched (`peer add --url`), for the advice of a refusal. */
+  url?: string | undefined;
   /** The peer's certificate given with `peer add --cert`: the one that must sign. */
   certificateDer?: Uint8Array | undefined;
   /** The peer's issuer pin: `--expect-issuer`, and the CA key learned on first use. */
@@ -63,6 +66,8 @@ export async function verifyManifest(c: ManifestCheck): Promise<VerifiedManifest
     throw new VmicError('UNKNOWN_PEER', `${signed.signer.subject} is not a peer of this site`, {
       rule: 'peers',
     });
+  // A chain or issuer-pin refusal of a known peer says what to run here if it rotated to
+  // another CA (issue 18); the code and rule stay.
   const verified = await verifySignedDocument({
     signed,
     trust: c.trust,
@@ -77,6 +82,8 @@ export async function verifyManifest(c: ManifestCheck): Promise<VerifiedManifest
     pinRules: peerPinRules(peer.name),
     format: manifestFormat(c),
     onAuthenticated: (signer) => c.onAuthenticated?.({ signer: signer.subject, peer: peer.name }),
+  }).catch((e: unknown) => {
+    throw withPeerAdvice(e, peer);
   });
   return {
     manifest: verified.document,

@@ -136,7 +136,12 @@ const MARK_TEXT: Record<CatalogMark, string> = {
  * Everything that keeps the verdict from `ok`, errors first. Disabled subscriptions are
  * left out: the gate refuses their images anyway, by the operator's own choice.
  */
-export function problemsOf(site: SiteHealth | undefined, endorsers: EndorserHealth[]): Problem[] {
+export function problemsOf(
+  site: SiteHealth | undefined,
+  endorsers: EndorserHealth[],
+  /** The identities' own problems (health-identities.ts), ranked with the rest. */
+  identities: readonly Problem[] = [],
+): Problem[] {
   const out: Problem[] = [];
   for (const s of site?.subscriptions ?? []) {
     if (!s.enabled) continue;
@@ -160,6 +165,7 @@ export function problemsOf(site: SiteHealth | undefined, endorsers: EndorserHeal
   for (const e of endorsers)
     for (const m of e.marks)
       out.push({ level: MARK_LEVEL[m], text: `endorser ${e.name}: ${MARK_TEXT[m]}` });
+  out.push(...identities);
   return [...out.filter((p) => p.level === 'error'), ...out.filter((p) => p.level === 'warning')];
 }
 

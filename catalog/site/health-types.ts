@@ -67,6 +67,22 @@ export interface SiteHealth {
   logForks: number;
 }
 
+/** Marks of a certificate this instance signs with: `near-expiry` is within 30 days. */
+export type IdentityMark = 'expired' | 'near-expiry';
+
+/** A certificate this instance signs with: an endorser's, or the site identity. */
+export interface IdentityHealth {
+  kind: 'endorser' | 'site';
+  /** The endorser's name; `site` for the site identity. */
+  name: string;
+  subject: string;
+  issuer: string;
+  notAfter: string;
+  /** Seconds until `notAfter` at the summary's time; negative once expired. */
+  expiresInSeconds: number;
+  marks: IdentityMark[];
+}
+
 export interface HealthSummary {
   at: string;
   verdict: Verdict;
@@ -74,6 +90,8 @@ export interface HealthSummary {
   problems: { level: 'warning' | 'error'; text: string }[];
   site?: SiteHealth;
   endorsers: EndorserHealth[];
+  /** The certificates of the endorsers and the site identity in scope, with their expiry. */
+  identities: IdentityHealth[];
   /** The newest audit entries, newest first (only for readers of the audit log). */
   audit?: AuditRecord[];
 }

@@ -10,6 +10,7 @@ import {
   latestAudit,
   subscriptionHealth,
 } from './health-queries.ts';
+import { identityHealth, identityProblems } from './health-identities.ts';
 import type { HealthSummary, SiteHealth } from './health-types.ts';
 
 export type * from './health-types.ts';
@@ -53,13 +54,15 @@ export async function healthSummary(
     };
   }
   const endorsers = await endorserHealth(inst, scope.endorsers, now);
-  const problems = problemsOf(site, endorsers);
+  const identities = await identityHealth(inst, scope, now);
+  const problems = problemsOf(site, endorsers, identityProblems(identities));
   return {
     at: now.toISOString(),
     verdict: verdictOf(problems),
     problems,
     ...(site ? { site } : {}),
     endorsers,
+    identities,
     ...(scope.audit ? { audit: await latestAudit(db, AUDIT_TAIL) } : {}),
   };
 }

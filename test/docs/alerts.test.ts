@@ -15,7 +15,7 @@ const rules = path.resolve(import.meta.dirname, '..', '..', 'docs', 'alerts.yml'
 test('promtool check rules accepts docs/alerts.yml', () => {
   const r = promtool(['check', 'rules', rules]);
   assert.equal(r.status, 0, r.output);
-  assert.match(r.output, /SUCCESS: 9 rules found/);
+  assert.match(r.output, /SUCCESS: 11 rules found/);
 });
 
 test('the alerts fire on the series vmic exposes', () => {
@@ -103,6 +103,69 @@ test('the alerts fire on the series vmic exposes', () => {
                       summary: 'vmic at a answers 50% of requests with 5xx',
                       description:
                         'Every 500 is logged at level error with its request id (the X-Request-Id answer header).',
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const r = promtool(['test', 'rules', file]);
+    assert.equal(r.status, 0, r.output);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the certificate alerts: within 30 days a warning with the time left, past notAfter critical', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmic-alerts-'));
+  const series = (identity: string, name: string, notAfter: number) => ({
+    series: `vmic_certificate_expiry_timestamp_seconds{identity="${identity}",name="${name}"}`,
+    values: `${notAfter}x150`,
+  });
+  try {
+    const file = path.join(dir, 'alerts.test.yml');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        rule_files: [rules],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            // Evaluation time starts at the Unix epoch: notAfter is seconds from there.
+            input_series: [
+              series('endorser', 'cern', 12 * 86400),
+              series('site', 'site', 40 * 86400),
+              series('endorser', 'old', 1800),
+            ],
+            alert_rule_test: [
+              {
+                eval_time: '2h',
+                alertname: 'VmicCertificateExpiresSoon',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'warning', identity: 'endorser', name: 'cern' },
+                    exp_annotations: {
+                      summary: 'The endorser certificate of cern expires in 11d 22h 0m 0s',
+                      description:
+                        'Rotate it before it ends: `vmic endorser rotate NAME --cert NEW.pem --key NEW-KEY.pem` for an endorser, `vmic site identity set --cert NEW.pem --key NEW-KEY.pem` for the site. A new certificate from the same CA needs nothing from subscribers or peers.',
+                    },
+                  },
+                ],
+              },
+              {
+                eval_time: '2h',
+                alertname: 'VmicCertificateExpired',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'critical', identity: 'endorser', name: 'old' },
+                    exp_annotations: {
+                      summary: 'The endorser certificate of old has expired',
+                      description:
+                        'Sites refuse catalogs signed with an expired endorser certificate, and peers refuse migrations signed with an expired site certificate. Rotate it now.',
                     },
                   },
                 ],

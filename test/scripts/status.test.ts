@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { vmic } from '../helpers/cli.ts';
 import { tempInstance } from '../helpers/temp-instance.ts';
 import type { HealthSummary } from '../../catalog/site/health.ts';
+import { setSiteIdentity } from '../../catalog/migration/site-identity.ts';
+import { buildDemoHierarchy } from '../../pki/index.ts';
+import { expiringIdentity } from '../helpers/expiring-identity.ts';
 import {
   DAY,
   HOUR,
@@ -138,4 +141,36 @@ test('status takes no arguments', () => {
   const r = vmic(['status', 'extra']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /does not take positional arguments/);
+});
+
+test('warning: a site certificate expiring in 10 days → exit 1, with the command to run', async () => {
+  const h = await buildDemoHierarchy({ keyAlgorithm: 'ECDSA-P256', now: new Date() });
+  const id = await expiringIdentity(h, 10, 'CN=Site A,O=vmic test,C=CH');
+  const s = await statusOf(async (inst) => {
+    await setSiteIdentity(inst, { ...id, actor: 'test' });
+  });
+  assert.equal(s.status, 1, s.human);
+  assert.equal(s.humanStatus, 1);
+  assert.equal(s.json.verdict, 'warning');
+  const [site] = s.json.identities;
+  assert.equal(site?.kind, 'site');
+  assert.equal(site?.subject, 'CN=Site A,O=vmic test,C=CH');
+  assert.equal(site?.notAfter, id.notAfter.toISOString());
+  assert.ok(
+    (site?.expiresInSeconds ?? 0) > 9 * 86400 && (site?.expiresInSeconds ?? 0) <= 10 * 86400,
+  );
+  assert.deepEqual(site?.marks, ['near-expiry']);
+  assert.deepEqual(
+    s.json.problems.map((p) => p.level),
+    ['warning'],
+  );
+  assert.match(
+    s.json.problems[0]?.text ?? '',
+    /^the site certificate expires in 9 d \d+ h \(\d{4}-\d\d-\d\d\): vmic site identity set --cert NEW.pem/,
+  );
+  assert.match(s.human, /^ {2}warning: the site certificate expires in 9 d/m);
+  assert.match(
+    s.human,
+    /^Certificates\n {2}site identity: CN=Site A,O=vmic test,C=CH, expires in 9 d \d+ h \(.*Z\) {2}\[near-expiry\]$/m,
+  );
 });

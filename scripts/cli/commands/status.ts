@@ -43,6 +43,12 @@ export function describeHealth(h: HealthSummary): string[] {
       `  ${e.name}: ${c}; ${e.changedSinceLastPublish} image(s) changed since last publish${marks}`,
     );
   }
+  if (h.identities.length > 0) lines.push('', 'Certificates');
+  for (const i of h.identities) {
+    const marks = i.marks.length ? `  [${i.marks.join(', ')}]` : '';
+    const who = i.kind === 'endorser' ? `endorser ${i.name}` : 'site identity';
+    lines.push(`  ${who}: ${i.subject}, ${expiry(i.expiresInSeconds)} (${i.notAfter})${marks}`);
+  }
   if (h.audit) {
     lines.push('', `Audit (last ${h.audit.length})`);
     for (const a of h.audit)

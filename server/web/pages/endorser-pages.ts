@@ -28,6 +28,8 @@ import {
   metadataOf,
   registerForm,
 } from './endorser-forms.ts';
+import { identityOf } from '../../../catalog/site/health-identities.ts';
+import { identityView } from './identity-view.ts';
 import { previewPublish } from './publish-preview.ts';
 import { render } from './render.ts';
 
@@ -73,10 +75,12 @@ export function endorserPages(inst: Instance): Router {
       ...v,
       files: FEED_FILES.map((f) => ({ name: f, href: `/feeds/${name}/${v.sequence}/${f}` })),
     }));
+    const now = inst.now();
     render(req, res, 'endorser.njk', {
       title: `Endorser ${name}`,
-      now: inst.now(),
+      now,
       endorser: e,
+      certificate: identityView(identityOf('endorser', name, e.certificatePem, now)),
       images,
       versions,
       feedUrl: `${feedBase(inst.config.publicUrl, name)}/catalog.p7m`,

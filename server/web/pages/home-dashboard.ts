@@ -4,6 +4,7 @@ import type {
   SubscriptionHealth,
 } from '../../../catalog/site/health.ts';
 import { formatAge } from '../../../catalog/site/freshness.ts';
+import { identityView } from './identity-view.ts';
 import { reasonText } from './reason-text.ts';
 
 /*
@@ -107,6 +108,7 @@ export function dashboardView(h: HealthSummary) {
       level: levelOf(e.marks),
       markWords: markWords(e.marks),
     })),
+    identities: h.identities.map(identityView),
     audit: h.audit,
   };
 }

@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { Instance } from '../../../catalog/index.ts';
 import { listMigrations } from '../../../catalog/migration/records.ts';
 import { siteReader } from '../../api/site-access.ts';
+import { identityOf } from '../../../catalog/site/health-identities.ts';
+import { identityView } from './identity-view.ts';
 import { render } from './render.ts';
 
 const STAGES = ['export', 'transfer', 'import'] as const;
@@ -30,10 +32,18 @@ export function migrationPages(inst: Instance): Router {
         };
       }),
     }));
+    const now = inst.now();
+    const identity = await inst.store.db
+      .selectFrom('site_identity')
+      .select('certificate_pem')
+      .where('id', '=', 1)
+      .executeTakeFirst();
     render(req, res, 'site-migrations.njk', {
       title: 'Migrations',
       migrations,
-      now: inst.now(),
+      // The certificate that signs this site's manifests: its expiry, warned 30 days ahead.
+      identity: identity && identityView(identityOf('site', 'site', identity.certificate_pem, now)),
+      now,
     });
   });
   return r;

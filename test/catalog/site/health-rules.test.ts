@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   catalogMarks,
@@ -10,6 +10,22 @@ import {
 } from '../../../catalog/site/health-rules.ts';
 import type { SiteHealth, SubscriptionHealth } from '../../../catalog/site/health-types.ts';
 import { catalogLapse } from '../../../catalog/site/freshness.ts';
+import {
+  identityMarks,
+  identityOf,
+  identityProblems,
+} from '../../../catalog/site/health-identities.ts';
+import { FULL_SCOPE, healthSummary, type HealthScope } from '../../../catalog/site/health.ts';
+import { addEndorser } from '../../../catalog/endorsers.ts';
+import { setSiteIdentity } from '../../../catalog/migration/site-identity.ts';
+import {
+  buildDemoHierarchy,
+  derToPem,
+  generateKeyPair,
+  issueCertificate,
+} from '../../../pki/index.ts';
+import { tempInstance } from '../../helpers/temp-instance.ts';
+import { expiringIdentity } from '../../helpers/expiring-identity.ts';
 
 const NOW = new Date('2030-06-01T12:00:00Z');
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000).toISOString();
@@ -142,4 +158,98 @@ test('verdict: errors before warnings; disabled subscriptions are not judged', (
   );
   assert.ok(!p.some((x) => x.text.includes('no verified catalog')), 'a refusal says it once');
   assert.equal(p[2]?.text, 'endorser cern: its catalog has expired');
+});
+
+test('identity expiry: 31 d ok, 29 d warning with the command to run, expired error', () => {
+  const cern = (days: number) => identityOf('endorser', 'cern', certEnding(days), NOW);
+  assert.deepEqual(cern(31).marks, []);
+  assert.deepEqual(identityProblems([cern(31)]), []);
+  assert.deepEqual(cern(29).marks, ['near-expiry']);
+  assert.equal(cern(29).expiresInSeconds, 29 * 86400);
+  assert.deepEqual(identityMarks(30 * 86400), ['near-expiry'], '30 d to the second warns');
+  assert.deepEqual(identityMarks(30 * 86400 + 1), []);
+  assert.deepEqual(identityMarks(0), ['expired'], 'expiry at the very second is expired');
+  const [warn] = identityProblems([cern(29)]);
+  assert.equal(warn?.level, 'warning');
+  assert.equal(
+    warn?.text,
+    "endorser cern's certificate expires in 29 d (2030-06-30): vmic endorser rotate cern --cert NEW.pem (--key NEW-KEY.pem | --pkcs11 URI)",
+  );
+  const [err] = identityProblems([cern(-2)]);
+  assert.equal(err?.level, 'error');
+  assert.match(
+    err?.text ?? '',
+    /^endorser cern's certificate expired 2 d ago \(2030-05-30\): no site accepts a catalog it signs; vmic endorser rotate cern/,
+  );
+  const siteId = identityOf('site', 'site', certEnding(12), NOW);
+  assert.match(
+    identityProblems([siteId])[0]?.text ?? '',
+    /^the site certificate expires in 12 d .*: vmic site identity set --cert NEW.pem/,
+  );
+  // Ranked with the rest: an expired identity is an error before any warning.
+  const ranked = problemsOf(site([sub('a', ['near-expiry'])]), [], identityProblems([cern(-2)]));
+  assert.deepEqual(
+    ranked.map((p) => p.level),
+    ['error', 'warning'],
+  );
+  assert.equal(verdictOf(problemsOf(undefined, [], identityProblems([cern(29)]))), 'warning');
+  assert.equal(verdictOf(problemsOf(undefined, [], identityProblems([cern(31)]))), 'ok');
+});
+
+test('identity scope: endorsers the viewer may see, the site identity only with the site', async () => {
+  const h = await buildDemoHierarchy({ keyAlgorithm: 'ECDSA-P256', now: new Date() });
+  const t = await tempInstance();
+  try {
+    for (const name of ['cern', 'desy'])
+      await addEndorser(t.inst, { name, ...(await expiringIdentity(h, 10)), actor: 'test' });
+    const site = await expiringIdentity(h, 40, 'CN=Site A,O=vmic test,C=CH');
+    await setSiteIdentity(t.inst, { ...site, actor: 'test' });
+    const names = (s: HealthScope) =>
+      healthSummary(t.inst, s).then((x) => x.identities.map((i) => `${i.kind}:${i.name}`));
+    assert.deepEqual(await names(FULL_SCOPE), ['endorser:cern', 'endorser:desy', 'site:site']);
+    assert.deepEqual(await names({ site: false, audit: false, endorsers: ['desy'] }), [
+      'endorser:desy',
+    ]);
+    assert.deepEqual(await names({ site: true, audit: false, endorsers: [] }), ['site:site']);
+    const full = await healthSummary(t.inst, FULL_SCOPE);
+    assert.equal(full.identities[2]?.notAfter, site.notAfter.toISOString());
+    assert.deepEqual(full.identities[2]?.marks, []);
+    assert.equal(full.verdict, 'warning');
+    assert.deepEqual(
+      full.problems.filter((p) => p.text.includes('certificate')).map((p) => p.text.slice(0, 40)),
+      ["endorser cern's certificate expires in 9", "endorser desy's certificate expires in 9"],
+    );
+    const desyOnly = await healthSummary(t.inst, {
+      site: false,
+      audit: false,
+      endorsers: ['desy'],
+    });
+    assert.ok(!desyOnly.problems.some((p) => p.text.includes('cern')), 'no word of cern');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+/** A certificate ending `days` after NOW (no key needed: only its dates are read). */
+function certEnding(days: number): string {
+  return certs.get(days)!;
+}
+const certs = new Map<number, string>();
+before(async () => {
+  const keys = await generateKeyPair('ECDSA-P256');
+  for (const days of [31, 29, -2, 12])
+    certs.set(
+      days,
+      derToPem(
+        await issueCertificate({
+          subject: 'CN=vmic Demo Endorser,O=vmic demo,C=CH',
+          publicKey: keys.publicKey,
+          signingKey: keys.privateKey,
+          notBefore: new Date(NOW.getTime() - 400 * 86400_000),
+          notAfter: new Date(NOW.getTime() + days * 86400_000),
+          keyUsage: ['digitalSignature'],
+        }),
+        'CERTIFICATE',
+      ),
+    );
 });

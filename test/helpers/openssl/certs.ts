@@ -75,7 +75,8 @@ export function opensslIdentity(
     keyFile,
     certFile,
     subject: `/C=CH/O=vmic test/CN=${name}`,
-    days: 30,
+    // A year: an identity valid for 30 days would rightly be warned about (health-identities.ts).
+    days: 365,
     alg: opts.alg ?? 'rsa',
     addext: [
       `keyUsage=critical,${opts.keyUsage ?? 'digitalSignature'}`,
@@ -171,7 +172,8 @@ export function opensslSiteLeaf(
       'keyUsage=critical,digitalSignature,keyEncipherment',
       ...extraExt,
     ],
-    days: 30,
+    // A year: an identity valid for 30 days would rightly be warned about (health-identities.ts).
+    days: 365,
   });
 }
 
