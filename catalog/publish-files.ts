@@ -1,6 +1,10 @@
 import crypto from 'node:crypto';
 import type { CryptoKey } from '../pki/index.ts';
-import { cmsSignStreamable, type StreamableSignature } from '../pki/cms-attached.ts';
+import {
+  attachedAround,
+  cmsSignStreamable,
+  type StreamableSignature,
+} from '../pki/cms-attached.ts';
 import type { Instance } from './instance.ts';
 import { ingestChunks } from './blobs/chunks.ts';
 import { canonicalNQuadsChunks } from './rdf/canonical-stream.ts';
@@ -24,6 +28,15 @@ export interface Signing {
 }
 
 /**
+ * A CMS made before the files (a co-signed catalog: pki/cms-cosign.ts), detached, over
+ * N-Quads whose SHA-256 is `nquadsSha256`; the N-Quads written now must be those bytes.
+ */
+export interface Presigned {
+  detached: Uint8Array;
+  nquadsSha256: string;
+}
+
+/**
  * Writes a version's files into the blob store, each streamed as it is produced: the
  * canonical N-Quads first (their SHA-256 is what is signed), then the attached CMS around
  * them read back from the store, the detached CMS, Turtle, JSON-LD and the signed HEPiX
@@ -34,7 +47,7 @@ export interface Signing {
 export async function writeVersionFiles(
   inst: Instance,
   doc: CatalogDocument,
-  signing: Signing,
+  signing: Signing | Presigned,
   signedImageList: Buffer,
   stored: (sha256: string) => void,
 ): Promise<VersionFileRefs> {
@@ -45,11 +58,7 @@ export async function writeVersionFiles(
   };
   const signed = async () => {
     const nquads = await put(canonicalNQuadsChunks(catalogSubjects(doc)));
-    const signature = await cmsSignStreamable({
-      ...signing,
-      sha256: Buffer.from(nquads.sha256, 'hex'),
-      contentLength: nquads.size,
-    });
+    const signature = await signatureOver(signing, nquads);
     const p7m = await put(attachedForm(inst, signature, nquads));
     return { nquads, p7m, p7s: await put([signature.detached]) };
   };
@@ -65,6 +74,21 @@ export async function writeVersionFiles(
     ]),
   );
   return { ...cms, turtle, jsonld, image_list: imageList };
+}
+
+async function signatureOver(
+  signing: Signing | Presigned,
+  nquads: StoredFile,
+): Promise<StreamableSignature> {
+  if (!('detached' in signing))
+    return cmsSignStreamable({
+      ...signing,
+      sha256: Buffer.from(nquads.sha256, 'hex'),
+      contentLength: nquads.size,
+    });
+  if (nquads.sha256 !== signing.nquadsSha256)
+    throw new Error(`the N-Quads written (${nquads.sha256}) are not those signed`);
+  return { detached: signing.detached, ...attachedAround(signing.detached, nquads.size) };
 }
 
 /** The values of promises that all fulfilled; else the first reason, once all have settled. */

@@ -1,5 +1,5 @@
 import { IMAGE_FIELD_KEYS, type ImageMetadata } from './image-fields.ts';
-import { listImages, type Image } from './image-queries.ts';
+import { listImages } from './image-queries.ts';
 import {
   getCatalogVersionRefs,
   readVersionFile,
@@ -45,8 +45,58 @@ function signedFields(
   };
 }
 
-function fromGraph(i: CatalogImage): Record<string, string> {
+export function fromGraph(i: CatalogImage): Record<string, string> {
   return signedFields(metadataOfGraph(i), i.distribution);
+}
+
+/** The images of the last published version, from its own signed graph; none if nothing is published. */
+export async function lastPublishedImages(
+  inst: Instance,
+  endorser: string,
+): Promise<{ last: CatalogVersionSummary | undefined; images: CatalogImage[] }> {
+  try {
+    const version = await getCatalogVersionRefs(inst, endorser);
+    const nquads = await version.file('nquads');
+    if (nquads === undefined)
+      throw new Error(`catalog version ${version.summary.sequence} has no N-Quads`);
+    const doc = await parseCanonicalCatalog(await readVersionFile(inst, nquads));
+    return { last: version.summary, images: doc.images };
+  } catch (e) {
+    if (!(e instanceof VmicError && e.code === 'NOT_FOUND')) throw e;
+    return { last: undefined, images: [] };
+  }
+}
+
+/** Images added, changed (with the fields whose signed values differ) and withdrawn. */
+export function compareImages(
+  previous: CatalogImage[],
+  next: { identifier: string; title: string; signed: Record<string, string> }[],
+): Pick<PublishPreview, 'added' | 'changed' | 'withdrawn' | 'unchanged'> {
+  const before = new Map(previous.map((i) => [i.identifier, i]));
+  const now = new Set(next.map((i) => i.identifier));
+  const out = {
+    added: [] as ImageChange[],
+    changed: [] as ImageChange[],
+    withdrawn: [] as ImageChange[],
+    unchanged: 0,
+  };
+  for (const img of next) {
+    const old = before.get(img.identifier);
+    if (!old) {
+      out.added.push({ identifier: img.identifier, title: img.title, fields: [] });
+      continue;
+    }
+    const a = fromGraph(old);
+    const fields = Object.keys(img.signed).filter((k) => a[k] !== img.signed[k]);
+    if (fields.length > 0)
+      out.changed.push({ identifier: img.identifier, title: img.title, fields });
+    else out.unchanged++;
+  }
+  for (const old of previous) {
+    if (!now.has(old.identifier))
+      out.withdrawn.push({ identifier: old.identifier, title: old.title, fields: [] });
+  }
+  return out;
 }
 
 /**
@@ -56,45 +106,17 @@ function fromGraph(i: CatalogImage): Record<string, string> {
  */
 export async function previewPublish(inst: Instance, endorser: string): Promise<PublishPreview> {
   const current = await listImages(inst, { endorser, status: 'endorsed' });
-  let previous: CatalogImage[] = [];
-  let last: CatalogVersionSummary | undefined;
-  try {
-    const version = await getCatalogVersionRefs(inst, endorser);
-    const nquads = await version.file('nquads');
-    if (nquads === undefined)
-      throw new Error(`catalog version ${version.summary.sequence} has no N-Quads`);
-    const doc = await parseCanonicalCatalog(await readVersionFile(inst, nquads));
-    previous = doc.images;
-    last = version.summary;
-  } catch (e) {
-    if (!(e instanceof VmicError && e.code === 'NOT_FOUND')) throw e;
-  }
-  const before = new Map(previous.map((i) => [i.identifier, i]));
-  const now = new Map<string, Image>(current.map((i) => [i.identifier, i]));
-  const preview: PublishPreview = {
+  const { last, images } = await lastPublishedImages(inst, endorser);
+  return {
     last,
     nextSequence: (last?.sequence ?? 0) + 1,
-    added: [],
-    changed: [],
-    withdrawn: [],
-    unchanged: 0,
+    ...compareImages(
+      images,
+      current.map((img) => ({
+        identifier: img.identifier,
+        title: img.title,
+        signed: signedFields(img, img),
+      })),
+    ),
   };
-  for (const img of current) {
-    const old = before.get(img.identifier);
-    if (!old) {
-      preview.added.push({ identifier: img.identifier, title: img.title, fields: [] });
-      continue;
-    }
-    const a = fromGraph(old);
-    const b = signedFields(img, img);
-    const fields = Object.keys(b).filter((k) => a[k] !== b[k]);
-    if (fields.length > 0)
-      preview.changed.push({ identifier: img.identifier, title: img.title, fields });
-    else preview.unchanged++;
-  }
-  for (const old of previous) {
-    if (!now.has(old.identifier))
-      preview.withdrawn.push({ identifier: old.identifier, title: old.title, fields: [] });
-  }
-  return preview;
 }

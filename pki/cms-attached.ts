@@ -32,9 +32,25 @@ export async function cmsSignStreamable(
     throw new RangeError('content length must be a safe integer >= 0');
   const signedData = await signedDataOverDigest(opts);
   const detached = encodeContentInfo(signedData);
+  return { detached, ...attachedAround(detached, opts.contentLength) };
+}
+
+/**
+ * The attached form of a detached SignedData (DER ContentInfo, as pkijs or
+ * pki/cms-cosign.ts writes it) around content of `contentLength` bytes: its fields with
+ * `eContent [0] EXPLICIT OCTET STRING` added to its encapContentInfo, lengths computed up
+ * front so that the content is streamed between `attachedHeader` and `attachedTrailer`.
+ */
+export function attachedAround(
+  detached: Uint8Array,
+  contentLength: number,
+): { attachedHeader: Uint8Array; attachedTrailer: Uint8Array } {
   // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
-  //   certificates [0] IMPLICIT, signerInfos } (pkijs writes no crls here).
-  const fields = (signedData.toSchema(true) as asn1js.Sequence).valueBlock.value.map(
+  //   certificates [0] IMPLICIT, signerInfos } (no crls in what vmic writes).
+  const info = asn1js.fromBER(detached);
+  if (info.offset === -1) throw new Error('detached SignedData does not decode');
+  const explicit = (info.result as asn1js.Sequence).valueBlock.value[1] as asn1js.Constructed;
+  const fields = (explicit.valueBlock.value[0] as asn1js.Sequence).valueBlock.value.map(
     (b) => new Uint8Array(b.toBER()),
   );
   if (fields.length !== 5) throw new Error(`unexpected SignedData with ${fields.length} fields`);
@@ -46,8 +62,8 @@ export async function cmsSignStreamable(
     Uint8Array,
   ];
   const oidData = oid(OID_DATA);
-  const octetHeader = tlvHeader(0x04, opts.contentLength);
-  const eContentLength = octetHeader.length + opts.contentLength;
+  const octetHeader = tlvHeader(0x04, contentLength);
+  const eContentLength = octetHeader.length + contentLength;
   const eContentHeader = tlvHeader(0xa0, eContentLength);
   const encapLength = oidData.length + eContentHeader.length + eContentLength;
   const encapHeader = tlvHeader(0x30, encapLength);
@@ -64,7 +80,6 @@ export async function cmsSignStreamable(
   const oidSignedData = oid(OID_SIGNED_DATA);
   const contentInfoLength = oidSignedData.length + explicitHeader.length + explicitLength;
   return {
-    detached,
     attachedHeader: Buffer.concat([
       tlvHeader(0x30, contentInfoLength),
       oidSignedData,
@@ -82,13 +97,13 @@ export async function cmsSignStreamable(
 }
 
 /** Tag and DER length (X.690 §8.1.3, §10.1: definite, in the fewest octets). */
-function tlvHeader(tag: number, length: number): Buffer {
+export function tlvHeader(tag: number, length: number): Buffer {
   if (length < 0x80) return Buffer.from([tag, length]);
   const octets: number[] = [];
   for (let v = length; v > 0; v = Math.floor(v / 256)) octets.unshift(v % 256);
   return Buffer.from([tag, 0x80 | octets.length, ...octets]);
 }
 
-function oid(dotted: string): Uint8Array {
+export function oid(dotted: string): Uint8Array {
   return new Uint8Array(new asn1js.ObjectIdentifier({ value: dotted }).toBER());
 }

@@ -19,6 +19,7 @@ import { up0017 } from './migration-0017.ts';
 import { up0018 } from './migration-0018.ts';
 import { up0019 } from './migration-0019.ts';
 import { up0020 } from './migration-0020.ts';
+import { up0021 } from './migration-0021.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -62,4 +63,5 @@ export const migrations: Record<string, Migration> = {
   // Co-signed catalogs: subscriptions that expect K of the signers they pin.
   '0020-expect-signers': { up: up0020 },
   // Co-signed catalogs: co-signers, the endorser's threshold, pending catalogs and signatures.
+  '0021-cosigned-catalogs': { up: up0021 },
 };

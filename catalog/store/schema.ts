@@ -2,6 +2,7 @@ import type { GateTables } from './schema-gate.ts';
 import type { MigrationTables } from './schema-transfers.ts';
 import type { ReplicaTables } from './schema-replicas.ts';
 import type { LogTables } from './schema-log.ts';
+import type { CosignTables } from './schema-cosign.ts';
 import type { Generated } from 'kysely';
 import type { MetadataColumns } from '../image-fields.ts';
 
@@ -242,7 +243,7 @@ export interface ApprovalTable {
 }
 
 export interface Database
-  extends MigrationTables, GateTables, ReplicaTables, LogTables {
+  extends MigrationTables, GateTables, ReplicaTables, LogTables, CosignTables {
   web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;

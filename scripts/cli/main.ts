@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   endorser: async () => (await import('./commands/endorser.ts')).endorserCommand,
   image: async () => (await import('./commands/image.ts')).imageCommand,
   publish: async () => (await import('./commands/publish.ts')).publishCommand,
+  catalog: async () => (await import('./commands/catalog.ts')).catalogCommand,
   token: async () => (await import('./commands/token.ts')).tokenCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   fetch: async () => (await import('./commands/fetch.ts')).fetchCommand,
@@ -58,10 +59,18 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   endorser list
   endorser rotate NAME --cert F (--key F | --pkcs11 URI) [--chain F]
                                          sign from the next publish on with a new certificate and key
+  endorser cosigner add ENDORSER SIGNER --cert F (--key F | --pkcs11 URI | --external) [--chain F]
+  endorser cosigner list ENDORSER | remove ENDORSER SIGNER
+  endorser threshold ENDORSER K          catalogs need K signatures (its own included; 1 = alone)
   image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [...]
   image list [--endorser NAME]
   image withdraw ID [--endorser NAME]
-  publish --endorser NAME [--expires-in 30d]
+  publish --endorser NAME [--expires-in 30d]   (threshold K > 1: makes a pending catalog)
+  catalog pending [ENDORSER] [--nquads OUT]    pending catalogs: who signed, who is needed
+  catalog diff ENDORSER                  what the pending catalog changes against the last one
+  catalog sign ENDORSER --as SIGNER [--signature F.p7s]   co-sign (key here, or a detached
+                                         CMS made with openssl cms -sign over the N-Quads)
+  catalog discard ENDORSER               drop the pending catalog, freeing its sequence
   token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, metrics, endorser:NAME
   audit verify [--checkpoint F] | audit prove SEQ | audit export
                                          the chain, and against the transparency log's checkpoints

@@ -91,7 +91,13 @@ export const ENDORSER_ROUTES = {
     access: 'endorser',
     params: endorserPath,
     body: { json: S.PublishRequest },
-    responses: { 201: created('the published version', S.CatalogVersion) },
+    responses: {
+      201: created('the published version', S.CatalogVersion),
+      202: ok(
+        'a pending catalog: the endorser needs co-signatures (vmic catalog sign)',
+        S.CatalogVersion,
+      ),
+    },
   },
   listCatalogs: {
     method: 'get',

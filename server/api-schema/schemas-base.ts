@@ -105,6 +105,14 @@ export const CatalogVersion = Type.Object({
   expiresAt: DateTime,
   imageCount: Type.Integer(),
   contentSha256: Type.String(),
+  /** A co-signed catalog still waiting for signatures (docs/design.md §3); not served yet. */
+  pending: Type.Optional(
+    Type.Object({
+      threshold: Type.Integer(),
+      signers: Type.Array(Type.String()),
+      needed: Type.Integer(),
+    }),
+  ),
 });
 
 /** A JSON object whose members this document does not spell out. */

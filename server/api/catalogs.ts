@@ -25,6 +25,11 @@ export function catalogsApi(inst: Instance): Router {
         actor: actorOf(req),
         ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}),
       });
+      // A co-signed catalog is pending: nothing is served until its co-signers have signed.
+      if (version.pending) {
+        res.status(202).json(version);
+        return;
+      }
       res
         .status(201)
         .location(`${feedBase(inst.config.publicUrl, name)}/${version.sequence}/catalog.p7m`);

@@ -63,7 +63,9 @@ export async function endorserCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'rotate') return rotateCommand(rest);
-  throw new UsageError('usage: vmic endorser add|rotate|list ...');
+  if (sub === 'cosigner') return (await import('./endorser-cosign.ts')).cosignerCommand(rest);
+  if (sub === 'threshold') return (await import('./endorser-cosign.ts')).thresholdCommand(rest);
+  throw new UsageError('usage: vmic endorser add|rotate|list|cosigner|threshold ...');
 }
 
 /** `vmic endorser rotate NAME --cert NEW (--key F | --pkcs11 URI) [--chain F]`. */

@@ -16,10 +16,17 @@ export async function publishCommand(argv: string[]): Promise<number> {
     })),
     feed: feedBase(inst.config.publicUrl, endorser) + '/',
   }));
-  emit(flag(p, 'json'), result, () => [
-    `published ${endorser} catalog sequence ${result.sequence} (${result.imageCount} images)`,
-    `  issued ${result.issuedAt}, expires ${result.expiresAt}`,
-    `  feed: ${result.feed}catalog.p7m`,
-  ]);
+  const pending = result.pending;
+  if (pending)
+    emit(flag(p, 'json'), result, () => [
+      `${endorser} catalog sequence ${result.sequence} (${result.imageCount} images) is pending: ${pending.signers.length} of ${pending.threshold} signatures, nothing published yet`,
+      `  co-signers: vmic catalog sign ${endorser} --as SIGNER (see vmic catalog pending ${endorser}, vmic catalog diff ${endorser})`,
+    ]);
+  else
+    emit(flag(p, 'json'), result, () => [
+      `published ${endorser} catalog sequence ${result.sequence} (${result.imageCount} images)`,
+      `  issued ${result.issuedAt}, expires ${result.expiresAt}`,
+      `  feed: ${result.feed}catalog.p7m`,
+    ]);
   return 0;
 }

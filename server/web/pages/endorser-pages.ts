@@ -86,6 +86,16 @@ export function endorserPages(inst: Instance): Router {
       feedUrl: `${feedBase(inst.config.publicUrl, name)}/catalog.p7m`,
       metadataForm: METADATA_FORM,
       published: typeof req.query.published === 'string' ? req.query.published : undefined,
+      pending:
+        typeof req.query.pending === 'string' && /^[0-9]{1,9}$/.test(req.query.pending)
+          ? {
+              sequence: req.query.pending,
+              needed:
+                typeof req.query.needed === 'string' && /^[0-9]{1,2}$/.test(req.query.needed)
+                  ? req.query.needed
+                  : '?',
+            }
+          : undefined,
       imageBytesLimit: inst.config.limits.imageBytes,
     });
   });
@@ -187,7 +197,13 @@ export function endorserPages(inst: Instance): Router {
       actor: actorOf(req),
       expiresInSeconds: days * DAY_SECONDS,
     });
-    res.redirect(303, `/endorsers/${name}?published=${version.sequence}`);
+    // A co-signed endorser's publish leaves a pending catalog: nothing is served yet.
+    res.redirect(
+      303,
+      version.pending
+        ? `/endorsers/${name}?pending=${version.sequence}&needed=${version.pending.needed}`
+        : `/endorsers/${name}?published=${version.sequence}`,
+    );
   });
 
   return r;
