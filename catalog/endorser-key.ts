@@ -118,7 +118,7 @@ export async function endorserCredential(
 }
 
 /** Checks that the key file holds the private half of the certificate's key; returns PKCS#8 DER. */
-function privateKeyMatching(keyPem: string, certificate: Uint8Array): Buffer {
+export function privateKeyMatching(keyPem: string, certificate: Uint8Array): Buffer {
   let key: crypto.KeyObject;
   try {
     key = crypto.createPrivateKey({ key: keyPem, format: 'pem' });

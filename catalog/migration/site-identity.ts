@@ -1,4 +1,4 @@
-import crypto, { type webcrypto } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { VmicError } from '../../errors/index.ts';
 import { derToPem, describeCertificate, importPrivateKey, pemToDers } from '../../pki/index.ts';
 import type { Instance } from '../instance.ts';
@@ -6,7 +6,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { refreshApprovalFeedAfterChange } from '../site/approval-feed.ts';
 import { open, seal } from '../secrets/sealed-box.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
-import { endorserTokenKey, tokenKeyForCertificate } from '../endorser-key.ts';
+import { endorserTokenKey, privateKeyMatching, tokenKeyForCertificate } from '../endorser-key.ts';
 
 const SEALING_CONTEXT = 'vmic site identity key';
 
@@ -57,7 +57,7 @@ export async function setSiteIdentity(
   let sealedKey: Uint8Array = new Uint8Array(0);
   let keyUri: string | null = null;
   if (input.keyPem !== undefined) {
-    const pkcs8 = matchingPkcs8(input.keyPem, leaf);
+    const pkcs8 = privateKeyMatching(input.keyPem, leaf);
     await importPrivateKey(pkcs8);
     sealedKey = seal(inst.keys.sealing, pkcs8, SEALING_CONTEXT);
     pkcs8.fill(0);
@@ -99,23 +99,6 @@ export async function setSiteIdentity(
     chainPem: row.chain_pem,
     updatedAt: now,
   };
-}
-
-/** The key file's private key, checked to belong to the certificate, as PKCS#8 DER. */
-function matchingPkcs8(keyPem: string, leaf: Uint8Array): Buffer {
-  let key: crypto.KeyObject;
-  try {
-    key = crypto.createPrivateKey({ key: keyPem, format: 'pem' });
-  } catch (e) {
-    throw new VmicError('MALFORMED', 'the key file is not an unencrypted PEM private key', {
-      cause: e,
-    });
-  }
-  const spki = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' });
-  if (!spki(crypto.createPublicKey(key)).equals(spki(new crypto.X509Certificate(leaf).publicKey))) {
-    throw new VmicError('BAD_REQUEST', 'the private key does not belong to the certificate');
-  }
-  return key.export({ type: 'pkcs8', format: 'der' });
 }
 
 export async function getSiteIdentity(inst: Instance): Promise<SiteIdentity> {
