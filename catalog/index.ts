@@ -34,7 +34,14 @@ export {
   type CatalogVersionSummary,
   type CatalogVersionFiles,
 } from './catalog-versions.ts';
-export { createToken, verifyToken, parseRole, type Role, type Principal } from './tokens.ts';
+export {
+  cosignerRole,
+  createToken,
+  verifyToken,
+  parseRole,
+  type Role,
+  type Principal,
+} from './tokens.ts';
 export {
   verifyAuditChain,
   iterateAudit,

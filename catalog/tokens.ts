@@ -10,18 +10,34 @@ import { appendAudit } from './audit/audit-log.ts';
  * Roles of docs/design.md §10; an endorser role is scoped to one endorser: `endorser:NAME`.
  * `metrics` may read /metrics and nothing else (server/auth.ts refuses it where any
  * principal may act), so that the token a monitoring system keeps opens no API.
+ * `cosigner:ENDORSER/SIGNER` lets a signed-in person sign ENDORSER's pending catalog as its
+ * co-signer SIGNER, and nothing else; it is personal (one person, one signature), so it
+ * comes from a sign-in (SAML role mapping, demo sign-in) and never from a token.
  */
-export type Role = 'admin' | 'site-approver' | 'auditor' | 'metrics' | `endorser:${string}`;
+export type Role =
+  | 'admin'
+  | 'site-approver'
+  | 'auditor'
+  | 'metrics'
+  | `endorser:${string}`
+  | `cosigner:${string}/${string}`;
 
 export function parseRole(text: string): Role {
   if (text === 'admin' || text === 'site-approver' || text === 'auditor' || text === 'metrics')
     return text;
   if (text.startsWith('endorser:')) return `endorser:${checkEndorserName(text.slice(9))}`;
+  const cosigner = /^cosigner:([^/]*)\/([^/]*)$/.exec(text);
+  if (cosigner)
+    return `cosigner:${checkEndorserName(cosigner[1]!)}/${checkEndorserName(cosigner[2]!)}`;
   throw new VmicError(
     'BAD_REQUEST',
-    `unknown role ${JSON.stringify(text)}: use admin, site-approver, auditor, metrics or endorser:NAME`,
+    `unknown role ${JSON.stringify(text)}: use admin, site-approver, auditor, metrics, endorser:NAME or cosigner:ENDORSER/SIGNER`,
   );
 }
+
+/** The role that lets a signed-in person sign ENDORSER's pending catalog as SIGNER. */
+export const cosignerRole = (endorser: string, signer: string): Role =>
+  `cosigner:${endorser}/${signer}`;
 
 export interface Principal {
   /** Who acts, as written into the audit log. */
@@ -48,6 +64,11 @@ export async function createToken(
   ) {
     throw new VmicError('BAD_REQUEST', 'token lifetime must be between 1 second and 366 days');
   }
+  if (input.role.startsWith('cosigner:'))
+    throw new VmicError(
+      'BAD_REQUEST',
+      'a co-signer role is personal: it is given to a person at sign-in (SAML role mapping), never to a token',
+    );
   const id = crypto.randomUUID();
   const now = inst.now();
   const exp = new Date(now.getTime() + input.ttlSeconds * 1000);

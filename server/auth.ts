@@ -76,6 +76,45 @@ export function requireEndorserRole(endorser: (req: Request) => string): Request
   };
 }
 
+/**
+ * Reading an endorser's pending catalog (docs/design.md §3, co-signed catalogs): `admin`,
+ * `endorser:NAME`, or a co-signer role of that endorser, so that a co-signer sees what
+ * they are asked to sign.
+ */
+export function requirePendingReader(endorser: (req: Request) => string): RequestHandler {
+  return (req, _res, next) => {
+    const p = principalOf(req);
+    const name = endorser(req);
+    const may = p.roles.some(
+      (r) => r === 'admin' || r === `endorser:${name}` || r.startsWith(`cosigner:${name}/`),
+    );
+    if (!may)
+      throw new VmicError(
+        'FORBIDDEN',
+        `requires the role admin, endorser:${name} or cosigner:${name}/SIGNER`,
+      );
+    next();
+  };
+}
+
+/**
+ * Signing as a co-signer: only `cosigner:ENDORSER/SIGNER` itself. Neither `admin` nor
+ * `endorser:ENDORSER` may sign as a co-signer: a signature is personal (threat: one person
+ * producing K signatures).
+ */
+export function requireCosignerRole(
+  endorser: (req: Request) => string,
+  signer: (req: Request) => string,
+): RequestHandler {
+  return (req, _res, next) => {
+    const p = principalOf(req);
+    const role = `cosigner:${endorser(req)}/${signer(req)}`;
+    if (!p.roles.some((r) => r === role))
+      throw new VmicError('FORBIDDEN', `only the role ${role} may sign as ${signer(req)}`);
+    next();
+  };
+}
+
 export function actorOf(req: Request): string {
   return principalOf(req).id;
 }

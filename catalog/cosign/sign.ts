@@ -33,7 +33,14 @@ export interface SignOutcome {
  */
 export async function signPending(
   inst: Instance,
-  input: { endorser: string; as: string; signature?: Uint8Array; actor: string },
+  input: {
+    endorser: string;
+    as: string;
+    signature?: Uint8Array;
+    actor: string;
+    /** A person's own sign-in (the web admin): refused if this actor already signed it. */
+    onePerActor?: boolean;
+  },
 ): Promise<SignOutcome> {
   const pending = await pendingRow(inst.store.db, input.endorser);
   const cosigner = await inst.store.db
@@ -85,12 +92,18 @@ export async function signPending(
         throw new VmicError('CONFLICT', 'the pending catalog changed while signing');
       const held = await tx
         .selectFrom('pending_catalog_signatures')
-        .select(['signer', 'certificate_sha256'])
+        .select(['signer', 'certificate_sha256', 'signed_by'])
         .where('pending_id', '=', now.id)
         .orderBy('id')
         .execute();
       if (held.some((h) => h.signer === input.as || h.certificate_sha256 === fingerprint))
         throw new VmicError('CONFLICT', `${input.as} has already signed this catalog`);
+      const own = input.onePerActor && held.find((h) => h.signed_by === input.actor);
+      if (own)
+        throw new VmicError(
+          'CONFLICT',
+          `${input.actor} has already signed this catalog (as ${own.signer}): each signature is another person's`,
+        );
       await tx
         .insertInto('pending_catalog_signatures')
         .values({

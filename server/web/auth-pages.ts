@@ -4,12 +4,14 @@ import nunjucks from 'nunjucks';
 import { Router, type Response } from 'express';
 import { VmicError } from '../../errors/index.ts';
 import {
+  cosignerRole,
   listEndorsers,
   parseRole,
   type Instance,
   type Principal,
   type Role,
 } from '../../catalog/index.ts';
+import { listCosigners } from '../../catalog/cosign/cosigners.ts';
 import { csrfTokenOf, endSession, establishSession, sessionCookieName } from './session.ts';
 import { parseForm, requireCsrf } from './csrf.ts';
 import { safeReturnPath } from './return-path.ts';
@@ -43,8 +45,12 @@ const DEV_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The roles the demo sign-in offers: every role there is on this instance. */
 async function demoRoles(inst: Instance): Promise<Role[]> {
-  const endorsers = (await listEndorsers(inst)).map((e): Role => `endorser:${e.name}`);
-  return ['admin', ...endorsers, 'site-approver', 'auditor'];
+  const names = (await listEndorsers(inst)).map((e) => e.name);
+  const cosigners: Role[] = [];
+  for (const name of names)
+    for (const c of await listCosigners(inst, name)) cosigners.push(cosignerRole(name, c.name));
+  const endorsers = names.map((name): Role => `endorser:${name}`);
+  return ['admin', ...endorsers, ...cosigners, 'site-approver', 'auditor'];
 }
 
 /** GET /login, the demo-only local sign-in, and POST /logout. */

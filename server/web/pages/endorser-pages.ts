@@ -28,6 +28,7 @@ import {
   metadataOf,
   registerForm,
 } from './endorser-forms.ts';
+import { listPending } from '../../../catalog/cosign/pending.ts';
 import { identityOf } from '../../../catalog/site/health-identities.ts';
 import { identityView } from './identity-view.ts';
 import { previewPublish } from './publish-preview.ts';
@@ -97,6 +98,7 @@ export function endorserPages(inst: Instance): Router {
             }
           : undefined,
       imageBytesLimit: inst.config.limits.imageBytes,
+      waiting: (await listPending(inst, name))[0],
     });
   });
 

@@ -4,6 +4,7 @@ import { healthSummary } from '../../../catalog/site/health.ts';
 import { requirePrincipal } from '../../auth.ts';
 import { auditPages } from './audit-pages.ts';
 import { endorserPages } from './endorser-pages.ts';
+import { pendingPages } from './pending-pages.ts';
 import { dashboardView } from './home-dashboard.ts';
 import { pageErrors, pageHeaders, render } from './render.ts';
 import { sitePages } from './site-pages.ts';
@@ -46,7 +47,13 @@ export function webPages(inst: Instance): Router {
     });
   });
 
-  r.use(endorserPages(inst), sitePages(inst), migrationPages(inst), auditPages(inst));
+  r.use(
+    endorserPages(inst),
+    pendingPages(inst),
+    sitePages(inst),
+    migrationPages(inst),
+    auditPages(inst),
+  );
   r.use(PAGE_PATHS, pageErrors);
   return r;
 }

@@ -82,6 +82,13 @@ export function navFor(principal: Principal | undefined): NavLink[] {
       const name = role.slice('endorser:'.length);
       links.push({ href: `/endorsers/${name}`, label: `Endorser ${name}` });
     }
+    // `cosigner:ENDORSER/SIGNER`: the pending catalog that co-signer is asked to sign.
+    const cosigner = /^cosigner:([^/]+)\/([^/]+)$/.exec(role);
+    if (cosigner)
+      links.push({
+        href: `/endorsers/${cosigner[1]}/pending`,
+        label: `Co-sign ${cosigner[1]} as ${cosigner[2]}`,
+      });
   }
   if (has('admin', 'site-approver', 'auditor')) {
     links.push({ href: '/site/images', label: 'Site images' });

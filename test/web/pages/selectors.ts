@@ -22,6 +22,12 @@
  * Publish /endorsers/NAME/publish: publish-preview, next-sequence, preview-added,
  *                        preview-changed, preview-withdrawn (li[data-identifier]),
  *                        preview-unchanged, publish-form, publish-expiry, publish-submit
+ * Pending /endorsers/NAME/pending: pending-catalog, pending-sequence, pending-threshold,
+ *                        pending-signed / pending-not-yet > li[data-signer], pending-diff
+ *                        (the preview-* lists), pending-nquads, pending-openssl, sign-as
+ *                        [data-signer] with sign-form, sign-submit, signature-form,
+ *                        signature-file, signature-submit; sign-none; pending-none;
+ *                        on the endorser page pending-notice-link, pending-link
  * Trust /site/trust:     trust-certificates > trust-certificate, trust-crls > trust-crl
  *                        (crl-warning, crl-stale), trust-form, trust-pem, trust-submit, trust-added
  * Subscriptions /site/subscriptions: subscriptions > subscription-row[data-name] with
@@ -59,6 +65,8 @@ export const SIGN_OUT = t('sign-out');
 export const PAGE_TITLE = t('page-title');
 export const ERROR = t('error');
 export const ERROR_STATUS = t('error-status');
+export const ERROR_CODE = t('error-code');
+export const ERROR_MESSAGE = t('error-message');
 
 export const ENDORSER_IMAGES = t('endorser-images');
 export const IMAGE_ROW = t('image-row');
@@ -161,3 +169,15 @@ export const AUDIT_ENTRY = t('audit-entry');
 export const DEV_NAME = t('dev-name');
 export const DEV_ROLE = t('dev-role');
 export const DEV_SUBMIT = t('dev-submit');
+
+export const PENDING_NOTICE_LINK = t('pending-notice-link');
+export const PENDING_LINK = t('pending-link');
+export const PENDING_SEQUENCE = t('pending-sequence');
+export const PENDING_THRESHOLD = t('pending-threshold');
+export const PENDING_SIGNED = t('pending-signed');
+export const PENDING_NOT_YET = t('pending-not-yet');
+export const PENDING_OPENSSL = t('pending-openssl');
+export const SIGN_SUBMIT = t('sign-submit');
+export const SIGN_NONE = t('sign-none');
+export const SIGNATURE_FILE = t('signature-file');
+export const SIGNATURE_SUBMIT = t('signature-submit');
