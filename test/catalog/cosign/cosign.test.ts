@@ -234,3 +234,25 @@ test('catalog diff shows the pending catalog against the last published version'
     await f.cleanup();
   }
 });
+
+test('one person, one signature: on the web, the publisher may not also co-sign (onePerActor)', async () => {
+  const f = await cosignFixture(3);
+  try {
+    await publishCatalog(f.inst, { endorser: 'cern', actor: 'alice' });
+    // alice published (the endorser's own signature), and also holds dept's role: refused.
+    await refused(
+      signPending(f.inst, { endorser: 'cern', as: 'dept', actor: 'alice', onePerActor: true }),
+      'CONFLICT',
+    );
+    const other = await signPending(f.inst, {
+      endorser: 'cern',
+      as: 'dept',
+      actor: 'bob',
+      onePerActor: true,
+    });
+    assert.equal(other.published, undefined);
+    assert.deepEqual(other.signers.length, 2);
+  } finally {
+    await f.cleanup();
+  }
+});
