@@ -1,3 +1,4 @@
+import { REASON_CODES } from '../../errors/index.ts';
 import { Type } from '@sinclair/typebox';
 import { ENDORSER_NAME } from '../../catalog/names.ts';
 import { PolicyWireValue } from '../../catalog/site/policy-schema.ts';
@@ -6,19 +7,8 @@ import { DateTime, SubscriptionName, Uri } from './schemas-base.ts';
 
 /** Schemas of the site half of the API: the gate, trust, subscriptions, imports, fetch, site images, approvals and policy. */
 export const GateReason = Type.Object({
-  code: Type.Union(
-    [
-      'UNKNOWN_IMAGE',
-      'NOT_ENDORSED',
-      'CATALOG_EXPIRED',
-      'SUBSCRIPTION_DISABLED',
-      'NOT_APPROVED',
-      'NOT_FETCHED',
-      'HASH_MISMATCH',
-      'SIGNER_REVOKED',
-      'QUORUM_NOT_MET',
-    ].map((c) => Type.Literal(c)),
-  ),
+  // Every reason code: the gate also reports the chain's own (CERT_EXPIRED, CRL_INVALID, …).
+  code: Type.Union(REASON_CODES.map((c) => Type.Literal(c))),
   message: Type.String(),
 });
 
