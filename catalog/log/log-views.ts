@@ -1,6 +1,8 @@
 import { VmicError } from '../../errors/index.ts';
 import { parseVerifierKey } from '../../tlog/index.ts';
+import type { Selectable } from 'kysely';
 import type { Queryable } from '../store/database.ts';
+import type { LogViewTable } from '../store/schema-log.ts';
 import type { Tx } from '../store/write-transaction.ts';
 
 /**
@@ -38,7 +40,15 @@ export async function readFollowedLog(
     .selectAll()
     .where('origin', '=', origin)
     .executeTakeFirst();
-  if (!r) return undefined;
+  return r ? followedOf(r) : undefined;
+}
+
+export async function listFollowedLogs(db: Queryable): Promise<FollowedLog[]> {
+  const rows = await db.selectFrom('log_views').selectAll().orderBy('origin').execute();
+  return rows.map(followedOf);
+}
+
+function followedOf(r: Selectable<LogViewTable>): FollowedLog {
   return {
     origin: r.origin,
     logKey: r.log_key,
@@ -49,13 +59,6 @@ export async function readFollowedLog(
         : undefined,
     updatedAt: r.updated_at,
   };
-}
-
-export async function listFollowedLogs(db: Queryable): Promise<FollowedLog[]> {
-  const rows = await db.selectFrom('log_views').select('origin').orderBy('origin').execute();
-  const out: FollowedLog[] = [];
-  for (const r of rows) out.push((await readFollowedLog(db, r.origin))!);
-  return out;
 }
 
 /**

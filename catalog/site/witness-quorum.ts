@@ -8,8 +8,7 @@ import {
   type CosignerKey,
   type NoteVerifier,
 } from '../../tlog/index.ts';
-import { requestCosignature } from '../witness/witness-client.ts';
-import { boundedGet } from '../net/bounded-fetch.ts';
+import { requestCosignature, witnessCheckpoint } from '../witness/witness-client.ts';
 import { LogForkError, type LogView } from './log-check.ts';
 
 /**
@@ -102,13 +101,9 @@ async function vouchesForPrefix(
 ): Promise<true | string | LogForkError> {
   let held: string;
   try {
-    const origin = input.log.name;
-    const r = await boundedGet(
-      new URL(`checkpoint?origin=${encodeURIComponent(origin)}`, w.url).toString(),
-      { maxBytes: 16 * 1024, timeoutMs: input.timeoutMs, what: `witness ${w.parsed.name}` },
-    );
-    if (r.status !== 200) return `it holds size ${size} and shows no checkpoint (HTTP ${r.status})`;
-    held = r.body.toString('utf8');
+    const r = await witnessCheckpoint(w.url!, input.log.name, w.parsed.name, input.timeoutMs);
+    if (!('note' in r)) return `it holds size ${size} and shows no checkpoint (HTTP ${r.status})`;
+    held = r.note;
     const cp = parseCheckpoint(openNote(held, [input.log]).text, input.log.name);
     if (cp.size < size) return `it shows a checkpoint of size ${cp.size}, not the ${size} it holds`;
     if (!verifyCosignatures(held, [w.parsed], input.now).length)

@@ -97,15 +97,29 @@ export async function requestCosignature(r: CosignRequest): Promise<WitnessAnswe
   return { kind: 'failed', message: `witness ${r.key.name}: its size kept changing` };
 }
 
-/** The witness's own checkpoint of the log, if it serves one (vmic witnesses do). */
+/**
+ * The checkpoint a witness holds of `origin`, cosigned by it (`GET …/checkpoint?origin=`,
+ * a vmic witness's monitoring read): the note, or the HTTP status it answered instead.
+ */
+export async function witnessCheckpoint(
+  url: string,
+  origin: string,
+  witness: string,
+  timeoutMs: number,
+): Promise<{ note: string } | { status: number }> {
+  const got = await boundedGet(
+    new URL(`checkpoint?origin=${encodeURIComponent(origin)}`, url).toString(),
+    { maxBytes: MAX_ANSWER, timeoutMs, what: `witness ${witness}` },
+  );
+  return got.status === 200 ? { note: got.body.toString('utf8') } : { status: got.status };
+}
+
+/** The witness's own checkpoint of the log, as evidence, if it serves one. */
 async function heldBy(r: CosignRequest): Promise<string | undefined> {
   try {
     const origin = r.note.slice(0, r.note.indexOf('\n'));
-    const got = await boundedGet(
-      new URL(`checkpoint?origin=${encodeURIComponent(origin)}`, r.url).toString(),
-      { maxBytes: MAX_ANSWER, timeoutMs: r.timeoutMs, what: `witness ${r.key.name}` },
-    );
-    return got.status === 200 ? got.body.toString('utf8') : undefined;
+    const got = await witnessCheckpoint(r.url, origin, r.key.name, r.timeoutMs);
+    return 'note' in got ? got.note : undefined;
   } catch {
     return undefined;
   }
