@@ -1,13 +1,13 @@
-import { VmicError, isVmicError } from '../../errors/index.ts';
+import { VmicError } from '../../errors/index.ts';
 import {
   leafHash,
   openNote,
   parseCheckpoint,
-  verifyConsistency,
   verifyInclusion,
   type NoteVerifier,
 } from '../../tlog/index.ts';
 import { catalogLeaf } from '../log/leaves.ts';
+import { checkOneHistory } from '../log/one-history.ts';
 import type { LogView } from '../log/log-views.ts';
 
 /**
@@ -99,24 +99,18 @@ export async function checkCatalogLogged(input: {
   if (seen) {
     const fork = (why: string) =>
       new LogForkError(`${input.verifier.name}: ${why}`, seen.note, view.note, input.verifier.name);
-    const [lo, hi] = view.size <= seen.size ? [view, seen] : [seen, view];
-    let proof: string[] = [];
-    if (hi.size > lo.size) {
-      try {
-        proof = await input.fetch.consistency(lo.size, hi.size);
-      } catch (e) {
-        // The log not answering at all proves nothing either way; a log that answers
-        // and cannot give the proof is what a fork looks like.
-        if (isVmicError(e) && (e.code === 'TOO_SLOW' || e.code === 'FETCH_FAILED'))
-          throw notLogged(`the consistency proof could not be read: ${e.message}`);
-        throw fork(
-          view.size < seen.size
-            ? `the log has ${view.size} leaves, fewer than the ${seen.size} seen before, and proves no consistency with them (entries dropped): ${(e as Error).message}`
-            : `no consistency proof from size ${seen.size} to ${view.size}: ${(e as Error).message}`,
-        );
-      }
-    }
-    if (!verifyConsistency(lo.size, hi.size, lo.root, hi.root, proof.map(b64)))
+    const joined = await checkOneHistory(seen, view, (from, to) =>
+      input.fetch.consistency(from, to),
+    );
+    if (joined.kind === 'unreachable')
+      throw notLogged(`the consistency proof could not be read: ${joined.error.message}`);
+    if (joined.kind === 'no-proof')
+      throw fork(
+        view.size < seen.size
+          ? `the log has ${view.size} leaves, fewer than the ${seen.size} seen before, and proves no consistency with them (entries dropped): ${joined.detail}`
+          : `no consistency proof from size ${seen.size} to ${view.size}: ${joined.detail}`,
+      );
+    if (joined.kind === 'mismatch')
       throw fork(
         view.size < seen.size
           ? `the checkpoint of size ${view.size} is not a prefix of the one of size ${seen.size} seen before (fewer than the ${seen.size} seen before: entries dropped or rewritten)`

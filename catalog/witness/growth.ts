@@ -1,11 +1,7 @@
-import { isVmicError, VmicError } from '../../errors/index.ts';
-import {
-  openNote,
-  parseCheckpoint,
-  parseVerifierKey,
-  verifyConsistency,
-} from '../../tlog/index.ts';
+import { VmicError } from '../../errors/index.ts';
+import { openNote, parseCheckpoint, parseVerifierKey } from '../../tlog/index.ts';
 import type { FollowedLog, LogView } from '../log/log-views.ts';
+import { checkOneHistory } from '../log/one-history.ts';
 import type { LogFetcher } from '../site/log-check.ts';
 
 /**
@@ -33,21 +29,14 @@ export async function checkGrowth(
   }
   const held = followed.view;
   if (!held) return { kind: 'ok', view };
-  const [lo, hi] = view.size <= held.size ? [view, held] : [held, view];
-  let proof: string[] = [];
-  if (hi.size > lo.size) {
-    try {
-      proof = await log.consistency(lo.size, hi.size);
-    } catch (e) {
-      if (isVmicError(e) && (e.code === 'TOO_SLOW' || e.code === 'FETCH_FAILED')) throw e;
-      return {
-        kind: 'fork',
-        message: `no consistency proof between sizes ${lo.size} and ${hi.size}: ${(e as Error).message}`,
-      };
-    }
-  }
-  const b64 = (s: string) => Buffer.from(s, 'base64');
-  if (!verifyConsistency(lo.size, hi.size, lo.root, hi.root, proof.map(b64)))
+  const joined = await checkOneHistory(held, view, (from, to) => log.consistency(from, to));
+  if (joined.kind === 'unreachable') throw joined.error;
+  if (joined.kind === 'no-proof')
+    return {
+      kind: 'fork',
+      message: `no consistency proof between sizes ${joined.lo} and ${joined.hi}: ${joined.detail}`,
+    };
+  if (joined.kind === 'mismatch')
     return {
       kind: 'fork',
       message: `the checkpoint of size ${view.size} and the one of size ${held.size} held here are not one history`,

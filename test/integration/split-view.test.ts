@@ -190,3 +190,27 @@ test('a catalog with no inclusion proof is refused under require, applied with a
     await bare.close();
   }
 });
+
+test('under warn a fork is applied as asked, but the view held is not grown and the fork is kept', async () => {
+  const before = (await readFollowedLog(a.inst.store.db, 'endorser.test'))?.view;
+  assert.ok(before, 'A holds a view of the log from its first import');
+  await subscribe(a.inst, {
+    url: `${forked.url}/feeds/cern/`,
+    name: 'cern-fork-warn',
+    expectSubject: ENDORSER_SUBJECT,
+    logKey,
+    log: 'warn',
+    actor: 'test',
+  });
+  const [r] = await runImport(a.inst, { subscription: 'cern-fork-warn', actor: 'test' });
+  assert.equal(r?.status, 'applied', r?.message);
+  assert.equal(r?.log?.warning?.code, 'LOG_INCONSISTENT');
+  // The operator chose to apply; the instance's view of the log stays the history it
+  // checked, so the next import (and every site A witnesses for) still sees the fork.
+  const afterward = (await readFollowedLog(a.inst.store.db, 'endorser.test'))?.view;
+  assert.equal(afterward?.size, before.size);
+  assert.deepEqual(Buffer.from(afterward.root), Buffer.from(before.root));
+  assert.equal(afterward?.note, before.note);
+  const evidence = await listEvidence(a.inst.store.db, { subscription: 'cern-fork-warn' });
+  assert.equal(evidence.length, 1, 'the fork shown under warn is kept as evidence');
+});
