@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Instance } from '../catalog/index.ts';
 import { decideSiteImage } from '../catalog/site/gate.ts';
+import { listPending } from '../catalog/cosign/pending.ts';
 import { identityHealth } from '../catalog/site/health-identities.ts';
 import { readPolicy } from '../catalog/site/policy.ts';
 import { listSiteImages } from '../catalog/site/site-images.ts';
@@ -62,6 +63,11 @@ export function scrapeGauges(inst: Instance, registry: Registry): () => Promise<
     'When each certificate this instance signs with ends (notAfter, Unix seconds): identity="endorser" by endorser name, identity="site" for the site identity. Alert on it minus time().',
     ['identity', 'name'],
   );
+  const pendingNeeded = g(
+    'vmic_pending_catalog_signatures_needed',
+    "Co-signatures an endorser's pending catalog still needs before it is published (absent: nothing pending). A pending catalog is served to no one.",
+    ['endorser'],
+  );
   const gateSeconds = g(
     'vmic_gate_evaluation_seconds',
     'How long deciding every site image took at this scrape.',
@@ -93,6 +99,7 @@ export function scrapeGauges(inst: Instance, registry: Registry): () => Promise<
       .execute();
     const gate = await decideEveryImage(inst);
     const identities = await identityHealth(inst, { site: true, endorsers: 'all' }, now);
+    const pending = await listPending(inst);
 
     // Reset first: a removed subscription must not keep its last value for ever.
     for (const m of [
@@ -104,8 +111,10 @@ export function scrapeGauges(inst: Instance, registry: Registry): () => Promise<
       lastRefused,
       cache,
       certExpiry,
+      pendingNeeded,
     ])
       m.reset();
+    for (const p of pending) pendingNeeded.set({ endorser: p.endorser }, p.needed);
     for (const i of identities)
       certExpiry.set({ identity: i.kind, name: i.name }, Date.parse(i.notAfter) / 1000);
     const seconds = (iso: string) => (now.getTime() - Date.parse(iso)) / 1000;

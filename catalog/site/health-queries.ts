@@ -1,4 +1,5 @@
 import { listEndorsers } from '../endorsers.ts';
+import { listPending } from '../cosign/pending.ts';
 import type { Instance } from '../instance.ts';
 import { previewPublish } from '../publish-preview.ts';
 import type { Queryable } from '../store/database.ts';
@@ -97,7 +98,9 @@ export async function endorserHealth(
   const all = (await listEndorsers(inst)).map((e) => e.name);
   const chosen = names === 'all' ? all : all.filter((n) => names.includes(n));
   const out: EndorserHealth[] = [];
+  const pending = await listPending(inst);
   for (const name of chosen) {
+    const waiting = pending.find((x) => x.endorser === name);
     const p = await previewPublish(inst, name);
     const catalog = p.last && {
       sequence: p.last.sequence,
@@ -109,6 +112,17 @@ export async function endorserHealth(
       name,
       ...(catalog ? { catalog } : {}),
       changedSinceLastPublish: p.added.length + p.changed.length + p.withdrawn.length,
+      ...(waiting
+        ? {
+            pending: {
+              sequence: waiting.sequence,
+              threshold: waiting.threshold,
+              signed: waiting.signed.length,
+              needed: waiting.needed,
+              issuedAt: waiting.issuedAt,
+            },
+          }
+        : {}),
       // The site's max-catalog-age is this site's rule for others' catalogs, not one an
       // endorser's own catalog is held to.
       marks: catalogMarks(catalog, now, undefined),

@@ -162,9 +162,16 @@ export function problemsOf(
     out.push({ level: 'error', text: `${images(site.images.quarantined)} quarantined` });
   if (site && site.images.notFetched > 0)
     out.push({ level: 'warning', text: `${images(site.images.notFetched)} not fetched` });
-  for (const e of endorsers)
+  for (const e of endorsers) {
     for (const m of e.marks)
       out.push({ level: MARK_LEVEL[m], text: `endorser ${e.name}: ${MARK_TEXT[m]}` });
+    // Signed by fewer than its threshold, the catalog is served to no one: people must act.
+    if (e.pending)
+      out.push({
+        level: 'warning',
+        text: `endorser ${e.name}: catalog ${e.pending.sequence} waits for ${e.pending.needed} more co-signature${e.pending.needed === 1 ? '' : 's'} (${e.pending.signed} of ${e.pending.threshold}; vmic catalog pending ${e.name})`,
+      });
+  }
   out.push(...identities);
   return [...out.filter((p) => p.level === 'error'), ...out.filter((p) => p.level === 'warning')];
 }

@@ -52,6 +52,14 @@ export interface EndorserHealth {
   catalog?: CatalogTimes;
   /** Images added, changed or withdrawn since the last publish (what publishing would sign). */
   changedSinceLastPublish: number;
+  /** A co-signed catalog waiting for signatures (docs/design.md §3): not served until signed. */
+  pending?: {
+    sequence: number;
+    threshold: number;
+    signed: number;
+    needed: number;
+    issuedAt: string;
+  };
   marks: CatalogMark[];
 }
 

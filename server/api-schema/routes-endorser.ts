@@ -108,4 +108,42 @@ export const ENDORSER_ROUTES = {
     params: endorserPath,
     responses: { 200: ok('the versions', listOf('versions', S.CatalogVersion)) },
   },
+  getPending: {
+    method: 'get',
+    path: '/endorsers/{endorser}/pending',
+    summary: 'the pending co-signed catalog: who signed, who may still sign, how many more',
+    tag: 'catalogs',
+    access: 'endorser',
+    params: endorserPath,
+    responses: { 200: ok('the pending catalog', S.PendingCatalog) },
+  },
+  getPendingNQuads: {
+    method: 'get',
+    path: '/endorsers/{endorser}/pending/catalog.nq',
+    summary: 'the exact N-Quads every co-signature covers, to sign elsewhere',
+    tag: 'catalogs',
+    access: 'endorser',
+    params: endorserPath,
+    responses: {
+      200: {
+        description: 'canonical N-Quads',
+        content: { 'application/n-quads': Type.String() },
+      },
+    },
+  },
+  cosign: {
+    method: 'post',
+    path: '/endorsers/{endorser}/pending/signatures',
+    summary: "add a co-signer's detached signature, made with that co-signer's own key",
+    description:
+      'Only signatures made elsewhere are taken here: a token never makes a key held by this server sign (a co-signature is personal; the web admin signs with a held key under the sign-in role cosigner:ENDORSER/SIGNER). The K-th signature publishes the catalog (201).',
+    tag: 'catalogs',
+    access: 'endorser',
+    params: endorserPath,
+    body: { json: S.CosignatureUpload, limitBytes: 96 * 1024 },
+    responses: {
+      200: ok('the signature was added; more are needed', S.CosignOutcome),
+      201: created('the K-th signature: the catalog is published', S.CosignOutcome),
+    },
+  },
 } as const satisfies Record<string, RouteSpec>;

@@ -115,5 +115,44 @@ export const CatalogVersion = Type.Object({
   ),
 });
 
+/** A pending co-signed catalog (docs/design.md §3): who signed, who may, how many more. */
+export const PendingCatalog = Type.Object({
+  endorser: Type.String(),
+  sequence: Type.Integer(),
+  threshold: Type.Integer(),
+  issuedAt: DateTime,
+  expiresAt: DateTime,
+  imageCount: Type.Integer(),
+  contentSha256: Type.String({ description: 'SHA-256 of the N-Quads every signature covers' }),
+  createdBy: Type.String(),
+  signed: Type.Array(
+    Type.Object({ signer: Type.String(), subject: Type.String(), signedAt: DateTime }),
+  ),
+  notYet: Type.Array(Type.String()),
+  needed: Type.Integer(),
+});
+
+export const CosignatureUpload = Type.Object(
+  {
+    signer: EndorserName,
+    signature: Type.String({
+      description:
+        'base64 of a detached CMS (DER) with one signer over the pending N-Quads, made by that co-signer (openssl cms -sign -binary -outform DER)',
+      pattern: '^[A-Za-z0-9+/]+={0,2}$',
+      maxLength: 87_384, // base64 of 64 KiB, the bound the web upload has
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const CosignOutcome = Type.Object({
+  endorser: Type.String(),
+  sequence: Type.Integer(),
+  signer: Type.String(),
+  signers: Type.Array(Type.String()),
+  threshold: Type.Integer(),
+  published: Type.Optional(CatalogVersion),
+});
+
 /** A JSON object whose members this document does not spell out. */
 export const AnyObject = Type.Object({});

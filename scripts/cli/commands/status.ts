@@ -42,6 +42,10 @@ export function describeHealth(h: HealthSummary): string[] {
     lines.push(
       `  ${e.name}: ${c}; ${e.changedSinceLastPublish} image(s) changed since last publish${marks}`,
     );
+    if (e.pending)
+      lines.push(
+        `    pending: sequence ${e.pending.sequence}, ${e.pending.signed} of ${e.pending.threshold} signatures, ${e.pending.needed} more needed`,
+      );
   }
   if (h.identities.length > 0) lines.push('', 'Certificates');
   for (const i of h.identities) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { addEndorser, registerImageByUrl } from '../../../catalog/index.ts';
 import { addCosigner } from '../../../catalog/cosign/cosigners.ts';
 import { setThreshold } from '../../../catalog/cosign/threshold.ts';
-import { opensslIdentity } from '../../helpers/openssl/index.ts';
+import { opensslIdentity, opensslOk } from '../../helpers/openssl/index.ts';
 import { tempInstance } from '../../helpers/temp-instance.ts';
 
 /**
@@ -60,4 +60,27 @@ export async function cosignFixture(threshold: number) {
     ids.cern.certificatePem + ids.dept.certificatePem + ids.partner.certificatePem,
   );
   return { ...t, ids, anchors, advance: (ms: number) => (clock += ms) };
+}
+
+type Fixture = Awaited<ReturnType<typeof cosignFixture>>;
+
+/** What the external co-signer does with stock openssl: a detached DER CMS over `file`. */
+export function opensslDetached(
+  f: Pick<Fixture, 'dir' | 'ids'>,
+  file: string,
+  who: 'partner' | 'stranger',
+): Buffer {
+  const out = path.join(f.dir, `${who}-${path.basename(file)}.p7s`);
+  opensslOk(
+    ['cms', '-sign', '-binary', '-in', file, '-signer', f.ids[who].certFile].concat([
+      '-inkey',
+      f.ids[who].keyFile,
+      '-outform',
+      'DER',
+      '-out',
+      out,
+      '-nosmimecap',
+    ]),
+  );
+  return fs.readFileSync(out);
 }

@@ -19,26 +19,9 @@ import {
 } from '../../../catalog/cosign/pending.ts';
 import { countSignerInfos } from '../../../pki/cms-cosign.ts';
 import { openssl, opensslCmsVerify, opensslOk } from '../../helpers/openssl/index.ts';
-import { cosignFixture } from './cosign-fixture.ts';
+import { cosignFixture, opensslDetached } from './cosign-fixture.ts';
 
 type Fixture = Awaited<ReturnType<typeof cosignFixture>>;
-
-/** What the external co-signer does with stock openssl: a detached DER CMS over `file`. */
-function opensslDetached(f: Fixture, file: string, who: 'partner' | 'stranger'): Buffer {
-  const out = path.join(f.dir, `${who}-${path.basename(file)}.p7s`);
-  opensslOk(
-    ['cms', '-sign', '-binary', '-in', file, '-signer', f.ids[who].certFile].concat([
-      '-inkey',
-      f.ids[who].keyFile,
-      '-outform',
-      'DER',
-      '-out',
-      out,
-      '-nosmimecap',
-    ]),
-  );
-  return fs.readFileSync(out);
-}
 
 async function pendingNQuadsFile(f: Fixture): Promise<string> {
   const file = path.join(f.dir, 'pending.nq');
