@@ -1,6 +1,6 @@
 import type { NamedNode } from 'n3';
 import { malformed } from './malformed.ts';
-import { DCAT, FOAF, RDF, SPDX } from './vocabulary.ts';
+import { DCAT, FOAF, PROV, RDF, SPDX } from './vocabulary.ts';
 
 /**
  * What the reader needs of a term: n3's terms (the general parser) and the plain objects of
@@ -99,7 +99,9 @@ export function indexBySubject(quads: readonly ReadQuad[]): Map<string, Objects>
 
 /** The node types the reader follows; a node with none of them is never read. */
 const READ_TYPES = new Set(
-  [DCAT.Catalog, FOAF.Agent, DCAT.Dataset, DCAT.Distribution, SPDX.Checksum].map((t) => t.value),
+  [DCAT.Catalog, FOAF.Agent, DCAT.Dataset, DCAT.Distribution, SPDX.Checksum, PROV.Derivation].map(
+    (t) => t.value,
+  ),
 );
 
 /**

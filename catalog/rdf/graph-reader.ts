@@ -1,22 +1,20 @@
-import type { NamedNode, Quad } from 'n3';
-import { isNonNegativeInteger, isPositiveInteger, isSha256Hex, parseDateTime } from './lexical.ts';
+import type { Quad } from 'n3';
 import { malformed } from './malformed.ts';
-import { checkIriLength, checkTextLength, IMPORT_LIMITS } from './import-limits.ts';
 import type { CatalogDocument, CatalogImage } from './model.ts';
 import { GRAPH_IMAGE_FIELDS, IMAGE_FIELDS } from '../image-fields.ts';
 import { GRAPH_DISTRIBUTION_FIELDS } from './image-fields.ts';
-import { DCAT, DCTERMS, FOAF, PREFIXES, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
-import { indexBySubject, type Objects, type ReadTerm } from './graph-index.ts';
+import { DCAT, DCTERMS, FOAF, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
+import { indexBySubject, type Objects } from './graph-index.ts';
+import { SubjectReader } from './subject-reader.ts';
+import {
+  distributionsOf,
+  readConformsTo,
+  readDerivation,
+  readSbom,
+  readSha256,
+} from './image-parts-reader.ts';
 
 export { TypedNodeIndex, Objects, type ReadTerm, type ReadQuad } from './graph-index.ts';
-
-/** `dcterms:title` for an IRI under a known prefix: the rule names in MALFORMED errors. */
-function curie(iri: string): string {
-  for (const [prefix, ns] of Object.entries(PREFIXES)) {
-    if (iri.startsWith(ns)) return `${prefix}:${iri.slice(ns.length)}`;
-  }
-  return iri === RDF.type.value ? 'rdf:type' : iri;
-}
 
 /**
  * Strict reader for imported catalogs (docs/design.md §6 step 7). The graph is attacker-shaped
@@ -67,7 +65,12 @@ export function catalogFromGraph(graph: Map<string, Objects>): CatalogDocument {
       x509Issuer: read.string(publisherIri, publisher, VMIC.x509Issuer),
     },
     images,
+    ...withClaims(readConformsTo(catalogIri, catalog)),
   };
+}
+
+function withClaims(claims: string[] | undefined): { conformsTo?: string[] } {
+  return claims ? { conformsTo: claims } : {};
 }
 
 function readImage(read: SubjectReader, iri: string): CatalogImage {
@@ -75,22 +78,10 @@ function readImage(read: SubjectReader, iri: string): CatalogImage {
   if (!image.has(RDF.type, VMIC.Image)) {
     throw malformed('rdf:type', `dataset ${iri} is not a vmic:Image`);
   }
-  const diskIri = read.iri(iri, image, DCAT.distribution);
+  const { diskIri, sbomIri } = distributionsOf(read, iri, image);
   const disk = read.subject(diskIri, DCAT.Distribution, DCAT.distribution);
   const checksumIri = read.iri(diskIri, disk, SPDX.checksum);
-  const checksum = read.subject(checksumIri, SPDX.Checksum, SPDX.checksum);
-
-  // An allow-list of one: a catalog naming another algorithm (or SHA-1) pins nothing we check.
-  if (read.iri(checksumIri, checksum, SPDX.algorithm) !== SPDX.checksumAlgorithm_sha256.value) {
-    throw malformed(
-      'spdx:algorithm',
-      `checksum ${checksumIri} is not spdx:checksumAlgorithm_sha256`,
-    );
-  }
-  const sha256 = read.typed(checksumIri, checksum, SPDX.checksumValue, XSD.hexBinary);
-  if (!isSha256Hex(sha256)) {
-    throw malformed('spdx:checksumValue', `checksum ${checksumIri} is not 64 lowercase hex digits`);
-  }
+  const sha256 = readSha256(read, checksumIri);
 
   const result: CatalogImage = {
     iri,
@@ -112,102 +103,10 @@ function readImage(read: SubjectReader, iri: string): CatalogImage {
     const value = read.optionalString(diskIri, disk, IMAGE_FIELDS[field].rdf.predicate);
     if (value !== undefined) result.distribution[field] = value;
   }
+  if (sbomIri !== undefined) result.sbom = readSbom(read, sbomIri);
+  const claims = readConformsTo(iri, image);
+  if (claims) result.conformsTo = claims;
+  const from = readDerivation(read, iri, image);
+  if (from) result.derivedFrom = from;
   return result;
-}
-
-class SubjectReader {
-  constructor(private readonly graph: Map<string, Objects>) {}
-
-  /** The properties of a node that must exist and carry `type`; `via` names the link. */
-  subject(iri: string, type: NamedNode, via: NamedNode): Objects {
-    const objects = this.graph.get(iri);
-    if (objects === undefined || !objects.has(RDF.type, type)) {
-      throw malformed(
-        curie(via.value),
-        `${iri} (via ${curie(via.value)}) is not a ${curie(type.value)}`,
-      );
-    }
-    return objects;
-  }
-
-  one(iri: string, objects: Objects, predicate: NamedNode): ReadTerm {
-    const optional = this.optional(iri, objects, predicate);
-    if (optional === undefined) {
-      throw malformed(curie(predicate.value), `${iri} has no ${curie(predicate.value)}`);
-    }
-    return optional;
-  }
-
-  optional(iri: string, objects: Objects, predicate: NamedNode): ReadTerm | undefined {
-    const { count, first } = objects.lookup(predicate.value);
-    if (count > 1) {
-      throw malformed(
-        curie(predicate.value),
-        `${iri} has ${count} values of ${curie(predicate.value)}`,
-      );
-    }
-    return first;
-  }
-
-  iri(iri: string, objects: Objects, predicate: NamedNode): string {
-    const term = this.one(iri, objects, predicate);
-    if (term.termType !== 'NamedNode') {
-      throw malformed(curie(predicate.value), `${curie(predicate.value)} of ${iri} must be an IRI`);
-    }
-    // The rule name is built only for the refusal: this runs for every IRI of the catalog.
-    if (term.value.length <= IMPORT_LIMITS.iriChars) return term.value;
-    return checkIriLength(curie(predicate.value), iri, term.value);
-  }
-
-  typed(iri: string, objects: Objects, predicate: NamedNode, datatype: NamedNode): string {
-    return this.literal(iri, predicate, this.one(iri, objects, predicate), datatype);
-  }
-
-  string(iri: string, objects: Objects, predicate: NamedNode): string {
-    return this.typed(iri, objects, predicate, XSD.string);
-  }
-
-  optionalString(iri: string, objects: Objects, predicate: NamedNode): string | undefined {
-    const term = this.optional(iri, objects, predicate);
-    return term === undefined ? undefined : this.literal(iri, predicate, term, XSD.string);
-  }
-
-  integer(iri: string, objects: Objects, predicate: NamedNode, datatype: NamedNode): number {
-    const lexical = this.typed(iri, objects, predicate, datatype);
-    const valid = datatype.equals(XSD.positiveInteger)
-      ? isPositiveInteger(lexical)
-      : isNonNegativeInteger(lexical);
-    if (!valid) {
-      throw malformed(
-        curie(predicate.value),
-        `${curie(predicate.value)} of ${iri} is not a valid ${curie(datatype.value)}: "${lexical}"`,
-      );
-    }
-    return Number(lexical);
-  }
-
-  dateTime(iri: string, objects: Objects, predicate: NamedNode): Date {
-    const lexical = this.typed(iri, objects, predicate, XSD.dateTime);
-    const date = parseDateTime(lexical);
-    if (date === undefined) {
-      throw malformed(
-        curie(predicate.value),
-        `${curie(predicate.value)} of ${iri} is not a valid xsd:dateTime: "${lexical}"`,
-      );
-    }
-    return date;
-  }
-
-  private literal(iri: string, predicate: NamedNode, term: ReadTerm, datatype: NamedNode): string {
-    if (term.termType !== 'Literal' || term.datatype?.value !== datatype.value) {
-      throw malformed(
-        curie(predicate.value),
-        `${curie(predicate.value)} of ${iri} must be a ${curie(datatype.value)} literal`,
-      );
-    }
-    // The bound publish applies to every text field (threat: a 50 MB title filling the
-    // site database and every page that shows it).
-    if (term.value.length <= IMPORT_LIMITS.textChars) return term.value;
-    return checkTextLength(curie(predicate.value), iri, term.value);
-  }
 }

@@ -8,10 +8,10 @@ import {
   parseDateTime,
 } from './lexical.ts';
 import { malformed } from './malformed.ts';
-import type { CatalogDocument, CatalogImage } from './model.ts';
+import type { CatalogDocument, CatalogImage, Derivation, SbomDistribution } from './model.ts';
 import { GRAPH_IMAGE_FIELDS, IMAGE_FIELDS } from '../image-fields.ts';
 import { GRAPH_DISTRIBUTION_FIELDS } from './image-fields.ts';
-import { DCAT, DCTERMS, FOAF, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
+import { DCAT, DCTERMS, FOAF, IANA_MEDIA_TYPES, PROV, RDF, SPDX, VMIC, XSD } from './vocabulary.ts';
 
 export { quadsToCatalog } from './graph-reader.ts';
 
@@ -34,6 +34,7 @@ export function catalogToQuads(doc: CatalogDocument): Quad[] {
     const subject = namedNode(image.iri);
     out.push(quad(catalog, DCAT.dataset, subject), ...imageQuads(image, subject));
     out.push(...diskQuads(image), ...checksumQuads(image));
+    for (const group of imageExtras(image)) out.push(...group.quads());
   }
   return out;
 }
@@ -66,7 +67,48 @@ export function* catalogSubjects(doc: CatalogDocument): Generator<SubjectGroup> 
     yield { iri: image.iri, quads: () => imageQuads(image, namedNode(image.iri)) };
     yield { iri: image.distribution.iri, quads: () => diskQuads(image) };
     yield { iri: image.distribution.checksumIri, quads: () => checksumQuads(image) };
+    yield* imageExtras(image);
   }
+}
+
+/** The nodes an image may add to its own three: its inventory and its derivation. */
+function imageExtras(image: CatalogImage): SubjectGroup[] {
+  const out: SubjectGroup[] = [];
+  const sbom = image.sbom;
+  if (sbom) {
+    out.push({ iri: sbom.iri, quads: () => sbomQuads(sbom) });
+    out.push({
+      iri: sbom.checksumIri,
+      quads: () => sha256Quads(sbom.checksumIri, sbom.sha256),
+    });
+  }
+  const from = image.derivedFrom;
+  if (from) out.push({ iri: from.iri, quads: () => derivationQuads(from) });
+  return out;
+}
+
+function sbomQuads(sbom: SbomDistribution): Quad[] {
+  const node = namedNode(sbom.iri);
+  return [
+    quad(node, RDF.type, DCAT.Distribution),
+    quad(node, DCAT.downloadURL, namedNode(sbom.downloadUrl)),
+    quad(node, DCAT.mediaType, namedNode(IANA_MEDIA_TYPES + sbom.mediaType)),
+    quad(node, DCAT.byteSize, literal(String(sbom.byteSize), XSD.nonNegativeInteger)),
+    quad(node, SPDX.checksum, namedNode(sbom.checksumIri)),
+  ];
+}
+
+function derivationQuads(d: Derivation): Quad[] {
+  const node = namedNode(d.iri);
+  return [
+    quad(node, RDF.type, PROV.Derivation),
+    quad(node, PROV.entity, namedNode(d.image)),
+    quad(node, VMIC.upstreamCatalog, namedNode(d.catalog)),
+    quad(node, VMIC.upstreamSequence, literal(String(d.sequence), XSD.positiveInteger)),
+    quad(node, VMIC.upstreamCatalogSha256, literal(d.catalogSha256, XSD.hexBinary)),
+    quad(node, VMIC.x509Subject, literal(d.x509Subject)),
+    quad(node, VMIC.x509Issuer, literal(d.x509Issuer)),
+  ];
 }
 
 function catalogHeadQuads(doc: CatalogDocument, catalog: NamedNode): Quad[] {
@@ -77,6 +119,7 @@ function catalogHeadQuads(doc: CatalogDocument, catalog: NamedNode): Quad[] {
     quad(catalog, DCTERMS.issued, literal(formatDateTime(doc.issued), XSD.dateTime)),
     quad(catalog, VMIC.sequence, literal(String(doc.sequence), XSD.positiveInteger)),
     quad(catalog, VMIC.expires, literal(formatDateTime(doc.expires), XSD.dateTime)),
+    ...(doc.conformsTo ?? []).map((iri) => quad(catalog, DCTERMS.conformsTo, namedNode(iri))),
   ];
 }
 
@@ -103,6 +146,13 @@ function imageQuads(image: CatalogImage, subject: NamedNode): Quad[] {
       out.push(quad(subject, IMAGE_FIELDS[field].rdf.predicate, literal(value)));
   }
   out.push(quad(subject, DCAT.distribution, namedNode(image.distribution.iri)));
+  if (image.sbom) out.push(quad(subject, DCAT.distribution, namedNode(image.sbom.iri)));
+  for (const iri of image.conformsTo ?? [])
+    out.push(quad(subject, DCTERMS.conformsTo, namedNode(iri)));
+  if (image.derivedFrom) {
+    out.push(quad(subject, PROV.wasDerivedFrom, namedNode(image.derivedFrom.image)));
+    out.push(quad(subject, PROV.qualifiedDerivation, namedNode(image.derivedFrom.iri)));
+  }
   return out;
 }
 
@@ -124,11 +174,15 @@ function diskQuads(image: CatalogImage): Quad[] {
 }
 
 function checksumQuads(image: CatalogImage): Quad[] {
-  const checksum = namedNode(image.distribution.checksumIri);
+  return sha256Quads(image.distribution.checksumIri, image.distribution.sha256);
+}
+
+function sha256Quads(iri: string, sha256: string): Quad[] {
+  const checksum = namedNode(iri);
   return [
     quad(checksum, RDF.type, SPDX.Checksum),
     quad(checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
-    quad(checksum, SPDX.checksumValue, literal(image.distribution.sha256, XSD.hexBinary)),
+    quad(checksum, SPDX.checksumValue, literal(sha256, XSD.hexBinary)),
   ];
 }
 
@@ -160,5 +214,16 @@ function checkWritable(doc: CatalogDocument): void {
         `sha256 of ${image.identifier} is not 64 lowercase hex`,
       );
     }
+    if (image.sbom && !isSha256Hex(image.sbom.sha256))
+      throw malformed(
+        'spdx:checksumValue',
+        `SBOM sha256 of ${image.identifier} is not 64 lowercase hex`,
+      );
+    const from = image.derivedFrom;
+    if (from && (!isPositiveInteger(String(from.sequence)) || !isSha256Hex(from.catalogSha256)))
+      throw malformed(
+        'vmic:upstreamSequence',
+        `the derivation of ${image.identifier} is not readable`,
+      );
   }
 }

@@ -16,6 +16,11 @@ export interface CatalogDocument {
   publisher: CatalogPublisher;
   /** Order is irrelevant: the graph is a set. */
   images: CatalogImage[];
+  /**
+   * Policies every image of the catalog conforms to (`dcterms:conformsTo` on the catalog):
+   * IRIs, sorted, no duplicates; absent when none is claimed.
+   */
+  conformsTo?: string[];
 }
 
 export interface CatalogPublisher {
@@ -34,7 +39,51 @@ export type CatalogImage = {
   identifier: string;
   title: string;
   distribution: CatalogDistribution;
+  /** The image's software inventory, a second `dcat:distribution` (SPDX or CycloneDX JSON). */
+  sbom?: SbomDistribution;
+  /** Policies this image conforms to (`dcterms:conformsTo`): IRIs, sorted, no duplicates. */
+  conformsTo?: string[];
+  /** Where an adopted image comes from (PROV-O, docs/design.md §2): another signed catalog. */
+  derivedFrom?: Derivation;
 } & { [K in GraphImageField]?: string };
+
+/** The two inventory formats a catalog may carry, as IANA media types. */
+export const SBOM_MEDIA_TYPES = [
+  'application/spdx+json',
+  'application/vnd.cyclonedx+json',
+] as const;
+export type SbomMediaType = (typeof SBOM_MEDIA_TYPES)[number];
+
+export interface SbomDistribution {
+  /** image iri + '#sbom' */
+  iri: string;
+  downloadUrl: string;
+  byteSize: number;
+  /** Lowercase hex: the signature covers the inventory through this. */
+  sha256: string;
+  /** image iri + '#sbom-sha256' */
+  checksumIri: string;
+  mediaType: SbomMediaType;
+}
+
+/**
+ * `prov:wasDerivedFrom` the upstream image, qualified (`prov:qualifiedDerivation`) by the
+ * upstream catalog it was endorsed in: which version, the SHA-256 of that `catalog.p7m`,
+ * and who signed it. Enough for a site to fetch and check the upstream claim itself.
+ */
+export interface Derivation {
+  /** image iri + '#derivation' */
+  iri: string;
+  /** The upstream image IRI (`prov:entity`). */
+  image: string;
+  /** The upstream catalog IRI. */
+  catalog: string;
+  sequence: number;
+  /** SHA-256 of the upstream `catalog.p7m` bytes, lowercase hex. */
+  catalogSha256: string;
+  x509Subject: string;
+  x509Issuer: string;
+}
 
 export type CatalogDistribution = {
   /** image iri + '#disk' */

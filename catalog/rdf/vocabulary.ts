@@ -35,7 +35,18 @@ export const DCAT = vocabulary('http://www.w3.org/ns/dcat#', [
   'downloadURL',
   'byteSize',
   'version',
+  'mediaType',
 ]);
+
+export const PROV = vocabulary('http://www.w3.org/ns/prov#', [
+  'wasDerivedFrom',
+  'qualifiedDerivation',
+  'Derivation',
+  'entity',
+]);
+
+/** IANA media type IRIs (DCAT 3 names `dcat:mediaType` values by them). */
+export const IANA_MEDIA_TYPES = 'https://www.iana.org/assignments/media-types/';
 
 export const DCTERMS = vocabulary('http://purl.org/dc/terms/', [
   'title',
@@ -44,6 +55,7 @@ export const DCTERMS = vocabulary('http://purl.org/dc/terms/', [
   'issued',
   'identifier',
   'format',
+  'conformsTo',
 ]);
 
 export const SPDX = vocabulary('http://spdx.org/rdf/terms#', [
@@ -67,6 +79,9 @@ export const VMIC = vocabulary('https://w3id.org/vmic/ns#', [
   'osVersion',
   'arch',
   'hypervisor',
+  'upstreamCatalog',
+  'upstreamSequence',
+  'upstreamCatalogSha256',
 ]);
 
 /** Prefixes used in Turtle output and in the shipped JSON-LD context (docs/design.md §2). */
@@ -77,4 +92,5 @@ export const PREFIXES = {
   xsd: XSD.ns,
   vmic: VMIC.ns,
   foaf: FOAF.ns,
+  prov: PROV.ns,
 } as const;

@@ -28,6 +28,40 @@ export function makeImage(i: number, feed = `${PUBLIC_URL}/feeds/cern`): Catalog
       sha256,
       checksumIri: `${iri}#sha256`,
     },
+    // Some images carry the optional parts: an inventory, policy claims, a derivation.
+    ...(i % 4 === 1
+      ? {
+          sbom: {
+            iri: `${iri}#sbom`,
+            downloadUrl: `${PUBLIC_URL}/blobs/sha256/${createHash('sha256').update(`sbom ${i}`).digest('hex')}`,
+            byteSize: 4096 + i,
+            sha256: createHash('sha256').update(`sbom ${i}`).digest('hex'),
+            checksumIri: `${iri}#sbom-sha256`,
+            mediaType: i % 8 === 1 ? 'application/spdx+json' : 'application/vnd.cyclonedx+json',
+          } as const,
+        }
+      : {}),
+    ...(i % 3 === 0
+      ? {
+          conformsTo: [
+            'https://documents.egi.eu/document/771',
+            'https://wlcg.example/policy/vm-images#v2',
+          ],
+        }
+      : {}),
+    ...(i % 5 === 2
+      ? {
+          derivedFrom: {
+            iri: `${iri}#derivation`,
+            image: `https://upstream.example/feeds/a/images/img-${i}`,
+            catalog: 'https://upstream.example/feeds/a/catalog',
+            sequence: 12,
+            catalogSha256: createHash('sha256').update(`upstream ${i}`).digest('hex'),
+            x509Subject: 'CN=Upstream Endorser,O=A,C=CH',
+            x509Issuer: 'CN=Upstream CA,O=A,C=CH',
+          },
+        }
+      : {}),
   };
 }
 
@@ -46,5 +80,6 @@ export function makeCatalog(imageCount: number): CatalogDocument {
       x509Issuer: 'CN=Example Intermediate CA,O=Example,C=CH',
     },
     images: Array.from({ length: imageCount }, (_, i) => makeImage(i, feed)),
+    conformsTo: ['https://documents.egi.eu/document/771'],
   };
 }

@@ -57,6 +57,7 @@ describe('catalog round trip', () => {
     };
     delete (minimal.distribution as { format?: string }).format;
     const doc: CatalogDocument = { ...makeCatalog(0), images: [minimal] };
+    delete doc.conformsTo;
     const quads = catalogToQuads(doc);
     // catalog 6 + dataset link 1 + publisher 4 + image 5 + distribution 4 + checksum 3
     assert.equal(quads.length, 23);
