@@ -1,9 +1,10 @@
-import { createPublicKey, sign, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { TlogError } from './errors.ts';
 import {
   isKeyName,
   keyHash,
   parseNote,
+  signerFromKey,
   signerFromSeed,
   type NoteSigner,
   type NoteVerifier,
@@ -43,6 +44,16 @@ export function cosignerFromSeed(name: string, seed: Uint8Array): Cosigner {
   return { ...s, keyHash: keyHash(name, rawPublic(s), ALG_COSIGNATURE_V1) };
 }
 
+/** A cosigner from its Ed25519 public key and a function signing with its private half. */
+export function cosignerFromKey(
+  name: string,
+  publicKey: KeyObject,
+  sign: (message: Uint8Array) => Buffer,
+): Cosigner {
+  const s = signerFromKey(name, publicKey, sign);
+  return { ...s, keyHash: keyHash(name, rawPublic(s), ALG_COSIGNATURE_V1) };
+}
+
 function rawPublic(v: NoteVerifier): Buffer {
   return Buffer.from(v.publicKey.export({ format: 'jwk' }).x!, 'base64url');
 }
@@ -78,7 +89,7 @@ export function parseCosignerKey(text: string): CosignerKey {
 export function cosignatureLine(body: string, cosigner: Cosigner, time: number): string {
   if (!Number.isSafeInteger(time) || time < 0)
     throw new TlogError('malformed-note', 'a cosignature time is a POSIX second count');
-  const sig = sign(null, message(body, time), cosigner.privateKey);
+  const sig = cosigner.sign(message(body, time));
   const blob = Buffer.alloc(4 + 8 + sig.length);
   blob.writeUInt32BE(cosigner.keyHash, 0);
   blob.writeBigUInt64BE(BigInt(time), 4);

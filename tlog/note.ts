@@ -2,7 +2,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  sign,
+  sign as ed25519Sign,
   verify,
   type KeyObject,
 } from 'node:crypto';
@@ -33,8 +33,14 @@ export interface NoteVerifier {
   publicKey: KeyObject;
 }
 
+/**
+ * A key that signs notes. The private key is behind `sign`, not a field: it may be a seed
+ * in this process or a key in a PKCS#11 token that never leaves it (threat: a copied
+ * database or memory dump yielding the log key). Synchronous, as note signing is.
+ */
 export interface NoteSigner extends NoteVerifier {
-  privateKey: KeyObject;
+  /** The Ed25519 signature (64 bytes) of `message`. */
+  sign(message: Uint8Array): Buffer;
 }
 
 export interface NoteSignature {
@@ -74,8 +80,30 @@ export function signerFromSeed(name: string, seed: Uint8Array): NoteSigner {
     format: 'der',
     type: 'pkcs8',
   });
-  const publicKey = createPublicKey(privateKey);
-  return { name, keyHash: keyHash(name, rawPublic(publicKey)), publicKey, privateKey };
+  return signerFromKey(name, createPublicKey(privateKey), (m) => ed25519Sign(null, m, privateKey));
+}
+
+/**
+ * A signer from its Ed25519 public key and a function signing with its private half (a
+ * token key: catalog/secrets/pkcs11-eddsa.ts). Each signature is checked to be 64 bytes
+ * (threat: a token answering with another scheme's signature, published as the log's).
+ */
+export function signerFromKey(
+  name: string,
+  publicKey: KeyObject,
+  sign: (message: Uint8Array) => Buffer,
+): NoteSigner {
+  if (!isKeyName(name))
+    throw new TlogError('malformed-key', `not a key name: ${JSON.stringify(name)}`);
+  if (publicKey.type !== 'public' || publicKey.asymmetricKeyType !== 'ed25519')
+    throw new TlogError('malformed-key', 'a note key is an Ed25519 public key');
+  const checked = (message: Uint8Array): Buffer => {
+    const sig = sign(message);
+    if (sig.length !== 64)
+      throw new TlogError('bad-signature', `the key ${name} made a signature that is not Ed25519`);
+    return sig;
+  };
+  return { name, keyHash: keyHash(name, rawPublic(publicKey)), publicKey, sign: checked };
 }
 
 /** `name+hash+base64(0x01 || key)`. */
@@ -109,7 +137,7 @@ export function parseVerifierKey(text: string): NoteVerifier {
 /** One signature line for `text` (which must end with a newline). */
 export function signatureLine(text: string, signer: NoteSigner): string {
   checkText(text);
-  const sig = sign(null, Buffer.from(text, 'utf8'), signer.privateKey);
+  const sig = signer.sign(Buffer.from(text, 'utf8'));
   const blob = Buffer.alloc(4 + sig.length);
   blob.writeUInt32BE(signer.keyHash, 0);
   sig.copy(blob, 4);

@@ -126,7 +126,15 @@ export async function tokenKey(
     const kind = want(index, 'private') ? 'private' : want(index, 'public') ? 'public' : undefined;
     if (!kind || found[kind]) continue;
     if (idHex !== undefined && !index.endsWith(`-${idHex}`)) continue;
-    let key = (await crypto.keyStorage.getItem(index)) as unknown as P11Key;
+    let key: P11Key;
+    try {
+      key = (await crypto.keyStorage.getItem(index)) as unknown as P11Key;
+    } catch (e) {
+      // A key WebCrypto has no algorithm for (an Ed25519 log or witness key,
+      // pkcs11-eddsa.ts) is never an endorser's or a site's: skipped, not fatal.
+      if (/Unsupported type of key/.test(String(e))) continue;
+      throw e;
+    }
     if (uri.object !== undefined && key.algorithm.label !== uri.object) continue;
     // An RSA key is loaded for PKCS#1 v1.5 signatures with SHA-256, the one RSA scheme
     // vmic signs with (or RSA-OAEP-256, to unwrap); an EC key keeps its curve (as ECDH to

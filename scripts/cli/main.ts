@@ -51,6 +51,8 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   pki keygen --pkcs11 URI --subject DN [--key-algorithm A] [--for endorser|site] [--out F]
                                          make a key in a PKCS#11 token ($VMIC_PKCS11_MODULE,
                                          $VMIC_PKCS11_PIN[_FILE]) and print its CSR
+  pki keygen --pkcs11 URI --key-algorithm Ed25519 --for log|witness
+                                         make the log's or the witness's note key in a token
   pki verify CERT.pem --trust F [--chain F] [--crl F] [--at TIME] [--eku NAME|OID]
              [--max-depth N] [--leaf-key-usage digitalSignature|any] [--revocation best-effort|require]
                                          explain why a certificate is or is not trusted;
@@ -74,8 +76,10 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   token create --role ROLE [--ttl 1h]    ROLE: admin, site-approver, auditor, metrics, endorser:NAME
   audit verify [--checkpoint F] | audit prove SEQ | audit export
                                          the chain, and against the transparency log's checkpoints
-  log key | log checkpoint               the transparency log's verifier key (give it to sites
-                                         out of band) and its latest signed checkpoint
+  log key [--pkcs11 URI] | log checkpoint
+                                         the transparency log's verifier key (give it to sites
+                                         out of band; --pkcs11: use a token key, before the
+                                         first entry) and its latest signed checkpoint
   log witness add KEY URL | list | remove KEY
                                          witnesses the log asks to cosign at each publish
 
@@ -91,7 +95,7 @@ site:
   policy show | policy set KEY VALUE | policy unset KEY
   status                                 site health: catalogs, imports, images, cache, audit;
                                          exit 0 ok, 1 warning, 2 error
-  witness key | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence
+  witness key [--pkcs11 URI] | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence
                                          cosign other instances' logs (tlog-witness), find forks
   glance sync [--os-cloud NAME | --glance-url URL] [--dry-run]
                                          put deployable images into OpenStack Glance, deactivate

@@ -1,7 +1,7 @@
 import { verifierKeyText } from '../../../tlog/index.ts';
-import { logSigner } from '../../../catalog/log/log-key.ts';
+import { logSigner, setLogKeyInToken } from '../../../catalog/log/log-key.ts';
 import { currentCheckpoint } from '../../../catalog/log/proofs.ts';
-import { flag, parse } from '../options.ts';
+import { flag, parse, str } from '../options.ts';
 import { emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
 import {
@@ -13,16 +13,22 @@ import { UsageError } from '../usage-error.ts';
 
 /**
  * `vmic log key`: the log's verifier key (`name+hash+base64`), to give to sites out of band,
- * who pin it; `vmic log checkpoint`: the latest signed checkpoint (signing one first if the
+ * who pin it; `--pkcs11 URI` first makes it the Ed25519 key in a token (`vmic pki keygen
+ * --key-algorithm Ed25519 --for log`), only while the log has no entry (a new key is a new
+ * log; module and PIN from $VMIC_PKCS11_MODULE and $VMIC_PKCS11_PIN(_FILE));
+ * `vmic log checkpoint`: the latest signed checkpoint (signing one first if the
  * log has grown since).
  */
 export async function logCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'witness') return logWitnessCommand(rest);
-  const p = parse(rest, {}, false);
+  const p = parse(rest, sub === 'key' ? { pkcs11: { type: 'string' } } : {}, false);
   if (sub === 'key') {
-    const key = await withInstance(p, async (inst) => verifierKeyText(await logSigner(inst)));
-    emit(flag(p, 'json'), { verifierKey: key }, () => key);
+    const uri = str(p, 'pkcs11');
+    const key = await withInstance(p, async (inst) =>
+      verifierKeyText(await (uri === undefined ? logSigner(inst) : setLogKeyInToken(inst, uri))),
+    );
+    emit(flag(p, 'json'), { verifierKey: key, ...(uri !== undefined ? { uri } : {}) }, () => key);
     return 0;
   }
   if (sub === 'checkpoint') {
@@ -32,7 +38,7 @@ export async function logCommand(argv: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError(
-    'usage: vmic log key | log checkpoint | log witness add KEY URL | log witness list | log witness remove KEY',
+    'usage: vmic log key [--pkcs11 URI] | log checkpoint | log witness add KEY URL | log witness list | log witness remove KEY',
   );
 }
 

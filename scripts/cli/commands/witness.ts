@@ -1,5 +1,5 @@
 import { cosignerKeyText } from '../../../tlog/index.ts';
-import { witnessCosigner } from '../../../catalog/log/log-key.ts';
+import { setWitnessKeyInToken, witnessCosigner } from '../../../catalog/log/log-key.ts';
 import {
   acknowledgeFork,
   followCommandLog,
@@ -14,20 +14,26 @@ import { cliActor, withInstance } from '../instance-scope.ts';
 import { UsageError } from '../usage-error.ts';
 
 const USAGE =
-  'usage: vmic witness key | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence [--ack ID]';
+  'usage: vmic witness key [--pkcs11 URI] | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence [--ack ID]';
 
 /**
  * The witness role (docs/design.md §13): `key` prints this instance's cosigner key for
- * other sites' `--witness`; `follow` names a log to witness (by its verifier key, and
+ * other sites' `--witness` (`--pkcs11 URI` first makes it the Ed25519 key in a token, only
+ * while this witness has never cosigned: see catalog/log/log-key.ts); `follow` names a log to witness (by its verifier key, and
  * where to read it for `run`); `run` reads every followed log and grows the view, or
  * keeps the evidence of a fork (exit 1); `evidence` lists the forks found.
  */
 export async function witnessCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'key') {
-    const p = parse(rest, {}, false);
-    const key = await withInstance(p, async (inst) => cosignerKeyText(await witnessCosigner(inst)));
-    emit(flag(p, 'json'), { witnessKey: key }, () => key);
+    const p = parse(rest, { pkcs11: { type: 'string' } }, false);
+    const uri = str(p, 'pkcs11');
+    const key = await withInstance(p, async (inst) =>
+      cosignerKeyText(
+        await (uri === undefined ? witnessCosigner(inst) : setWitnessKeyInToken(inst, uri)),
+      ),
+    );
+    emit(flag(p, 'json'), { witnessKey: key, ...(uri !== undefined ? { uri } : {}) }, () => key);
     return 0;
   }
   if (sub === 'follow') {
