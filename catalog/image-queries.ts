@@ -5,6 +5,7 @@ import { metadataOfColumns, type ImageMetadata } from './image-fields.ts';
 import { SHA256_HEX } from './blobs/digest.ts';
 import type { ImageTable } from './store/schema.ts';
 import type { Queryable } from './store/database.ts';
+import type { Derivation, SbomMediaType } from './rdf/model.ts';
 
 export interface Image extends ImageMetadata {
   id: number;
@@ -20,6 +21,12 @@ export interface Image extends ImageMetadata {
   status: 'endorsed' | 'withdrawn';
   createdAt: string;
   updatedAt: string;
+  /** The software inventory attached (a blob here), listed in the catalog with its hash. */
+  sbom?: { sha256: string; mediaType: SbomMediaType; byteSize: number };
+  /** Policy IRIs this image is claimed to conform to (`dcterms:conformsTo`). */
+  conformsTo?: string[];
+  /** Where an adopted image comes from (PROV-O); the catalog states it as signed here. */
+  derivedFrom?: Omit<Derivation, 'iri'>;
 }
 
 function imageQuery(db: Queryable) {
@@ -98,5 +105,21 @@ function toImage(inst: Instance, r: Selectable<ImageTable> & { endorser_name: st
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    ...chainOfRow(r),
   };
+}
+
+/** The chain-of-trust columns (migration 0022) as the Image's optional parts. */
+function chainOfRow(r: Selectable<ImageTable>): Pick<Image, 'sbom' | 'conformsTo' | 'derivedFrom'> {
+  const out: Pick<Image, 'sbom' | 'conformsTo' | 'derivedFrom'> = {};
+  if (r.sbom_sha256 !== null && r.sbom_media_type !== null && r.sbom_byte_size !== null)
+    out.sbom = {
+      sha256: r.sbom_sha256,
+      mediaType: r.sbom_media_type as SbomMediaType,
+      byteSize: Number(r.sbom_byte_size),
+    };
+  if (r.conforms_to !== null) out.conformsTo = JSON.parse(r.conforms_to) as string[];
+  if (r.derived_from !== null)
+    out.derivedFrom = JSON.parse(r.derived_from) as Omit<Derivation, 'iri'>;
+  return out;
 }

@@ -8,6 +8,7 @@ import { IMPORT_LIMITS } from './rdf/import-limits.ts';
 import { GRAPH_IMAGE_FIELDS } from './image-fields.ts';
 import { GRAPH_DISTRIBUTION_FIELDS } from './rdf/image-fields.ts';
 import { catalogIri, endorserIri, feedBase, imageIri } from './feed-iris.ts';
+import { blobUrl } from './image-queries.ts';
 import { imageListOfCatalog, signImageList, writeImageList } from './hepix/index.ts';
 
 /** What a publish signs: the catalog document, and the same version as a signed HEPiX list. */
@@ -36,7 +37,7 @@ export async function prepareVersion(
 ): Promise<PreparedVersion> {
   const endorser = await tx
     .selectFrom('endorsers')
-    .select(['id', 'title'])
+    .select(['id', 'title', 'conforms_to'])
     .where('name', '=', name)
     .executeTakeFirstOrThrow();
   await checkImageCount(tx, endorser.id);
@@ -65,6 +66,7 @@ export async function prepareVersion(
       x509Issuer: signer.issuer,
     },
     images: images.map((img) => toCatalogImage(base, img)),
+    ...catalogClaims(endorser.conforms_to),
   };
   // The same version as a HEPiX image list for vmcatcher, cloudkeeper and atrope (docs/design.md §3).
   const imageList = writeImageList(
@@ -133,7 +135,25 @@ function toCatalogImage(base: string, img: Image): CatalogImage {
     const value = img[field];
     if (value !== undefined) image.distribution[field] = value;
   }
+  // The inventory is served from this instance's blob store, like an uploaded disk.
+  if (img.sbom)
+    image.sbom = {
+      iri: `${iri}#sbom`,
+      downloadUrl: blobUrl(base, img.sbom.sha256),
+      byteSize: img.sbom.byteSize,
+      sha256: img.sbom.sha256,
+      checksumIri: `${iri}#sbom-sha256`,
+      mediaType: img.sbom.mediaType,
+    };
+  if (img.conformsTo?.length) image.conformsTo = [...new Set(img.conformsTo)].sort();
+  if (img.derivedFrom) image.derivedFrom = { ...img.derivedFrom, iri: `${iri}#derivation` };
   return image;
+}
+
+/** The endorser's claims for the whole catalog (`dcterms:conformsTo` on it), if any. */
+function catalogClaims(json: string | null): { conformsTo?: string[] } {
+  const claims = json === null ? [] : (JSON.parse(json) as string[]);
+  return claims.length ? { conformsTo: [...new Set(claims)].sort() } : {};
 }
 
 /** xsd:dateTime in the catalog has second precision; so does the recorded issue time. */

@@ -36,6 +36,7 @@ export async function applyCatalog(
       chain_pem: verified.chain.map((c) => derToPem(c.der, 'CERTIFICATE')).join(''),
       p7m: view(p7m),
       verified_at: now,
+      conforms_to: doc.conformsTo ? JSON.stringify(doc.conformsTo) : null,
     })
     .execute();
 
@@ -60,5 +61,21 @@ function rowValues(img: CatalogImage) {
     byte_size: img.distribution.byteSize,
     sha256: img.distribution.sha256,
     download_url: img.distribution.downloadUrl,
+    ...chainValues(img),
+  };
+}
+
+/**
+ * Inventory, policy claims and provenance as the catalog signed them; null when absent,
+ * so that a later version that drops one clears it (threat: a withdrawn claim lingering).
+ */
+function chainValues(img: CatalogImage) {
+  return {
+    sbom_sha256: img.sbom?.sha256 ?? null,
+    sbom_media_type: img.sbom?.mediaType ?? null,
+    sbom_byte_size: img.sbom?.byteSize ?? null,
+    sbom_url: img.sbom?.downloadUrl ?? null,
+    conforms_to: img.conformsTo ? JSON.stringify(img.conformsTo) : null,
+    derived_from: img.derivedFrom ? JSON.stringify(img.derivedFrom) : null,
   };
 }

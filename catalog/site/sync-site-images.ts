@@ -11,6 +11,16 @@ export interface ApplyCounts {
 }
 
 type Row = Selectable<SiteImageTable>;
+
+/** What a catalog states beyond the disk (migration 0022): inventory, claims, provenance. */
+const CHAIN_COLUMNS = [
+  'sbom_sha256',
+  'sbom_media_type',
+  'sbom_byte_size',
+  'sbom_url',
+  'conforms_to',
+  'derived_from',
+] as const;
 /** What a verified list or catalog says of one image; the rest of the row is bookkeeping. */
 export type SignedImageValues = Omit<
   Insertable<SiteImageTable>,
@@ -32,6 +42,7 @@ export type SignedImageValues = Omit<
 const SIGNED_COLUMNS = [
   ...IMAGE_FIELD_KEYS.map((k) => IMAGE_FIELDS[k].column),
   ...(['iri', 'byte_size', 'sha256', 'sha512', 'extra', 'download_url', 'expires_at'] as const),
+  ...CHAIN_COLUMNS,
 ];
 type Unlisted = Exclude<
   keyof SignedImageValues,
@@ -43,6 +54,7 @@ type Unlisted = Exclude<
   | 'extra'
   | 'download_url'
   | 'expires_at'
+  | (typeof CHAIN_COLUMNS)[number]
 >;
 const everySignedColumn: [Unlisted] extends [never] ? true : never = true;
 void everySignedColumn;

@@ -20,6 +20,7 @@ import { up0018 } from './migration-0018.ts';
 import { up0019 } from './migration-0019.ts';
 import { up0020 } from './migration-0020.ts';
 import { up0021 } from './migration-0021.ts';
+import { up0022 } from './migration-0022.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -64,4 +65,6 @@ export const migrations: Record<string, Migration> = {
   '0020-expect-signers': { up: up0020 },
   // Co-signed catalogs: co-signers, the endorser's threshold, pending catalogs and signatures.
   '0021-cosigned-catalogs': { up: up0021 },
+  // The chain of trust: inventories, policy claims, provenance; required policies.
+  '0022-chain-of-trust': { up: up0022 },
 };

@@ -5,6 +5,7 @@ import type { LogTables } from './schema-log.ts';
 import type { CosignTables } from './schema-cosign.ts';
 import type { Generated } from 'kysely';
 import type { MetadataColumns } from '../image-fields.ts';
+import type { ChainColumns } from './schema-chain.ts';
 
 /** Row types of the instance database. Times are ISO 8601 UTC strings; hashes are lowercase hex. */
 export interface EndorserTable {
@@ -22,10 +23,12 @@ export interface EndorserTable {
   created_at: string;
   /** Signatures a catalog needs, the endorser's own included (migration 0021; 1 = alone). */
   signature_threshold: Generated<number>;
+  /** JSON array of policy IRIs the whole catalog conforms to (migration 0022). */
+  conforms_to: Generated<string | null>;
 }
 
 /** The descriptive columns (title, description, os_name, ...) come from catalog/image-fields.ts. */
-export interface ImageTable extends MetadataColumns {
+export interface ImageTable extends MetadataColumns, ChainColumns {
   id: Generated<number>;
   endorser_id: number;
   identifier: string;
@@ -172,6 +175,10 @@ export interface SubscriptionTable {
   /** Co-signed catalogs (migration 0020): K distinct signers among `expect_subjects` (JSON). */
   expect_signers: Generated<number | null>;
   expect_subjects: Generated<string | null>;
+  /** JSON array of policy IRIs every image must claim (migration 0022; null: none). */
+  require_policies: Generated<string | null>;
+  /** 1: fetch and verify an adopted image's upstream catalog too (`--verify-provenance`). */
+  verify_provenance: Generated<number>;
 }
 
 export interface SiteCatalogTable {
@@ -192,9 +199,11 @@ export interface SiteCatalogTable {
   list_version: string | null;
   /** HEPiX `dc:identifier` of the list. */
   list_identifier: string | null;
+  /** JSON array of policy IRIs the catalog claims for all its images (migration 0022). */
+  conforms_to: Generated<string | null>;
 }
 
-export interface SiteImageTable extends MetadataColumns {
+export interface SiteImageTable extends MetadataColumns, ChainColumns {
   id: Generated<number>;
   subscription_id: number;
   identifier: string;
@@ -215,6 +224,8 @@ export interface SiteImageTable extends MetadataColumns {
   updated_at: string;
   /** The image's own expiry (HEPiX `dc:date:expires`), checked by the gate (migration 0006). */
   expires_at: Generated<string | null>;
+  /** Where the site fetches the software inventory from (the catalog's SBOM downloadURL). */
+  sbom_url: Generated<string | null>;
 }
 
 export interface CacheEntryTable {

@@ -84,6 +84,13 @@ test('a first apply adds every image with its signed values', async () => {
         sha512: null,
         extra: null,
         expires_at: null,
+        // Nothing of the chain of trust was given: each column is NULL, not left out.
+        sbom_sha256: null,
+        sbom_media_type: null,
+        sbom_byte_size: null,
+        sbom_url: null,
+        conforms_to: null,
+        derived_from: null,
       },
     );
   }
