@@ -57,6 +57,13 @@ export const REASON_CODES = [
   'QUORUM_NOT_MET',
   // §6: a co-signed catalog with fewer valid, distinct, pinned signers than expected
   'THRESHOLD_NOT_MET',
+  // §6 (--verify-provenance): an adopted image whose upstream catalog cannot be fetched,
+  // verified under this site's trust, or does not list the same bytes
+  'PROVENANCE_UNVERIFIED',
+  // §7 gate: the image's software inventory lists a package the site policy denies
+  'PACKAGE_DENIED',
+  // §7 gate: the image (or its catalog) does not claim a policy the subscription requires
+  'POLICY_NOT_MET',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

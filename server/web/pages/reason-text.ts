@@ -72,6 +72,12 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
     'Fewer of the named endorsers endorse this exact image (the same SHA-256) in a current verified catalog than the site requires.',
   THRESHOLD_NOT_MET:
     'The catalog carries fewer valid signatures from distinct, pinned signers than the subscription expects.',
+  PROVENANCE_UNVERIFIED:
+    "The image is adopted from another endorser's catalog, and that catalog could not be fetched, verified under this site's trust, or does not list the same bytes.",
+  PACKAGE_DENIED:
+    "The image's signed software inventory lists a package version the site policy denies.",
+  POLICY_NOT_MET:
+    'Neither the image nor its catalog claims a policy the subscription requires (dcterms:conformsTo).',
 };
 
 export function reasonText(code: string): string {
