@@ -30,12 +30,15 @@ export interface Limits {
   readonly imageBytes: number;
   readonly metadataChars: number;
   readonly jsonBodyBytes: number;
+  /** An attached software inventory (catalog/sbom/): bounds its parse and schema check too. */
+  readonly sbomBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   imageBytes: 64 * 1024 ** 3,
   metadataChars: 4096,
   jsonBodyBytes: 256 * 1024,
+  sbomBytes: 16 * 1024 ** 2,
 };
 
 export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8080';

@@ -119,7 +119,17 @@ function chainOfRow(r: Selectable<ImageTable>): Pick<Image, 'sbom' | 'conformsTo
       byteSize: Number(r.sbom_byte_size),
     };
   if (r.conforms_to !== null) out.conformsTo = JSON.parse(r.conforms_to) as string[];
-  if (r.derived_from !== null)
-    out.derivedFrom = JSON.parse(r.derived_from) as Omit<Derivation, 'iri'>;
+  if (r.derived_from !== null) {
+    // Only the signed fields: the row also keeps where the adoption is held here.
+    const d = JSON.parse(r.derived_from) as Omit<Derivation, 'iri'>;
+    out.derivedFrom = {
+      image: d.image,
+      catalog: d.catalog,
+      sequence: d.sequence,
+      catalogSha256: d.catalogSha256,
+      x509Subject: d.x509Subject,
+      x509Issuer: d.x509Issuer,
+    };
+  }
   return out;
 }

@@ -15,6 +15,7 @@ import { SHA256_HEX, hashStreamDual } from './blobs/digest.ts';
 import { writeTransaction, type Tx } from './store/write-transaction.ts';
 import { appendAudit } from './audit/audit-log.ts';
 import { findImage, getImage, type Image } from './image-queries.ts';
+import { checkClaims, claimsColumn, replaceImageClaims } from './policy-claims.ts';
 
 // Reading images lives in image-queries.ts; re-exported so that callers keep importing images.ts.
 export { blobUrl, findImage, getImage, listImages, type Image } from './image-queries.ts';
@@ -24,7 +25,15 @@ export interface ImageInput {
   /** Reuse an identifier to publish a new version of the same image. */
   identifier?: string | undefined;
   metadata: Record<string, unknown>;
+  /** Policy IRIs (policy-claims.ts); new bytes never inherit the old bytes' claims. */
+  conformsTo?: readonly unknown[] | undefined;
   actor: string;
+  /**
+   * Where an adopted image comes from (JSON, catalog/adopt.ts). Absent for an endorser's
+   * own bytes: a replaced image drops any earlier provenance (threat: new bytes carrying
+   * an old claim of origin).
+   */
+  derivedFrom?: string;
 }
 
 /** Registers an image whose bytes stream in now (upload or local file); hashed while streaming. */
@@ -34,6 +43,7 @@ export async function addImageFromStream(
 ): Promise<Image> {
   checkMetadata(input.metadata, inst.config.limits.metadataChars);
   if (input.identifier !== undefined) checkImageIdentifier(input.identifier);
+  checkClaims(input.conformsTo ?? []); // before any byte is stored
   await endorserIdOf(inst, input.endorser);
   const digest = await inst.blobs.ingest(input.source, {
     maxBytes: inst.config.limits.imageBytes,
@@ -169,6 +179,7 @@ async function upsertImage(
   bytes: { sha256: string; sha512: string | null; size: number; url: string | null },
 ): Promise<Image> {
   const now = inst.now().toISOString();
+  const claims = checkClaims(input.conformsTo ?? []);
   const identifier =
     input.identifier === undefined ? crypto.randomUUID() : checkImageIdentifier(input.identifier);
   const values = {
@@ -178,6 +189,13 @@ async function upsertImage(
     sha512: bytes.sha512,
     download_url: bytes.url,
     status: 'endorsed' as const,
+    conforms_to: claimsColumn(claims),
+    derived_from: input.derivedFrom ?? null,
+    // An inventory describes bytes: new bytes drop the old one (threat: a replaced image
+    // listed with the SBOM of what it replaced). Attach again (catalog/sbom/attach-sbom.ts).
+    sbom_sha256: null,
+    sbom_media_type: null,
+    sbom_byte_size: null,
     updated_at: now,
   };
   const existing = await tx
@@ -197,31 +215,40 @@ async function upsertImage(
   await appendAudit(tx, {
     at: inst.now(),
     actor: input.actor,
-    action: existing ? 'image.replaced' : 'image.added',
+    action: input.derivedFrom ? 'image.adopted' : existing ? 'image.replaced' : 'image.added',
     subject: `${input.endorser}/${identifier}`,
     details: {
       sha256: bytes.sha256,
       byteSize: bytes.size,
       title: m.title,
       ...(bytes.url ? { downloadUrl: bytes.url } : {}),
+      ...(claims.length ? { conformsTo: claims } : {}),
     },
   });
   return getImage(inst, input.endorser, identifier, tx);
 }
 
-/** Changes descriptive metadata only; bytes and hash are changed by adding a new version. */
+/** Changes metadata and, with `conformsTo` (null or [] clears), claims; never the bytes. */
 export async function updateImageMetadata(
   inst: Instance,
-  input: { endorser: string; identifier: string; metadata: Record<string, unknown>; actor: string },
+  input: {
+    endorser: string;
+    identifier: string;
+    metadata: Record<string, unknown>;
+    conformsTo?: readonly unknown[] | null | undefined;
+    actor: string;
+  },
 ): Promise<Image> {
   const m = checkMetadata(input.metadata, inst.config.limits.metadataChars, { partial: true });
+  const claims = input.conformsTo === undefined ? undefined : checkClaims(input.conformsTo ?? []);
   return writeTransaction(inst.store, async (tx) => {
     const img = await getImage(inst, input.endorser, input.identifier, tx);
+    if (claims !== undefined) await replaceImageClaims(inst, tx, img, claims, input.actor);
     const set: Partial<Record<string, string | null>> = {};
     for (const field of IMAGE_FIELD_KEYS) {
       if (field in input.metadata) set[IMAGE_FIELDS[field].column] = m[field] ?? null;
     }
-    if (Object.keys(set).length === 0) return img;
+    if (Object.keys(set).length === 0) return getImage(inst, input.endorser, input.identifier, tx);
     await tx
       .updateTable('images')
       .set({ ...set, updated_at: inst.now().toISOString() })

@@ -16,6 +16,8 @@ export interface PublishedVersion {
   contentSha256: string;
   /** Set when the endorser needs more signatures: a pending catalog, nothing published yet. */
   pending?: { threshold: number; signers: string[]; needed: number };
+  /** Adopted images this publish withdrew because their upstream no longer endorses them. */
+  withdrawnUpstream?: { identifier: string; from: string; why: string }[];
 }
 
 /**

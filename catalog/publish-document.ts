@@ -9,6 +9,7 @@ import { GRAPH_IMAGE_FIELDS } from './image-fields.ts';
 import { GRAPH_DISTRIBUTION_FIELDS } from './rdf/image-fields.ts';
 import { catalogIri, endorserIri, feedBase, imageIri } from './feed-iris.ts';
 import { blobUrl } from './image-queries.ts';
+import { reconcileAdopted, type UpstreamLapse } from './adopted-upstream.ts';
 import { imageListOfCatalog, signImageList, writeImageList } from './hepix/index.ts';
 
 /** What a publish signs: the catalog document, and the same version as a signed HEPiX list. */
@@ -21,6 +22,8 @@ export interface PreparedVersion {
   imageCount: number;
   /** The HEPiX image list, S/MIME signed by the endorser alone (that format has one signer). */
   signedImageList: Buffer;
+  /** Adopted images withdrawn now because their upstream no longer endorses them. */
+  withdrawnUpstream: UpstreamLapse[];
 }
 
 /**
@@ -34,6 +37,7 @@ export async function prepareVersion(
   name: string,
   signer: Signer,
   expiresIn: number,
+  actor: string,
 ): Promise<PreparedVersion> {
   const endorser = await tx
     .selectFrom('endorsers')
@@ -51,6 +55,8 @@ export async function prepareVersion(
   const sequence = (last?.sequence ?? 0) + 1;
   const issued = wholeSeconds(inst.now());
   const expires = new Date(issued.getTime() + expiresIn * 1000);
+  // Adopted images follow their upstream: withdrawn there (or lapsed), withdrawn here.
+  const withdrawnUpstream = await reconcileAdopted(tx, { id: endorser.id, name }, issued, actor);
   const images = await listImages(inst, { endorser: name, status: 'endorsed' }, tx);
   const base = inst.config.publicUrl;
   const doc: CatalogDocument = {
@@ -79,6 +85,7 @@ export async function prepareVersion(
       expires,
       signer,
       images,
+      conformsTo: doc.conformsTo,
     }),
   );
   return {
@@ -89,6 +96,7 @@ export async function prepareVersion(
     doc,
     imageCount: images.length,
     signedImageList: await signImageList(imageList, signer, issued),
+    withdrawnUpstream,
   };
 }
 

@@ -9,6 +9,9 @@ import type { Instance } from './instance.ts';
 import { parseCanonicalCatalog, type CatalogImage } from './rdf/index.ts';
 import { metadataOfGraph } from './rdf/image-fields.ts';
 import { VmicError } from '../errors/index.ts';
+import { getEndorserClaims } from './policy-claims.ts';
+import { getEndorser } from './endorsers.ts';
+import { judgeAdopted, type UpstreamLapse } from './adopted-upstream.ts';
 
 /** One image's difference between the last published catalog and what publish would sign. */
 export interface ImageChange {
@@ -25,15 +28,25 @@ export interface PublishPreview {
   changed: ImageChange[];
   withdrawn: ImageChange[];
   unchanged: number;
+  /** The catalog-level policy claims, when publishing now would change them. */
+  catalogClaims?: { published: string[]; next: string[] };
+  /**
+   * Adopted images that publishing now withdraws because their upstream no longer endorses
+   * them (catalog/adopted-upstream.ts); also listed in `withdrawn`.
+   */
+  withdrawnUpstream: UpstreamLapse[];
 }
 
 /**
  * The signed values of an image, as publish writes them into the graph (docs/design.md §2):
- * the descriptive fields of catalog/image-fields.ts, then the bytes.
+ * the descriptive fields of catalog/image-fields.ts, then the bytes, then the policy claims
+ * (a claim added or dropped changes what sites requiring that policy decide).
  */
 function signedFields(
   m: ImageMetadata,
   bytes: { downloadUrl: string; byteSize: number; sha256: string },
+  conformsTo: readonly string[] | undefined,
+  chain: { sbom?: { sha256: string } | undefined; derivedFrom?: { image: string } | undefined },
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const field of IMAGE_FIELD_KEYS) out[field] = m[field] ?? '';
@@ -42,25 +55,39 @@ function signedFields(
     downloadUrl: bytes.downloadUrl,
     byteSize: String(bytes.byteSize),
     sha256: bytes.sha256,
+    conformsTo: claimsText(conformsTo),
+    // The inventory and the origin are signed too: attaching an SBOM, or adopting under an
+    // identifier that had other provenance, changes what sites verify.
+    sbom: chain.sbom?.sha256 ?? '',
+    derivedFrom: chain.derivedFrom?.image ?? '',
   };
 }
 
+/** Claims compared as publish signs them: distinct and sorted. */
+function claimsText(claims: readonly string[] | undefined): string {
+  return [...new Set(claims ?? [])].sort().join(' ');
+}
+
 export function fromGraph(i: CatalogImage): Record<string, string> {
-  return signedFields(metadataOfGraph(i), i.distribution);
+  return signedFields(metadataOfGraph(i), i.distribution, i.conformsTo, i);
 }
 
 /** The images of the last published version, from its own signed graph; none if nothing is published. */
 export async function lastPublishedImages(
   inst: Instance,
   endorser: string,
-): Promise<{ last: CatalogVersionSummary | undefined; images: CatalogImage[] }> {
+): Promise<{
+  last: CatalogVersionSummary | undefined;
+  images: CatalogImage[];
+  conformsTo?: string[];
+}> {
   try {
     const version = await getCatalogVersionRefs(inst, endorser);
     const nquads = await version.file('nquads');
     if (nquads === undefined)
       throw new Error(`catalog version ${version.summary.sequence} has no N-Quads`);
     const doc = await parseCanonicalCatalog(await readVersionFile(inst, nquads));
-    return { last: version.summary, images: doc.images };
+    return { last: version.summary, images: doc.images, conformsTo: doc.conformsTo ?? [] };
   } catch (e) {
     if (!(e instanceof VmicError && e.code === 'NOT_FOUND')) throw e;
     return { last: undefined, images: [] };
@@ -105,9 +132,17 @@ export function compareImages(
  * what sites have verified.
  */
 export async function previewPublish(inst: Instance, endorser: string): Promise<PublishPreview> {
-  const current = await listImages(inst, { endorser, status: 'endorsed' });
-  const { last, images } = await lastPublishedImages(inst, endorser);
+  const { id } = await getEndorser(inst, endorser);
+  const { lapses } = await judgeAdopted(inst.store.db, id, inst.now());
+  const lapsed = new Set(lapses.map((l) => l.identifier));
+  const current = (await listImages(inst, { endorser, status: 'endorsed' })).filter(
+    (img) => !lapsed.has(img.identifier),
+  );
+  const { last, images, conformsTo } = await lastPublishedImages(inst, endorser);
+  const published = conformsTo ?? [];
+  const next = await getEndorserClaims(inst.store.db, endorser);
   return {
+    ...(claimsText(published) !== claimsText(next) ? { catalogClaims: { published, next } } : {}),
     last,
     nextSequence: (last?.sequence ?? 0) + 1,
     ...compareImages(
@@ -115,8 +150,9 @@ export async function previewPublish(inst: Instance, endorser: string): Promise<
       current.map((img) => ({
         identifier: img.identifier,
         title: img.title,
-        signed: signedFields(img, img),
+        signed: signedFields(img, img, img.conformsTo, img),
       })),
     ),
+    withdrawnUpstream: lapses,
   };
 }

@@ -44,16 +44,20 @@ export async function publishCatalog(
     published = await writeTransaction(inst.store, async (tx) => {
       const threshold = await thresholdWithoutPending(tx, input.endorser);
       // Inside the transaction, every query goes through `tx`: the store has one connection.
-      const v = await prepareVersion(inst, tx, input.endorser, signer, expiresIn);
+      const v = await prepareVersion(inst, tx, input.endorser, signer, expiresIn, input.actor);
+      const lapsed = v.withdrawnUpstream.length ? { withdrawnUpstream: v.withdrawnUpstream } : {};
       if (threshold > 1)
-        return createPendingCatalog(inst, tx, {
-          endorser: input.endorser,
-          version: v,
-          threshold,
-          signer,
-          actor: input.actor,
-          stored: (sha256) => stored.push(sha256),
-        });
+        return {
+          ...(await createPendingCatalog(inst, tx, {
+            endorser: input.endorser,
+            version: v,
+            threshold,
+            signer,
+            actor: input.actor,
+            stored: (sha256) => stored.push(sha256),
+          })),
+          ...lapsed,
+        };
       const signing = {
         signer: { certificate: signer.certificate, privateKey: signer.privateKey },
         chain: signer.chain,
@@ -62,16 +66,19 @@ export async function publishCatalog(
       const files = await writeVersionFiles(inst, v.doc, signing, v.signedImageList, (sha256) =>
         stored.push(sha256),
       );
-      return commitVersion(tx, inst, {
-        endorser: input.endorser,
-        endorserId: v.endorserId,
-        sequence: v.sequence,
-        issued: v.issued,
-        expires: v.expires,
-        imageCount: v.imageCount,
-        files,
-        actor: input.actor,
-      });
+      return {
+        ...(await commitVersion(tx, inst, {
+          endorser: input.endorser,
+          endorserId: v.endorserId,
+          sequence: v.sequence,
+          issued: v.issued,
+          expires: v.expires,
+          imageCount: v.imageCount,
+          files,
+          actor: input.actor,
+        })),
+        ...lapsed,
+      };
     });
   } catch (e) {
     await discardStored(inst, stored);

@@ -13,7 +13,12 @@ export const DIST = path.join(ROOT, 'dist');
 export const STAMP = path.join(DIST, '.built');
 export const SOURCE_DIRS = ['errors', 'pki', 'catalog', 'server', 'scripts', 'views'];
 /** Files read at run time, next to the modules that read them. */
-export const ASSETS = ['catalog/rdf/contexts', 'server/web/templates', 'views'];
+export const ASSETS = [
+  'catalog/rdf/contexts',
+  'catalog/sbom/schemas',
+  'server/web/templates',
+  'views',
+];
 
 function newestMtime(dir) {
   let newest = 0;

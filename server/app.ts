@@ -20,6 +20,7 @@ import { blobsRouter } from './blobs.ts';
 import { endorsersApi } from './api/endorsers.ts';
 import { imagesApi } from './api/images.ts';
 import { catalogsApi } from './api/catalogs.ts';
+import { imageSbomApi } from './api/image-sbom.ts';
 import { siteApi } from './api/site-api.ts';
 import { transfersApi } from './api/transfers.ts';
 import { migrationsApi } from './api/migrations.ts';
@@ -132,6 +133,7 @@ function apiRouter(inst: Instance, resolvers: readonly PrincipalResolver[]): Rou
   api.use(
     endorsersApi(inst),
     imagesApi(inst),
+    imageSbomApi(inst),
     catalogsApi(inst),
     siteApi(inst),
     migrationsApi(inst),

@@ -54,7 +54,7 @@ export function blobsRouter(inst: Instance): Router {
   return r;
 }
 
-/** `admin`, or `endorser:NAME` for an endorser with an image of these bytes. */
+/** `admin`, or `endorser:NAME` for an endorser with an image (or an image's SBOM) of these bytes. */
 async function mayReadUnpublished(
   inst: Instance,
   principal: Principal | undefined,
@@ -66,7 +66,8 @@ async function mayReadUnpublished(
     .selectFrom('images as i')
     .innerJoin('endorsers as e', 'e.id', 'i.endorser_id')
     .select('e.name')
-    .where('i.sha256', '=', hex)
+    // The image's bytes, or its attached software inventory (catalog/sbom/attach-sbom.ts).
+    .where((eb) => eb.or([eb('i.sha256', '=', hex), eb('i.sbom_sha256', '=', hex)]))
     .execute();
   return owners.some((o) => principal.roles.includes(`endorser:${o.name}`));
 }

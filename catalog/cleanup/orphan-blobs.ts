@@ -27,7 +27,8 @@ export interface Stores {
 }
 
 /**
- * Endorser blobs (`blobs/sha256/`): a `blobs` row or an `images` row adopts the bytes.
+ * Endorser blobs (`blobs/sha256/`): a `blobs` row or an `images` row (its bytes or its
+ * attached SBOM) adopts the bytes.
  * Site cache (`cache/sha256/`): a `cache_entries` row (verified or quarantined), or a
  * `site_images` row that names the hash (the next fetch writes those bytes again).
  */
@@ -39,6 +40,13 @@ const TREES: Tree[] = [
       inBatches(hashes, async (batch) => [
         ...(await db.selectFrom('blobs').select('sha256').where('sha256', 'in', batch).execute()),
         ...(await db.selectFrom('images').select('sha256').where('sha256', 'in', batch).execute()),
+        // An attached software inventory (catalog/sbom/attach-sbom.ts). It has a `blobs`
+        // row too; this keeps it even if that row were ever pruned while still attached.
+        ...(await db
+          .selectFrom('images')
+          .select('sbom_sha256 as sha256')
+          .where('sbom_sha256', 'in', batch)
+          .execute()),
       ]),
   },
   {

@@ -28,5 +28,8 @@ export async function diffPending(inst: Instance, endorser: string): Promise<Pub
         signed: fromGraph(i),
       })),
     ),
+    // Adopted images that lapsed upstream were withdrawn when the pending catalog was made:
+    // they are among `withdrawn` already.
+    withdrawnUpstream: [],
   };
 }

@@ -14,6 +14,8 @@ export interface CatalogForList {
   expires: Date;
   signer: { subject: string; issuer: string };
   images: Image[];
+  /** The endorser's claims for every image (`dcterms:conformsTo` on `hv:imagelist`). */
+  conformsTo?: string[] | undefined;
 }
 
 /**
@@ -39,6 +41,7 @@ export function imageListOfCatalog(c: CatalogForList): ImageList {
       creator: c.title,
     },
     images: c.images.flatMap((img) => (img.sha512 ? [listedImage(img, img.sha512)] : [])),
+    ...(c.conformsTo?.length ? { conformsTo: c.conformsTo } : {}),
     extra: {},
   };
 }
@@ -53,6 +56,7 @@ function listedImage(img: Image, sha512: string): ListedImage {
     uri: img.downloadUrl,
     comments: '',
     expires: undefined,
+    ...(img.conformsTo?.length ? { conformsTo: img.conformsTo } : {}),
     extra: {},
   };
 }

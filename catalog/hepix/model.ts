@@ -28,6 +28,11 @@ export interface ImageList {
     creator: string;
   };
   images: ListedImage[];
+  /**
+   * `dcterms:conformsTo` on `hv:imagelist` (a vmic key, not HEPiX vocabulary): policy IRIs
+   * every image of the list conforms to. Undefined when absent.
+   */
+  conformsTo?: string[] | undefined;
   /** Keys of `hv:imagelist` that vmic does not map, kept verbatim. */
   extra: Record<string, unknown>;
 }
@@ -48,6 +53,8 @@ export type ListedImage = {
   comments: string;
   /** Per-image `dc:date:expires` (AppDB). */
   expires: Date | undefined;
+  /** `dcterms:conformsTo` on `hv:image` (a vmic key): policy IRIs the image conforms to. */
+  conformsTo?: string[] | undefined;
   /** Keys that vmic does not map (AppDB's `ad:*` and the like), kept verbatim. */
   extra: Record<string, unknown>;
 } & { [K in HepixRequiredField]: string } & {
@@ -68,6 +75,9 @@ export const LIST_KEYS = [
   'hv:images',
 ] as const;
 
+/** The policy-claim key vmic adds to `hv:image` and `hv:imagelist` (docs/design.md §3). */
+export const CONFORMS_TO = 'dcterms:conformsTo';
+
 export const ENDORSER_KEYS = ['hv:dn', 'hv:ca', 'hv:email', 'dc:creator'] as const;
 
 const fieldKeys = (required: boolean): string[] =>
@@ -86,6 +96,7 @@ export const IMAGE_KEYS: readonly string[] = [
 /** Optional image keys that vmic maps to columns (everything else goes to `extra`). */
 export const IMAGE_OPTIONAL_KEYS: readonly string[] = [
   'sl:checksum:sha256',
+  CONFORMS_TO,
   'dc:date:expires',
   ...fieldKeys(false),
 ];

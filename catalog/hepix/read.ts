@@ -2,7 +2,9 @@ import { VmicError } from '../../errors/index.ts';
 import { HEPIX_IMAGE_FIELDS, hepixOf, type HepixImageField } from '../image-fields.ts';
 import { parseHepixDate } from './dates.ts';
 import { checkListVersion } from './version.ts';
+import { checkClaimList } from '../policy-iri.ts';
 import {
+  CONFORMS_TO,
   ENDORSER_KEYS,
   IMAGE_KEYS,
   IMAGE_OPTIONAL_KEYS,
@@ -67,7 +69,8 @@ export function readImageList(json: string): ImageList {
       creator: text(x509, 'dc:creator', 'hv:endorser/hv:x509'),
     },
     images,
-    extra: rest(list, LIST_KEYS),
+    ...claimsOf(list, 'hv:imagelist'),
+    extra: rest(list, [...LIST_KEYS, CONFORMS_TO]),
   };
 }
 
@@ -112,8 +115,23 @@ function readImage(img: Record<string, unknown>, i: number): ListedImage {
       img['dc:date:expires'] === undefined
         ? undefined
         : parseHepixDate(img['dc:date:expires'], 'dc:date:expires'),
+    ...claimsOf(img, at),
     extra: rest(img, [...IMAGE_KEYS, ...IMAGE_OPTIONAL_KEYS]),
   };
+}
+
+/**
+ * `dcterms:conformsTo`, when present: an array of policy IRIs, checked as an RDF catalog's
+ * are (http(s) or urn, bounded, at most 16). A malformed claim refuses the list rather than
+ * being dropped: a site requiring that policy must not see a claim the signer did not make.
+ */
+function claimsOf(o: Record<string, unknown>, at: string): { conformsTo?: string[] } {
+  const v = o[CONFORMS_TO];
+  if (v === undefined) return {};
+  const r = Array.isArray(v) ? checkClaimList(v) : { problem: 'must be an array of IRIs' };
+  if ('problem' in r)
+    throw new VmicError('MALFORMED', `${at}/${CONFORMS_TO}: ${r.problem}`, { rule: CONFORMS_TO });
+  return r.claims.length ? { conformsTo: r.claims } : {};
 }
 
 function object(v: unknown, key: string): Record<string, unknown> {

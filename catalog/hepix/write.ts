@@ -1,6 +1,6 @@
 import { HEPIX_IMAGE_FIELDS, hepixOf } from '../image-fields.ts';
 import { formatHepixDate } from './dates.ts';
-import type { ImageList, ListedImage } from './model.ts';
+import { CONFORMS_TO, type ImageList, type ListedImage } from './model.ts';
 
 /**
  * The list as JSON, in the key order vmcaster writes. Lines end in LF here; the S/MIME
@@ -15,6 +15,7 @@ export function writeImageList(list: ImageList): string {
       'dc:identifier': list.identifier,
       'dc:source': list.source,
       'dc:title': list.title,
+      ...(list.conformsTo?.length ? { [CONFORMS_TO]: list.conformsTo } : {}),
       'hv:endorser': {
         'hv:x509': {
           'dc:creator': list.endorser.creator,
@@ -42,6 +43,7 @@ function imageObject(img: ListedImage): Record<string, unknown> {
     ['sl:comments', img.comments],
   ];
   if (img.sha256 !== undefined) keys.push(['sl:checksum:sha256', img.sha256]);
+  if (img.conformsTo?.length) keys.push([CONFORMS_TO, img.conformsTo]);
   for (const field of HEPIX_IMAGE_FIELDS) {
     const value = img[field];
     if (value !== undefined) keys.push([hepixOf(field).key, value]);

@@ -54,6 +54,7 @@ export async function applyImageList(
       format: 'hepix',
       list_version: list.version,
       list_identifier: list.identifier,
+      conforms_to: list.conformsTo ? JSON.stringify(list.conformsTo) : null,
     })
     .execute();
 
@@ -84,5 +85,7 @@ function rowValues(img: ListedImage) {
     extra: JSON.stringify(extra),
     download_url: img.uri,
     expires_at: img.expires ? img.expires.toISOString() : null,
+    // As the list signed it; null when absent, so a claim dropped from the next list is gone.
+    conforms_to: img.conformsTo ? JSON.stringify(img.conformsTo) : null,
   };
 }

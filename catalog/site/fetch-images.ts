@@ -5,6 +5,7 @@ import { acquireRunLock } from './run-lock.ts';
 import { ImageCache } from './image-cache.ts';
 import { planFetch } from './fetch/plan.ts';
 import { runPlan } from './fetch/run.ts';
+import { fetchInventories } from './inventory/fetch-sbom.ts';
 import type { FetchOptions, FetchSummary } from './fetch/types.ts';
 
 export type {
@@ -44,8 +45,10 @@ export async function fetchImages(inst: Instance, opts: FetchOptions): Promise<F
     const images = plan.wanted.map((w) => plan.decided.get(w)!);
     const totals = { fetched: 0, cached: 0, resumed: 0, failed: 0, quarantined: 0 };
     for (const i of images) totals[i.outcome]++;
+    // 4. The signed software inventories of the same images (issue 19; fetch-sbom.ts).
+    const inventories = await fetchInventories(inst, policy, plan.wanted, opts.actor);
     await refreshApprovalFeedAfterChange(inst);
-    return { images, totals };
+    return { images, totals, inventories };
   } finally {
     await lock.release();
   }

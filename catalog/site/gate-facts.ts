@@ -8,6 +8,7 @@ import type { EndorsementFacts, ListingFacts, UnlistedFacts } from './gate-rules
 import { activeApprovals, approvalStanding } from './approval-rule.ts';
 import { quorumValue, toApproval } from './approval-rows.ts';
 import { gatherEndorsementQuorum } from './endorsement-quorum.ts';
+import { gatherPackageFacts } from './gate-packages.ts';
 import { ImageCache } from './image-cache.ts';
 import { keptVerdict, refreshSignerCheck } from './signer-checks.ts';
 import { ambiguousImage, parseImageRef, type SiteImageRow } from './site-images.ts';
@@ -85,6 +86,8 @@ async function gatherListing(inst: Instance, row: GateRow, now: Date): Promise<G
     catalog: row.catalog,
     cacheEntry,
     bytesOnDisk,
+    policyClaims: row.policyClaims,
+    packages: await gatherPackageFacts(inst.store.db, row),
     ...(await approvalUnderQuorum(inst.store.db, row, quorum)),
     endorsementQuorum: await gatherEndorsementQuorum(
       inst.store.db,

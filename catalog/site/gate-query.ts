@@ -6,6 +6,11 @@ import type { GateCatalog } from './gate-facts.ts';
 import type { KeptSignerCheck } from './signer-checks.ts';
 import { TRUST_GENERATION } from './signer-checks.ts';
 import type { ImageRef, SiteImageRow } from './site-images.ts';
+import {
+  POLICY_CLAIM_COLUMNS,
+  policyClaimFacts,
+  type PolicyClaimFacts,
+} from './gate-policy-claims.ts';
 
 /** Everything one listing's decision is judged on, read by one statement. */
 export interface GateRow {
@@ -20,6 +25,11 @@ export interface GateRow {
   cacheEntry: CacheEntryTable | undefined;
   signerCheck: KeptSignerCheck | undefined;
   trustGeneration: string;
+  /** Required policies and the claims held, when the subscription requires any. */
+  policyClaims: PolicyClaimFacts | undefined;
+  /** The site policy's deny-package rules as stored (one a line), if set; and the image's SBOM row. */
+  denyPackage: string | null;
+  sbom: { state: string; reason: string | null; actual_sha256: string | null } | undefined;
 }
 
 /** Which listings: by reference (optionally in one subscription), or one row by its key. */
@@ -70,7 +80,10 @@ export async function readGateRows(db: Queryable, sel: GateSelector): Promise<Ga
       (select value from site_policy where key = 'max-catalog-age') as "p.max_catalog_age",
       (select value from site_policy where key = 'approval-quorum') as "p.approval_quorum",
       (select value from site_policy where key = 'endorsement-quorum') as "p.endorsement_quorum",
-      ${TRUST_GENERATION} as "t.generation"
+      (select value from site_policy where key = 'deny-package') as "p.deny_package",
+      sb.state as "sb.state", sb.reason as "sb.reason", sb.actual_sha256 as "sb.actual_sha256",
+      ${TRUST_GENERATION} as "t.generation",
+      ${POLICY_CLAIM_COLUMNS}
     from site_images si
     join subscriptions s on s.id = si.subscription_id
     left join site_catalogs c on c.subscription_id = si.subscription_id
@@ -84,6 +97,7 @@ export async function readGateRows(db: Queryable, sel: GateSelector): Promise<Ga
       limit 1)
     left join cache_entries ce on ce.sha256 = si.sha256
     left join gate_signer_checks sc on sc.subscription_id = si.subscription_id
+    left join site_sboms sb on sb.sha256 = si.sbom_sha256
     where ${where}
     order by s.name`.execute(db);
   return result.rows.map(toGateRow);
@@ -113,6 +127,11 @@ function toGateRow(r: Record<string, unknown>): GateRow {
     maxCatalogAge: ns('p.max_catalog_age'),
     approvalQuorum: ns('p.approval_quorum'),
     endorsementQuorum: ns('p.endorsement_quorum'),
+    denyPackage: ns('p.deny_package'),
+    sbom:
+      r['sb.state'] === null || r['sb.state'] === undefined
+        ? undefined
+        : { state: s('sb.state'), reason: ns('sb.reason'), actual_sha256: ns('sb.actual_sha256') },
     approval:
       r['a.id'] === null
         ? undefined
@@ -153,5 +172,6 @@ function toGateRow(r: Record<string, unknown>): GateRow {
             valid_until: ns('sc.valid_until'),
           },
     trustGeneration: s('t.generation'),
+    policyClaims: policyClaimFacts(r, (image as SiteImageRow).conforms_to),
   };
 }

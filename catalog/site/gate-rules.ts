@@ -3,6 +3,8 @@ import type { Approval } from './approvals.ts';
 import { catalogLapse, imageLapse, type HeldCatalog } from './freshness.ts';
 import type { SignerVerdict } from './signer-check.ts';
 import type { SiteImageRow } from './site-images.ts';
+import { policyClaimsMet, type PolicyClaimFacts } from './gate-policy-claims.ts';
+import { packagesAllowed, type PackageFacts } from './gate-packages.ts';
 
 export interface GateReason {
   code: ReasonCode;
@@ -44,6 +46,10 @@ export interface ListingFacts {
   approvalQuorum?: ApprovalQuorumFacts | undefined;
   /** Under `endorsement-quorum`, for an image of a named subscription: each one's facts. */
   endorsementQuorum?: QuorumFacts | undefined;
+  /** What the subscription requires and what is claimed (gate-policy-claims.ts). */
+  policyClaims?: PolicyClaimFacts | undefined;
+  /** Under deny-package: the image's inventory and its packages a rule names (gate-packages.ts). */
+  packages?: PackageFacts | undefined;
 }
 
 export interface ApprovalQuorumFacts {
@@ -94,8 +100,10 @@ const CHECKLIST: readonly Rule[] = [
   fresh,
   subscriptionEnabled,
   endorsementQuorumMet,
+  policyClaimsMet,
   approved,
   fetchedAndVerified,
+  packagesAllowed,
   signerTrusted,
 ];
 

@@ -4,6 +4,8 @@ import { gatherGateFacts, gatherRowFacts, type GatheredListing } from './gate-fa
 import { gateRefOf, type SiteImageRow } from './site-images.ts';
 import { decide, quorumStanding, type GateReason, type QuorumStanding } from './gate-rules.ts';
 import { observe } from '../observe.ts';
+import { missingPolicies } from './gate-policy-claims.ts';
+import type { Derivation } from '../rdf/model.ts';
 
 export type { GateReason } from './gate-rules.ts';
 
@@ -44,6 +46,15 @@ export interface Listing {
   approvalQuorum?: { needed: number; kind?: 'image' | 'endorser'; approvers: string[] };
   /** Under endorsement-quorum, for an image of a named subscription: who endorses its SHA-256. */
   endorsementQuorum?: QuorumStanding;
+  /** The policies the image itself is claimed to conform to (`dcterms:conformsTo`). */
+  conformsTo?: string[];
+  /**
+   * An adopted image's origin as its catalog signed it (PROV-O): the chain "endorsed by
+   * `catalog.signer`, derived from `derivedFrom.x509Subject`'s catalog `sequence`".
+   */
+  derivedFrom?: Omit<Derivation, 'iri'>;
+  /** When the subscription requires policies: those, the catalog's claims, and what is missing. */
+  policies?: { required: string[]; catalogClaims: string[]; missing: string[] };
   /** Where the verified bytes came from: a fetch from the endorser's URL or a migration from a peer. */
   bytes?: { source: string; detail: string | null; verifiedAt: string };
 }
@@ -110,9 +121,24 @@ export async function decideSiteImage(inst: Instance, row: SiteImageRow): Promis
   };
 }
 
+/** The signed derivation, field by field (the column holds what the catalog stated). */
+function derivationOf(json: string): Omit<Derivation, 'iri'> {
+  const d = JSON.parse(json) as Derivation;
+  return {
+    image: d.image,
+    catalog: d.catalog,
+    sequence: d.sequence,
+    catalogSha256: d.catalogSha256,
+    x509Subject: d.x509Subject,
+    x509Issuer: d.x509Issuer,
+  };
+}
+
 /** The listing's part of the answer (the JSON of `GET /api/v1/gate/{IMAGE}`). */
 function listingOf(facts: GatheredListing, now: Date): Listing {
   const { image, catalog, approval, cacheEntry, approvalQuorum, endorsementQuorum } = facts;
+  const claims = image.conforms_to === null ? [] : (JSON.parse(image.conforms_to) as string[]);
+  const pc = facts.policyClaims;
   return {
     subscription: image.subscription,
     identifier: image.identifier,
@@ -129,6 +155,17 @@ function listingOf(facts: GatheredListing, now: Date): Listing {
             expiresAt: catalog.expires_at,
             verifiedAt: catalog.verified_at,
             signer: catalog.signer_subject,
+          },
+        }
+      : {}),
+    ...(claims.length ? { conformsTo: claims } : {}),
+    ...(image.derived_from !== null ? { derivedFrom: derivationOf(image.derived_from) } : {}),
+    ...(pc
+      ? {
+          policies: {
+            required: pc.required,
+            catalogClaims: pc.catalog,
+            missing: missingPolicies(pc),
           },
         }
       : {}),

@@ -1,4 +1,5 @@
 import type { Tx } from '../store/write-transaction.ts';
+import type { CatalogDocument } from '../rdf/model.ts';
 import type { SitePolicy } from './policy.ts';
 import type { TrustMaterial } from './trust-store.ts';
 import { verifyCatalog } from './verify-catalog.ts';
@@ -17,6 +18,8 @@ export interface VerifiedFeed {
   /** The signed sequence (RDF); undefined for HEPiX, whose ordinal is assigned on apply. */
   sequence: number | undefined;
   listVersion: string | undefined;
+  /** The verified catalog (RDF only): what the provenance check reads. */
+  document?: CatalogDocument;
   details: Record<string, unknown>;
   apply(tx: Tx): Promise<{ counts: ApplyCounts; sequence: number }>;
 }
@@ -67,6 +70,7 @@ export async function verifiedCatalog(
     issuer: issuerOf(verified.chain),
     sequence: verified.document.sequence,
     listVersion: undefined,
+    document: verified.document,
     details: {
       contentSha256: verified.contentSha256,
       signer: verified.signer.subject,

@@ -11,6 +11,7 @@ import { catalogLapse } from './freshness.ts';
 import type { ImportOutcome, SubscriptionRow } from './import-types.ts';
 import { notModified, pinIssuerOnFirstUse } from './import-state.ts';
 import { verifiedCatalog, verifiedList } from './import-feed.ts';
+import { checkProvenance } from './provenance-check.ts';
 import { observe } from '../observe.ts';
 import { refreshSignerCheck } from './signer-checks.ts';
 import { checkImportLogged } from './import-log.ts';
@@ -55,6 +56,7 @@ export async function runImport(
         'log_witness_quorum',
         'expect_signers',
         'expect_subjects',
+        'verify_provenance',
       ]);
     if (opts.subscription !== undefined) q = q.where('name', '=', opts.subscription);
     const subs = await q.orderBy('name').execute();
@@ -138,6 +140,9 @@ async function importOne(
       sub.format === 'hepix'
         ? await verifiedList(res.body, sub, ctx, previous)
         : await verifiedCatalog(res.body, sub, ctx, previous);
+    // Step 9b (--verify-provenance): adopted images' upstream catalogs, checked here too.
+    if (sub.verify_provenance === 1 && verified.document && !verified.unchanged)
+      await checkProvenance(verified.document, ctx);
     // Step 10: the catalog is in its endorser's transparency log, as every other site sees it.
     const logged = verified.unchanged
       ? undefined

@@ -38,4 +38,6 @@ export type SubscriptionRow = {
   log_witness_quorum: number;
   expect_signers: number | null;
   expect_subjects: string | null;
+  /** 1: adopted images' upstream catalogs are fetched and verified too (provenance-check.ts). */
+  verify_provenance: number;
 };

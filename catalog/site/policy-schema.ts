@@ -3,6 +3,7 @@ import { VmicError } from '../../errors/index.ts';
 import { firstMismatch } from '../schema-check.ts';
 import type { SitePolicy } from './policy.ts';
 import { ENDORSEMENT_QUORUM_PATTERN, endorsementQuorumProblem } from './quorum-policy.ts';
+import { denyRulesProblem } from './inventory/deny-rules.ts';
 
 /*
  * What an operator may write for each site policy key, as TypeBox schemas. The same
@@ -81,6 +82,17 @@ export const POLICY_KEYS: Readonly<Record<string, PolicyKeySpec>> = {
     check: endorsementQuorumProblem,
   },
   'approval-quorum': { field: 'approvalQuorum', schema: count(10) },
+  // Issue 19 part 2: packages the gate refuses (inventory/deny-rules.ts); one rule a line.
+  'deny-package': {
+    field: 'denyPackages',
+    schema: Type.String({
+      maxLength: 65536,
+      description:
+        'a package URL or name with an optional version constraint, e.g. pkg:deb/debian/openssl@<3.0.13',
+    }),
+    optional: true,
+    check: denyRulesProblem,
+  },
   'transfer-clock-window': {
     field: 'transferClockWindowSeconds',
     schema: count(7 * 86400),

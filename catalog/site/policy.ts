@@ -6,6 +6,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import type { Queryable } from '../store/database.ts';
 import { checkQuorumSubscriptions } from './quorum-policy.ts';
 import { parsePolicyValue, policyKey, policyValueProblem, POLICY_KEYS } from './policy-schema.ts';
+import { addDenyRules, removeDenyRule } from './inventory/deny-rules.ts';
 
 export { POLICY_KEYS, policyKey } from './policy-schema.ts';
 
@@ -51,6 +52,8 @@ export interface SitePolicy {
   endorsementQuorum?: string | undefined;
   /** Distinct approvers an approval needs before it counts (1: one person, as before). */
   approvalQuorum: number;
+  /** `deny-package` rules, one a line (inventory/deny-rules.ts); the gate refuses what they name. */
+  denyPackages?: string | undefined;
 }
 
 export const DEFAULT_POLICY: SitePolicy = {
@@ -72,6 +75,7 @@ export const DEFAULT_POLICY: SitePolicy = {
   glanceVisibility: 'private',
   endorsementQuorum: undefined,
   approvalQuorum: 1,
+  denyPackages: undefined,
 };
 
 export async function readPolicy(db: Queryable): Promise<SitePolicy> {
@@ -90,6 +94,7 @@ export async function setPolicy(
   key: string,
   value: string | undefined,
   actor: string,
+  opts: { removeRule?: boolean } = {},
 ): Promise<SitePolicy> {
   const spec = policyKey(key);
   if (!spec)
@@ -102,20 +107,43 @@ export async function setPolicy(
   return writeThenRefreshFeed(inst, async (tx) => {
     if (key === 'endorsement-quorum' && value !== undefined)
       await checkQuorumSubscriptions(tx, value);
-    if (value === undefined) await tx.deleteFrom('site_policy').where('key', '=', key).execute();
+    const stored =
+      key === 'deny-package' && value !== undefined
+        ? await denyPackageValue(tx, value, opts.removeRule === true)
+        : value;
+    if (stored === undefined) await tx.deleteFrom('site_policy').where('key', '=', key).execute();
     else
       await tx
         .insertInto('site_policy')
-        .values({ key, value })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+        .values({ key, value: stored })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: stored }))
         .execute();
     await appendAudit(tx, {
       at: inst.now(),
       actor,
       action: 'policy.set',
       subject: key,
-      details: { value: value ?? null },
+      details: {
+        value: stored ?? null,
+        ...(key === 'deny-package'
+          ? { rule: value ?? null, removed: opts.removeRule === true }
+          : {}),
+      },
     });
     return readPolicy(tx);
   });
+}
+
+/** deny-package is a list (inventory/deny-rules.ts): a value adds its rule; with `remove`, removes it. */
+async function denyPackageValue(
+  tx: Queryable,
+  rule: string,
+  remove: boolean,
+): Promise<string | undefined> {
+  const row = await tx
+    .selectFrom('site_policy')
+    .select('value')
+    .where('key', '=', 'deny-package')
+    .executeTakeFirst();
+  return remove ? removeDenyRule(row?.value, rule) : addDenyRules(row?.value, rule);
 }

@@ -5,10 +5,17 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { writeTransaction } from '../store/write-transaction.ts';
 import type { Queryable } from '../store/database.ts';
 import type { SubscriptionTable } from '../store/schema.ts';
-import { checkEndorserName } from '../names.ts';
 import { ageSeconds } from './freshness.ts';
-import { catalogUrlOf, defaultName, imageListUrlOf, normaliseDn } from './feed-urls.ts';
 import { signerColumns } from './subscription-signers.ts';
+import {
+  feedOptions,
+  requirementColumns,
+  requirementsOf,
+  type FeedFormat,
+  type FeedInput,
+  type Requirements,
+  type RequirementsInput,
+} from './subscription-options.ts';
 
 export { catalogUrlOf, imageListUrlOf } from './feed-urls.ts';
 import {
@@ -19,9 +26,9 @@ import {
 } from './subscription-log.ts';
 import { followLog } from '../log/log-views.ts';
 
-export type FeedFormat = 'rdf' | 'hepix';
+export type { FeedFormat } from './subscription-options.ts';
 
-export interface Subscription {
+export interface Subscription extends Requirements {
   id: number;
   name: string;
   /** The attached-signature catalog URL (or, for `hepix`, the image list URL) that imports fetch. */
@@ -62,29 +69,20 @@ export interface Subscription {
 
 export async function subscribe(
   inst: Instance,
-  input: SubscriptionLogInput & {
-    url: string;
-    expectSubject: string;
-    /**
-     * Co-signed catalogs: at least this many distinct signers among `expectSubject` and
-     * `coSigners` must have signed (THRESHOLD_NOT_MET otherwise).
-     */
-    expectSigners?: number | undefined;
-    coSigners?: readonly string[] | undefined;
-    expectIssuer?: string | undefined;
-    name?: string | undefined;
-    format?: FeedFormat | undefined;
-    actor: string;
-  },
+  input: SubscriptionLogInput &
+    FeedInput &
+    RequirementsInput & {
+      /**
+       * Co-signed catalogs: at least this many distinct signers among `expectSubject` and
+       * `coSigners` must have signed (THRESHOLD_NOT_MET otherwise).
+       */
+      expectSigners?: number | undefined;
+      coSigners?: readonly string[] | undefined;
+      actor: string;
+    },
 ): Promise<Subscription> {
-  const format = input.format ?? 'rdf';
-  if (format !== 'rdf' && format !== 'hepix')
-    throw new VmicError('BAD_REQUEST', `format must be rdf or hepix, not ${String(format)}`);
-  const url = format === 'hepix' ? imageListUrlOf(input.url) : catalogUrlOf(input.url);
-  const name = checkEndorserName(input.name ?? defaultName(url));
-  const expectSubject = normaliseDn(input.expectSubject, '--expect-subject');
-  const expectIssuer =
-    input.expectIssuer === undefined ? null : normaliseDn(input.expectIssuer, '--expect-issuer');
+  const { format, url, name, expectSubject, expectIssuer } = feedOptions(input);
+  const requirements = requirementColumns(input);
   const log = logColumns(input, format, inst.now().toISOString());
   const signers = signerColumns(input, expectSubject, format);
   return writeTransaction(inst.store, async (tx) => {
@@ -112,6 +110,7 @@ export async function subscribe(
         last_error_at: null,
         ...log,
         ...signers,
+        ...requirements,
       })
       .execute();
     // A pinned log key is followed from now on: a second key for the same origin conflicts.
@@ -130,6 +129,7 @@ export async function subscribe(
         logKey: log.log_key,
         witnesses: log.log_witnesses === null ? [] : JSON.parse(log.log_witnesses),
         witnessQuorum: log.log_witness_quorum,
+        ...requirementsOf(requirements),
         ...(signers.expect_signers !== null
           ? {
               expectSigners: signers.expect_signers,
@@ -271,6 +271,7 @@ async function withCatalog(
         ? { subject: r.pinned_issuer, key: r.pinned_issuer_key, pinnedAt: r.pinned_at ?? '' }
         : undefined,
     log: logOf(r),
+    ...requirementsOf(r),
     ...(r.expect_signers !== null && r.expect_subjects !== null
       ? { signers: { k: r.expect_signers, subjects: JSON.parse(r.expect_subjects) as string[] } }
       : {}),

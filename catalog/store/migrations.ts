@@ -21,6 +21,7 @@ import { up0019 } from './migration-0019.ts';
 import { up0020 } from './migration-0020.ts';
 import { up0021 } from './migration-0021.ts';
 import { up0022 } from './migration-0022.ts';
+import { up0023 } from './migration-0023.ts';
 
 /*
  * Schema migrations, append-only. Written with kysely's schema builder so that the same
@@ -67,4 +68,6 @@ export const migrations: Record<string, Migration> = {
   '0021-cosigned-catalogs': { up: up0021 },
   // The chain of trust: inventories, policy claims, provenance; required policies.
   '0022-chain-of-trust': { up: up0022 },
+  // Software inventories at the site: fetched SBOMs and their packages (deny-package, search).
+  '0023-site-inventory': { up: up0023 },
 };

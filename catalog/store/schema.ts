@@ -3,6 +3,7 @@ import type { MigrationTables } from './schema-transfers.ts';
 import type { ReplicaTables } from './schema-replicas.ts';
 import type { LogTables } from './schema-log.ts';
 import type { CosignTables } from './schema-cosign.ts';
+import type { InventoryTables } from './schema-inventory.ts';
 import type { Generated } from 'kysely';
 import type { MetadataColumns } from '../image-fields.ts';
 import type { ChainColumns } from './schema-chain.ts';
@@ -254,7 +255,7 @@ export interface ApprovalTable {
 }
 
 export interface Database
-  extends MigrationTables, GateTables, ReplicaTables, LogTables, CosignTables {
+  extends MigrationTables, GateTables, ReplicaTables, LogTables, CosignTables, InventoryTables {
   web_sessions: WebSessionTable;
   trust_certificates: TrustCertificateTable;
   trust_crls: TrustCrlTable;

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./commands/check.ts')).checkCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
   policy: async () => (await import('./commands/policy.ts')).policyCommand,
+  inventory: async () => (await import('./commands/inventory.ts')).inventoryCommand,
   site: async () => (await import('./commands/migration.ts')).siteCommand,
   peer: async () => (await import('./commands/migration.ts')).peerCommand,
   migrate: async () => (await import('./commands/migration.ts')).migrateCommand,
@@ -64,9 +65,17 @@ usage: vmic COMMAND [options]   (every command: --data DIR, --public-url URL, --
   endorser cosigner add ENDORSER SIGNER --cert F (--key F | --pkcs11 URI | --external) [--chain F]
   endorser cosigner list ENDORSER | remove ENDORSER SIGNER
   endorser threshold ENDORSER K          catalogs need K signatures (its own included; 1 = alone)
+  endorser conforms-to NAME (IRI... | --clear)
+                                         policies every image of the catalog conforms to
   image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [...]
   image list [--endorser NAME]
   image withdraw ID [--endorser NAME]
+  image conforms-to ID [--endorser NAME] (IRI... | --clear)
+                                         policies the image conforms to (dcterms:conformsTo;
+                                         image add takes --conforms-to IRI, repeatable)
+  image adopt SUBSCRIPTION/ID --endorser NAME [--as ID]
+                                         re-endorse a deployable imported image here, with
+                                         its provenance (PROV-O); served from this instance
   publish --endorser NAME [--expires-in 30d]   (threshold K > 1: makes a pending catalog)
   catalog pending [ENDORSER] [--nquads OUT]    pending catalogs: who signed, who is needed
   catalog diff ENDORSER                  what the pending catalog changes against the last one
@@ -87,12 +96,21 @@ site:
   trust add FILE.pem ... | trust list    CA certificates (anchors, intermediates) and CRLs
   subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]
             [--log require|warn|off] [--log-key KEY] [--witness KEY[,URL]]... [--witness-quorum K]
+            [--require-policy IRI]... [--verify-provenance]
   subscription list | enable N | disable N | remove N | repin N
+  subscription set N [(--require-policy IRI)... | --no-require-policy] [--[no-]verify-provenance]
+                                         POLICY_NOT_MET unless the image or its catalog claims each
   import [--subscription N]              the cron job: fetch, verify, apply catalogs
   fetch [--subscription N]               download endorsed images, verify SHA-256 and size
   approve IMAGE [--subscription N] | approve --endorser SUBSCRIPTION   (unapprove likewise)
   check IMAGE [--subscription N]         the deploy gate: exit 0 deployable, 3 not
   policy show | policy set KEY VALUE | policy unset KEY
+  policy set deny-package RULE | policy unset deny-package [RULE]
+                                         add / remove (all) packages the gate refuses, e.g.
+                                         'pkg:deb/debian/openssl@<3.0.13'
+  inventory search NAME[@VERSION] [--all]
+                                         deployable images whose verified SBOM has the package
+                                         (openssl@3.0.x, 'pkg:deb/debian/openssl@>=3.0.0,<3.0.13')
   status                                 site health: catalogs, imports, images, cache, audit;
                                          exit 0 ok, 1 warning, 2 error
   witness key [--pkcs11 URI] | follow LOG-KEY [--url LOG-URL] | unfollow ORIGIN | list | run | evidence

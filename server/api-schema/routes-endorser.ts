@@ -146,4 +146,54 @@ export const ENDORSER_ROUTES = {
       201: created('the K-th signature: the catalog is published', S.CosignOutcome),
     },
   },
+  // Software inventory (catalog/sbom/, docs/design.md §3): the endorser half of issue 19.
+  putImageSbom: {
+    method: 'put',
+    path: '/endorsers/{endorser}/images/{identifier}/sbom',
+    summary:
+      "attach (or replace) an image's software inventory: SPDX 2.3 or CycloneDX 1.5/1.6 JSON",
+    description:
+      'The body is the document itself, stored and listed in the next catalog byte for byte. It is checked against the official JSON schema of its format (detected from spdxVersion or bomFormat/specVersion, not from the Content-Type); a document that is not JSON, not valid, or of another version is refused with 400 MALFORMED naming the first problems, one over the configured bound (16 MiB by default) with 413 TOO_LARGE.',
+    tag: 'images',
+    access: 'endorser',
+    params: imagePath,
+    body: {
+      types: {
+        'application/spdx+json': S.AnyObject,
+        'application/vnd.cyclonedx+json': S.AnyObject,
+        'application/json': S.AnyObject,
+      },
+    },
+    responses: { 200: ok('the image, with its sbom', S.Image) },
+  },
+  deleteImageSbom: {
+    method: 'delete',
+    path: '/endorsers/{endorser}/images/{identifier}/sbom',
+    summary: "detach an image's software inventory (the next catalog no longer lists it)",
+    tag: 'images',
+    access: 'endorser',
+    params: imagePath,
+    responses: { 200: ok('the image, without sbom', S.Image) },
+  },
+  getEndorserClaims: {
+    method: 'get',
+    path: '/endorsers/{endorser}/conforms-to',
+    summary: 'the policies every image of the catalog conforms to (dcterms:conformsTo)',
+    tag: 'endorsers',
+    access: 'principal',
+    params: endorserPath,
+    responses: { 200: ok('the claims', S.EndorserClaimsAnswer) },
+  },
+  setEndorserClaims: {
+    method: 'put',
+    path: '/endorsers/{endorser}/conforms-to',
+    summary: 'set the policies every image of the catalog conforms to ([] clears them)',
+    description:
+      'dcterms:conformsTo on the catalog, signed with the next publish; each IRI http(s) or urn, at most 16.',
+    tag: 'endorsers',
+    access: 'endorser',
+    params: endorserPath,
+    body: { json: S.EndorserClaims },
+    responses: { 200: ok('the claims', S.EndorserClaimsAnswer) },
+  },
 } as const satisfies Record<string, RouteSpec>;

@@ -175,4 +175,59 @@ export const SITE_ROUTES = {
     body: { json: S.PolicyValue },
     responses: { 200: ok('the policy', S.SitePolicy) },
   },
+  setSubscriptionRequirements: {
+    method: 'put',
+    path: '/site/subscriptions/{subscription}/requirements',
+    summary: 'change what a subscription requires: policies (POLICY_NOT_MET) and provenance',
+    description: 'A key left out stays as it is; requirePolicies null or [] requires none.',
+    tag: 'site',
+    access: 'site-admin',
+    params: subscriptionPath,
+    body: { json: S.SubscriptionRequirements },
+    responses: { 200: ok('the subscription', S.Subscription) },
+  },
+  // Issue 19 part 2: which images contain a package (catalog/site/inventory/search.ts).
+  siteInventory: {
+    method: 'get',
+    path: '/site/inventory',
+    summary: 'images whose verified software inventory contains a package',
+    description:
+      '`name` is a package name or a purl without version (pkg:deb/debian/openssl); `version` is exact (3.0.11), a wildcard (3.0.x) or comparisons (>=3.0.0,<3.0.13). Only deployable images unless `all=true`. A malformed name or version is a 400.',
+    tag: 'site',
+    access: 'site-reader',
+    query: Type.Object({
+      name: Type.String({ minLength: 1, maxLength: 512 }),
+      version: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    }),
+    responses: {
+      200: ok(
+        'the matching images',
+        Type.Object({
+          query: Type.String(),
+          images: Type.Array(
+            Type.Object({
+              subscription: Type.String(),
+              identifier: Type.String(),
+              sha256: Type.String(),
+              title: Type.String(),
+              status: Type.String(),
+              packages: Type.Array(
+                Type.Object({
+                  purl: Type.Union([Type.String(), Type.Null()]),
+                  name: Type.String(),
+                  version: Type.Union([Type.String(), Type.Null()]),
+                  label: Type.String(),
+                }),
+              ),
+              deployable: Type.Boolean(),
+              reasons: Type.Array(S.GateReason),
+            }),
+          ),
+          unverified: Type.Integer(),
+          truncated: Type.Boolean(),
+        }),
+      ),
+    },
+  },
 } as const satisfies Record<string, RouteSpec>;

@@ -49,7 +49,32 @@ const metadataProperties = Object.fromEntries(
   IMAGE_FIELD_KEYS.map((k) => [k, Type.Optional(Type.Union([Type.String(), Type.Null()]))]),
 ) as unknown as Record<ImageFieldKey, TOptional<TUnion<[TString, TNull]>>>;
 
-export const MetadataPatch = Type.Object(metadataProperties, { additionalProperties: false });
+/** Policy IRIs (`dcterms:conformsTo`); catalog/policy-iri.ts checks each (http(s) or urn). */
+export const ConformsTo = Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), {
+  maxItems: 16,
+  description:
+    'policy IRIs the image conforms to (dcterms:conformsTo), signed with the next publish',
+});
+
+export const MetadataPatch = Type.Object(
+  {
+    ...metadataProperties,
+    conformsTo: Type.Optional(
+      Type.Union([ConformsTo, Type.Null()], { description: 'null or [] clears the claims' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `PUT /endorsers/{endorser}/conforms-to`: the claims for every image of the catalog. */
+export const EndorserClaims = Type.Object(
+  { conformsTo: ConformsTo },
+  { additionalProperties: false },
+);
+export const EndorserClaimsAnswer = Type.Object({
+  endorser: Type.String(),
+  conformsTo: ConformsTo,
+});
 
 export const ImageByUrl = Type.Object(
   {
@@ -58,6 +83,7 @@ export const ImageByUrl = Type.Object(
     url: Type.String({ description: 'where the bytes are served (http or https)' }),
     sha256: Type.String({ description: '64 hex digits' }),
     size: Type.Number({ minimum: 0 }),
+    conformsTo: Type.Optional(ConformsTo),
   },
   { additionalProperties: false },
 );
@@ -88,9 +114,21 @@ export const Image = Type.Object({
   sha256: Type.String(),
   downloadUrl: Uri,
   storedHere: Type.Boolean(),
+  conformsTo: Type.Optional(ConformsTo),
   status: Type.Union([Type.Literal('endorsed'), Type.Literal('withdrawn')]),
   createdAt: DateTime,
   updatedAt: DateTime,
+  /** The attached software inventory (PUT …/sbom), listed in the catalog as a distribution. */
+  sbom: Type.Optional(
+    Type.Object({
+      sha256: Sha256Hex,
+      mediaType: Type.Union([
+        Type.Literal('application/spdx+json'),
+        Type.Literal('application/vnd.cyclonedx+json'),
+      ]),
+      byteSize: Type.Integer({ minimum: 0 }),
+    }),
+  ),
 });
 
 export const PublishRequest = Type.Object(

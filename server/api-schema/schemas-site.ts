@@ -1,100 +1,11 @@
-import { REASON_CODES } from '../../errors/index.ts';
 import { Type } from '@sinclair/typebox';
 import { ENDORSER_NAME } from '../../catalog/names.ts';
 import { PolicyWireValue } from '../../catalog/site/policy-schema.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../catalog/site/site-image-pages.ts';
 import { DateTime, SubscriptionName, Uri } from './schemas-base.ts';
+import { GateReason } from './schemas-gate.ts';
 
-/** Schemas of the site half of the API: the gate, trust, subscriptions, imports, fetch, site images, approvals and policy. */
-export const GateReason = Type.Object({
-  // Every reason code: the gate also reports the chain's own (CERT_EXPIRED, CRL_INVALID, …).
-  code: Type.Union(REASON_CODES.map((c) => Type.Literal(c))),
-  message: Type.String(),
-});
-
-export const Approval = Type.Object({
-  id: Type.Integer(),
-  subscription: Type.String(),
-  kind: Type.Union([Type.Literal('image'), Type.Literal('endorser')]),
-  identifier: Type.Optional(Type.String()),
-  sha256: Type.Optional(Type.String()),
-  approvedBy: Type.String(),
-  approvedAt: DateTime,
-  approvers: Type.Optional(
-    Type.Array(Type.String(), {
-      description: 'under approval-quorum above 1: every distinct person whose approval counts',
-    }),
-  ),
-  quorum: Type.Optional(Type.Integer({ description: 'approve only: the approval-quorum' })),
-  stillNeeded: Type.Optional(
-    Type.Integer({ description: 'approve only: distinct approvers still needed (0: it counts)' }),
-  ),
-  alreadyApproved: Type.Optional(
-    Type.Boolean({ description: 'approve only: this person had approved it already' }),
-  ),
-});
-
-const ApprovalQuorum = Type.Object(
-  {
-    needed: Type.Integer({ minimum: 1 }),
-    kind: Type.Optional(Type.Union([Type.Literal('image'), Type.Literal('endorser')])),
-    approvers: Type.Array(Type.String()),
-  },
-  { description: 'under approval-quorum above 1: distinct approvers needed and who approved' },
-);
-
-const EndorsementQuorum = Type.Object(
-  {
-    needed: Type.Integer({ minimum: 1 }),
-    subscriptions: Type.Array(Type.String()),
-    sha256: Type.String(),
-    endorsing: Type.Array(Type.String()),
-    notEndorsing: Type.Array(Type.Object({ subscription: Type.String(), why: Type.String() })),
-    met: Type.Boolean(),
-  },
-  {
-    description:
-      'under endorsement-quorum, for an image of a named subscription: who endorses its SHA-256 in a current catalog, and why the others do not',
-  },
-);
-
-export const DeployDecision = Type.Object({
-  image: Type.String(),
-  deployable: Type.Boolean(),
-  reasons: Type.Array(GateReason),
-  subscription: Type.Optional(Type.String()),
-  identifier: Type.Optional(Type.String()),
-  title: Type.Optional(Type.String()),
-  sha256: Type.Optional(Type.String()),
-  byteSize: Type.Optional(Type.Integer()),
-  catalog: Type.Optional(
-    Type.Object({
-      sequence: Type.Integer(),
-      issuedAt: DateTime,
-      expiresAt: DateTime,
-      verifiedAt: DateTime,
-      signer: Type.String(),
-    }),
-  ),
-  expiresAt: Type.Optional(
-    Type.String({
-      format: 'date-time',
-      description: "the image's own expiry (HEPiX dc:date:expires)",
-    }),
-  ),
-  approval: Type.Optional(Approval),
-  approvalQuorum: Type.Optional(ApprovalQuorum),
-  endorsementQuorum: Type.Optional(EndorsementQuorum),
-  bytes: Type.Optional(
-    Type.Object({
-      source: Type.String(),
-      detail: Type.Union([Type.String(), Type.Null()]),
-      verifiedAt: DateTime,
-    }),
-  ),
-  decidedAt: DateTime,
-});
-
+/** Schemas of the site half of the API: trust, subscriptions, imports, fetch, site images, approvals and policy (the gate: schemas-gate.ts). */
 export const TrustListing = Type.Object({
   certificates: Type.Array(Type.Object({})),
   crls: Type.Array(Type.Object({})),
@@ -153,7 +64,24 @@ export const Subscription = Type.Object({
       { description: 'a co-signed catalog: K distinct signers among these pinned subjects' },
     ),
   ),
+  requirePolicies: Type.Array(Type.String(), {
+    description: 'policy IRIs every image must be claimed to conform to (POLICY_NOT_MET)',
+  }),
+  verifyProvenance: Type.Boolean({ description: "whether imports check an image's provenance" }),
 });
+
+const PolicyIris = Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 16 });
+
+/** What a subscription requires beyond signatures; a key left out stays as it is. */
+export const SubscriptionRequirements = Type.Object(
+  {
+    requirePolicies: Type.Optional(
+      Type.Union([PolicyIris, Type.Null()], { description: 'null or [] requires none' }),
+    ),
+    verifyProvenance: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
 export const SubscribeRequest = Type.Object(
   {
@@ -180,6 +108,8 @@ export const SubscribeRequest = Type.Object(
       }),
     ),
     coSigners: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 15 })),
+    requirePolicies: Type.Optional(PolicyIris),
+    verifyProvenance: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -4,4 +4,5 @@
  */
 export * from './schemas-base.ts';
 export * from './schemas-site.ts';
+export * from './schemas-gate.ts';
 export * from './schemas-migration.ts';

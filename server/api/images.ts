@@ -86,6 +86,7 @@ export function imagesApi(inst: Instance): Router {
         endorser: name,
         identifier: body.identifier === '' ? undefined : body.identifier,
         metadata: pick(body, IMAGE_FIELD_KEYS),
+        conformsTo: body.conformsTo,
         actor: actorOf(req),
         url,
         sha256,
@@ -105,7 +106,8 @@ export function imagesApi(inst: Instance): Router {
         await updateImageMetadata(inst, {
           endorser: params.endorser,
           identifier: params.identifier,
-          metadata: body,
+          metadata: pick(body, IMAGE_FIELD_KEYS),
+          conformsTo: body.conformsTo,
           actor: actorOf(req),
         }),
       );

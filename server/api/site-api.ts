@@ -7,6 +7,7 @@ import { siteApprovalsApi } from './site-approvals.ts';
 import { siteGateApi } from './site-gate.ts';
 import { sitePolicyApi } from './site-policy.ts';
 import { siteFetchApi } from './site-fetch.ts';
+import { siteInventoryApi } from './site-inventory.ts';
 
 /** The site half of the JSON API (docs/design.md §4), mounted under /api/v1. */
 export function siteApi(inst: Instance): Router {
@@ -18,5 +19,6 @@ export function siteApi(inst: Instance): Router {
     siteApprovalsApi(inst),
     sitePolicyApi(inst),
     siteFetchApi(inst),
+    siteInventoryApi(inst),
   );
 }

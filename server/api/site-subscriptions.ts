@@ -8,6 +8,7 @@ import {
   subscribe,
 } from '../../catalog/site/subscriptions.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
+import { setSubscriptionRequirements } from '../../catalog/site/subscription-requirements.ts';
 import { actorOf } from '../auth.ts';
 import { ROUTES } from '../api-schema/routes.ts';
 import { route } from '../api-schema/register.ts';
@@ -40,6 +41,8 @@ export function siteSubscriptionsApi(inst: Instance): Router {
         witnessQuorum: body.witnessQuorum,
         expectSigners: body.expectSigners,
         coSigners: body.coSigners,
+        requirePolicies: body.requirePolicies,
+        verifyProvenance: body.verifyProvenance,
         actor: actorOf(req),
       });
       res.status(201).location(`${req.baseUrl}/site/subscriptions/${sub.name}`);
@@ -53,6 +56,15 @@ export function siteSubscriptionsApi(inst: Instance): Router {
     ROUTES.getSubscription,
     async ({ params }, _req, res) => {
       res.json(await getSubscription(inst.store.db, params.subscription, inst.now()));
+    },
+    opts,
+  );
+
+  route(
+    r,
+    ROUTES.setSubscriptionRequirements,
+    async ({ params, body }, req, res) => {
+      res.json(await setSubscriptionRequirements(inst, params.subscription, body, actorOf(req)));
     },
     opts,
   );

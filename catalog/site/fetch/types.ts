@@ -1,4 +1,5 @@
 import { VmicError, isVmicError } from '../../../errors/index.ts';
+import type { InventoryFetch } from '../inventory/fetch-sbom.ts';
 
 export type FetchOutcome = 'fetched' | 'cached' | 'resumed' | 'failed' | 'quarantined';
 
@@ -16,6 +17,8 @@ export interface FetchedImage {
 export interface FetchSummary {
   images: FetchedImage[];
   totals: Record<FetchOutcome, number>;
+  /** The software inventories (SBOMs) of these images: catalog/site/inventory/fetch-sbom.ts. */
+  inventories: InventoryFetch[];
 }
 
 export interface FetchProgress {

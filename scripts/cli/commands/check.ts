@@ -28,6 +28,21 @@ export function describeDecision(d: DeployDecision): string[] {
     lines.push(`${head}; endorsed by ${q.endorsing.join(', ') || 'none'}`);
     for (const n of q.notEndorsing) lines.push(`    ${n.subscription} does not endorse: ${n.why}`);
   }
+  if (d.conformsTo) lines.push(`  conforms to (image claims): ${d.conformsTo.join(', ')}`);
+  // The chain of trust: who endorses it here, and whose catalog it was adopted from.
+  const from = d.derivedFrom;
+  if (from)
+    lines.push(
+      `  chain: endorsed by ${d.catalog?.signer ?? d.subscription}, derived from ${from.x509Subject}'s catalog ${from.sequence} (${from.catalog}, catalog.p7m sha256:${from.catalogSha256})`,
+      `    upstream image ${from.image}`,
+    );
+  if (d.policies)
+    lines.push(
+      `  required policies: ${d.policies.required.join(', ')}${d.policies.missing.length ? `; missing ${d.policies.missing.join(', ')}` : '; all claimed'}`,
+      ...(d.policies.catalogClaims.length
+        ? [`  catalog claims: ${d.policies.catalogClaims.join(', ')}`]
+        : []),
+    );
   return lines;
 }
 

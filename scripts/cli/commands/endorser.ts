@@ -65,7 +65,9 @@ export async function endorserCommand(argv: string[]): Promise<number> {
   if (sub === 'rotate') return rotateCommand(rest);
   if (sub === 'cosigner') return (await import('./endorser-cosign.ts')).cosignerCommand(rest);
   if (sub === 'threshold') return (await import('./endorser-cosign.ts')).thresholdCommand(rest);
-  throw new UsageError('usage: vmic endorser add|rotate|list|cosigner|threshold ...');
+  if (sub === 'conforms-to')
+    return (await import('./policy-claims.ts')).endorserClaimsCommand(rest);
+  throw new UsageError('usage: vmic endorser add|rotate|list|cosigner|threshold|conforms-to ...');
 }
 
 /** `vmic endorser rotate NAME --cert NEW (--key F | --pkcs11 URI) [--chain F]`. */

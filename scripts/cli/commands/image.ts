@@ -7,6 +7,7 @@ import {
   registerImageByUrl,
   withdrawImage,
   type Image,
+  type Instance,
 } from '../../../catalog/index.ts';
 import { flag, parse, required, str, type Parsed } from '../options.ts';
 import { emit } from '../output.ts';
@@ -19,7 +20,7 @@ const META_OPTIONS = Object.fromEntries(
   IMAGE_FIELD_KEYS.map((k) => [IMAGE_FIELDS[k].flag, { type: 'string' as const }]),
 );
 
-const ADD_USAGE = `usage: vmic image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [--identifier ID] ${IMAGE_FIELD_KEYS.filter(
+const ADD_USAGE = `usage: vmic image add --endorser NAME (--file PATH | --url URL --sha256 HEX --size N) --title T [--identifier ID] [--conforms-to IRI]... [--sbom FILE] ${IMAGE_FIELD_KEYS.filter(
   (k) => k !== 'title',
 )
   .map((k) => `[--${IMAGE_FIELDS[k].flag} ...]`)
@@ -35,6 +36,9 @@ function metadataOptions(p: Parsed): Record<string, string | undefined> {
 export async function imageCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'add') return add(rest);
+  if (sub === 'adopt') return (await import('./image-adopt.ts')).imageAdoptCommand(rest);
+  if (sub === 'conforms-to') return (await import('./policy-claims.ts')).imageClaimsCommand(rest);
+  if (sub === 'sbom') return (await import('./image-sbom.ts')).imageSbomCommand(rest);
   if (sub === 'list') {
     const p = parse(rest, { endorser: { type: 'string' } }, false);
     const images = await withInstance(p, (inst) =>
@@ -66,7 +70,7 @@ export async function imageCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  throw new UsageError('usage: vmic image add|list|withdraw ...');
+  throw new UsageError('usage: vmic image add|list|withdraw|conforms-to|sbom ...');
 }
 
 async function add(argv: string[]): Promise<number> {
@@ -80,16 +84,36 @@ async function add(argv: string[]): Promise<number> {
       sha256: { type: 'string' },
       size: { type: 'string' },
       identifier: { type: 'string' },
+      'conforms-to': { type: 'string', multiple: true },
+      sbom: { type: 'string' },
     },
     false,
   );
+  const conformsTo = (p.values['conforms-to'] as string[] | undefined) ?? [];
   const endorser = required(p, 'endorser');
   const metadata = metadataOptions(p);
   const file = str(p, 'file');
   const url = str(p, 'url');
   if ((file === undefined) === (url === undefined)) throw new UsageError(ADD_USAGE);
   const identifier = str(p, 'identifier');
+  const sbomFile = str(p, 'sbom');
+  const sbom = sbomFile === undefined ? undefined : await import('./image-sbom.ts');
   const img: Image = await withInstance(p, async (inst) => {
+    // Checked before the image is stored: a refused SBOM leaves nothing registered.
+    if (sbom && sbomFile !== undefined) await sbom.checkSbomFile(inst, sbomFile);
+    const added = await register(inst);
+    return sbom && sbomFile !== undefined ? sbom.attachSbomFile(inst, added, sbomFile) : added;
+  });
+  emit(flag(p, 'json'), img, () => [
+    `image ${img.endorser}/${img.identifier} registered`,
+    `  sha256:${img.sha256}  ${img.byteSize} bytes`,
+    `  download: ${img.downloadUrl}`,
+    ...(img.conformsTo ?? []).map((c) => `  conforms to: ${c}`),
+    ...(img.sbom ? [`  sbom: ${img.sbom.mediaType} sha256:${img.sbom.sha256}`] : []),
+  ]);
+  return 0;
+
+  async function register(inst: Instance): Promise<Image> {
     if (file !== undefined) {
       let size: number;
       try {
@@ -103,6 +127,7 @@ async function add(argv: string[]): Promise<number> {
           endorser,
           identifier,
           metadata,
+          conformsTo,
           actor: cliActor(),
           source: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }),
           onProgress: bar.update,
@@ -117,16 +142,11 @@ async function add(argv: string[]): Promise<number> {
       endorser,
       identifier,
       metadata,
+      conformsTo,
       actor: cliActor(),
       url: url!,
       sha256: required(p, 'sha256'),
       size: Number(sizeText),
     });
-  });
-  emit(flag(p, 'json'), img, () => [
-    `image ${img.endorser}/${img.identifier} registered`,
-    `  sha256:${img.sha256}  ${img.byteSize} bytes`,
-    `  download: ${img.downloadUrl}`,
-  ]);
-  return 0;
+  }
 }

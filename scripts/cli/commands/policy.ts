@@ -12,10 +12,19 @@ export async function policyCommand(argv: string[]): Promise<number> {
   if (sub === 'show' && p.positionals.length === 0) {
     const policy = await withInstance(p, (inst) => readPolicy(inst.store.db));
     emit(flag(p, 'json'), policy, () =>
-      Object.entries(POLICY_KEYS).map(
-        ([k, spec]) => `${k} = ${String(policy[spec.field] ?? '(not set)')}`,
-      ),
+      Object.entries(POLICY_KEYS).map(([k, spec]) => `${k} = ${shown(policy[spec.field])}`),
     );
+    return 0;
+  }
+  // deny-package is a list: `set` adds a rule, `unset deny-package RULE` removes one.
+  if (sub === 'unset' && p.positionals.length === 2 && p.positionals[0] === 'deny-package') {
+    const rule = p.positionals[1]!;
+    const problem = policyValueProblem(policyKey('deny-package')!, rule);
+    if (problem !== undefined) throw new UsageError(`deny-package: ${problem}`);
+    const policy = await withInstance(p, (inst) =>
+      setPolicy(inst, 'deny-package', rule, cliActor(), { removeRule: true }),
+    );
+    emit(flag(p, 'json'), policy, () => `deny-package = ${shown(policy.denyPackages)}`);
     return 0;
   }
   if (
@@ -37,11 +46,11 @@ export async function policyCommand(argv: string[]): Promise<number> {
     const policy = await withInstance(p, (inst) =>
       setPolicy(inst, key, sub === 'set' ? value : undefined, cliActor()),
     );
-    emit(flag(p, 'json'), policy, () => `${key} = ${String(policy[spec.field] ?? '(not set)')}`);
+    emit(flag(p, 'json'), policy, () => `${key} = ${shown(policy[spec.field])}`);
     return 0;
   }
   throw new UsageError(
-    `usage: vmic policy show | set KEY VALUE | set endorsement-quorum K --subscriptions a,b,c | unset KEY  (keys: ${Object.keys(POLICY_KEYS).join(', ')})`,
+    `usage: vmic policy show | set KEY VALUE | set endorsement-quorum K --subscriptions a,b,c | set deny-package RULE (adds a rule) | unset KEY | unset deny-package RULE  (keys: ${Object.keys(POLICY_KEYS).join(', ')})`,
   );
 }
 
@@ -64,4 +73,10 @@ function quorumValue(
   throw new UsageError(
     'usage: vmic policy set endorsement-quorum K --subscriptions a,b,c (K of the named subscriptions must endorse the same SHA-256)',
   );
+}
+
+/** A value as `show` prints it: deny-package's rules (one a line when stored) on one line. */
+function shown(value: string | number | undefined): string {
+  if (value === undefined) return '(not set)';
+  return String(value).split('\n').join(', ');
 }

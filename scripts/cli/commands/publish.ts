@@ -17,16 +17,22 @@ export async function publishCommand(argv: string[]): Promise<number> {
     feed: feedBase(inst.config.publicUrl, endorser) + '/',
   }));
   const pending = result.pending;
+  // Adopted images whose upstream withdrew them (or went stale) left with this version.
+  const lapsed = (result.withdrawnUpstream ?? []).map(
+    (l) => `  withdrawn: ${l.identifier} (adopted from ${l.from}): ${l.why}`,
+  );
   if (pending)
     emit(flag(p, 'json'), result, () => [
       `${endorser} catalog sequence ${result.sequence} (${result.imageCount} images) is pending: ${pending.signers.length} of ${pending.threshold} signatures, nothing published yet`,
       `  co-signers: vmic catalog sign ${endorser} --as SIGNER (see vmic catalog pending ${endorser}, vmic catalog diff ${endorser})`,
+      ...lapsed,
     ]);
   else
     emit(flag(p, 'json'), result, () => [
       `published ${endorser} catalog sequence ${result.sequence} (${result.imageCount} images)`,
       `  issued ${result.issuedAt}, expires ${result.expiresAt}`,
       `  feed: ${result.feed}catalog.p7m`,
+      ...lapsed,
     ]);
   return 0;
 }

@@ -25,13 +25,16 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     'log-key': { type: 'string' },
     witness: { type: 'string', multiple: true },
     'witness-quorum': { type: 'string' },
+    'require-policy': { type: 'string', multiple: true },
+    'verify-provenance': { type: 'boolean', default: false },
   });
   const url = p.positionals[0];
   if (!url || p.positionals.length > 1)
     throw new UsageError(
       'usage: vmic subscribe URL --expect-subject DN [--expect-issuer DN] [--name N] [--format rdf|hepix]\n' +
         '       [--log require|warn|off] [--log-key NAME+HASH+KEY] [--witness KEY[,URL]]... [--witness-quorum K]\n' +
-        '       [--expect-signers K --expect-subject DN ...]   (a co-signed catalog: K of the pinned subjects)',
+        '       [--expect-signers K --expect-subject DN ...]   (a co-signed catalog: K of the pinned subjects)\n' +
+        '       [--require-policy IRI]... [--verify-provenance]',
     );
   // Options checked before the instance is opened: a typo creates no data directory.
   const subjects = (p.values['expect-subject'] as string[] | undefined) ?? [];
@@ -52,6 +55,8 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     logKey: str(p, 'log-key'),
     witnesses: (p.values.witness as string[] | undefined) ?? [],
     witnessQuorum: quorumOf(str(p, 'witness-quorum')),
+    requirePolicies: (p.values['require-policy'] as string[] | undefined) ?? [],
+    verifyProvenance: flag(p, 'verify-provenance'),
   };
   const sub = await withInstance(p, (inst) => subscribe(inst, { ...input, actor: cliActor() }));
   emit(flag(p, 'json'), sub, () => [
@@ -66,6 +71,7 @@ export async function subscribeCommand(argv: string[]): Promise<number> {
     ...(sub.expectIssuer ? [`  pinned issuer:  ${sub.expectIssuer}`] : []),
     `  issuing CA key: pinned by the first verified import (trust on first use)`,
     ...describeLog(sub),
+    ...describeRequirements(sub),
     `  next: vmic import --subscription ${sub.name}`,
   ]);
   return 0;
@@ -95,6 +101,19 @@ function describeLog(s: Subscription): string[] {
       ...l.witnesses.map((w) => `    ${w.key}${w.url ? ` at ${w.url}` : ''}`),
     );
   return lines;
+}
+
+/** What the subscription requires beyond signatures (subscription-options.ts). */
+function describeRequirements(s: Subscription): string[] {
+  return [
+    ...(s.requirePolicies.length
+      ? [
+          '  requires policies (POLICY_NOT_MET unless the image or its catalog claims each):',
+          ...s.requirePolicies.map((iri) => `    ${iri}`),
+        ]
+      : []),
+    ...(s.verifyProvenance ? ['  verifies provenance'] : []),
+  ];
 }
 
 function feedFormat(v: string | undefined): FeedFormat | undefined {
@@ -128,7 +147,7 @@ export function describeSubscription(s: Subscription): string {
     lines.push(
       `  co-signed: ${s.signers.k} of ${s.signers.subjects.length} pinned signers: ${s.signers.subjects.join(' | ')}`,
     );
-  lines.push(...describeLog(s));
+  lines.push(...describeLog(s), ...describeRequirements(s));
   if (s.lastError) lines.push(`  last error ${s.lastError.code}: ${s.lastError.message}`);
   return lines.join('\n');
 }
@@ -143,6 +162,7 @@ export async function subscriptionCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (sub === 'set') return setCommand(rest);
   if (sub === 'enable' || sub === 'disable' || sub === 'remove' || sub === 'repin') {
     const p = parse(rest, {});
     const name = p.positionals[0];
@@ -169,6 +189,41 @@ export async function subscriptionCommand(argv: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError(
-    'usage: vmic subscription list | enable NAME | disable NAME | remove NAME | repin NAME',
+    'usage: vmic subscription list | enable NAME | disable NAME | remove NAME | repin NAME | set NAME ...',
   );
+}
+
+const SET_USAGE =
+  'usage: vmic subscription set NAME [(--require-policy IRI)... | --no-require-policy] [--verify-provenance | --no-verify-provenance]';
+
+/** `vmic subscription set`: what the subscription requires; what is not given stays. */
+async function setCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, {
+    'require-policy': { type: 'string', multiple: true },
+    'no-require-policy': { type: 'boolean', default: false },
+    'verify-provenance': { type: 'boolean', default: false },
+    'no-verify-provenance': { type: 'boolean', default: false },
+  });
+  const name = p.positionals[0];
+  const policies = p.values['require-policy'] as string[] | undefined;
+  const clear = flag(p, 'no-require-policy');
+  const verify = flag(p, 'verify-provenance');
+  const noVerify = flag(p, 'no-verify-provenance');
+  if (!name || p.positionals.length > 1 || (clear && policies) || (verify && noVerify))
+    throw new UsageError(SET_USAGE);
+  const input = {
+    ...(clear ? { requirePolicies: [] } : policies ? { requirePolicies: policies } : {}),
+    ...(verify || noVerify ? { verifyProvenance: verify } : {}),
+  };
+  if (Object.keys(input).length === 0) throw new UsageError(SET_USAGE);
+  const { setSubscriptionRequirements } =
+    await import('../../../catalog/site/subscription-requirements.ts');
+  const s = await withInstance(p, (inst) =>
+    setSubscriptionRequirements(inst, name, input, cliActor()),
+  );
+  emit(flag(p, 'json'), s, () => [
+    `subscription ${s.name}: ${s.requirePolicies.length ? `requires ${s.requirePolicies.length} polic${s.requirePolicies.length === 1 ? 'y' : 'ies'}` : 'requires no policy'}; ${s.verifyProvenance ? 'verifies provenance' : 'does not verify provenance'}`,
+    ...describeRequirements(s),
+  ]);
+  return 0;
 }

@@ -33,6 +33,9 @@ import { identityOf } from '../../../catalog/site/health-identities.ts';
 import { identityView } from './identity-view.ts';
 import { previewPublish } from './publish-preview.ts';
 import { render } from './render.ts';
+import { blobUrl } from '../../../catalog/image-queries.ts';
+import { getEndorserClaims } from '../../../catalog/policy-claims.ts';
+import { endorserClaimPages } from './endorser-claims-pages.ts';
 
 function fieldSuggestions(name: keyof typeof IMAGE_FIELDS): readonly string[] {
   const spec = IMAGE_FIELDS[name];
@@ -67,6 +70,7 @@ export function endorserPages(inst: Instance): Router {
   const form = formBody(inst.config.limits.jsonBodyBytes);
   const receive = uploadReceiver(inst);
   const RegisterForm = registerForm(inst.config.limits.imageBytes);
+  r.use(endorserClaimPages(inst)); // the "Policies" forms (endorser-claims-pages.ts)
 
   r.get('/endorsers/:name', mayAct, async (req, res) => {
     const name = endorser(req);
@@ -87,6 +91,11 @@ export function endorserPages(inst: Instance): Router {
       feedUrl: `${feedBase(inst.config.publicUrl, name)}/catalog.p7m`,
       metadataForm: METADATA_FORM,
       published: typeof req.query.published === 'string' ? req.query.published : undefined,
+      // Back from "Adopt" on /site/images (adopt-pages.ts); shown as text only.
+      adopted:
+        typeof req.query.adopted === 'string' && req.query.adopted.length <= 256
+          ? req.query.adopted
+          : undefined,
       pending:
         typeof req.query.pending === 'string' && /^[0-9]{1,9}$/.test(req.query.pending)
           ? {
@@ -99,6 +108,8 @@ export function endorserPages(inst: Instance): Router {
           : undefined,
       imageBytesLimit: inst.config.limits.imageBytes,
       waiting: (await listPending(inst, name))[0],
+      catalogClaims: await getEndorserClaims(inst.store.db, name),
+      claimsSaved: req.query.claims === 'saved',
     });
   });
 
@@ -158,6 +169,9 @@ export function endorserPages(inst: Instance): Router {
       image,
       metadataForm: METADATA_FORM,
       saved: typeof req.query.saved === 'string' ? req.query.saved : undefined,
+      // The "Software inventory" block (server/web/pages/image-sbom-pages.ts).
+      sbomBytesLimit: inst.config.limits.sbomBytes,
+      sbomPublicUrl: image.sbom ? blobUrl(inst.config.publicUrl, image.sbom.sha256) : undefined,
     });
   });
 

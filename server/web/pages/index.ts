@@ -4,11 +4,14 @@ import { healthSummary } from '../../../catalog/site/health.ts';
 import { requirePrincipal } from '../../auth.ts';
 import { auditPages } from './audit-pages.ts';
 import { endorserPages } from './endorser-pages.ts';
+import { imageSbomPages } from './image-sbom-pages.ts';
 import { pendingPages } from './pending-pages.ts';
+import { adoptPages } from './adopt-pages.ts';
 import { dashboardView } from './home-dashboard.ts';
 import { pageErrors, pageHeaders, render } from './render.ts';
 import { sitePages } from './site-pages.ts';
 import { migrationPages } from './migration-pages.ts';
+import { inventoryPages } from './inventory-pages.ts';
 
 export { STATIC_DIR } from './render.ts';
 
@@ -49,9 +52,12 @@ export function webPages(inst: Instance): Router {
 
   r.use(
     endorserPages(inst),
+    imageSbomPages(inst),
     pendingPages(inst),
+    adoptPages(inst),
     sitePages(inst),
     migrationPages(inst),
+    inventoryPages(inst),
     auditPages(inst),
   );
   r.use(PAGE_PATHS, pageErrors);

@@ -92,6 +92,7 @@ export function navFor(principal: Principal | undefined): NavLink[] {
   }
   if (has('admin', 'site-approver', 'auditor')) {
     links.push({ href: '/site/images', label: 'Site images' });
+    links.push({ href: '/site/inventory', label: 'Inventory' });
     links.push({ href: '/site/subscriptions', label: 'Subscriptions' });
     links.push({ href: '/site/trust', label: 'Trust store' });
     links.push({ href: '/site/migrations', label: 'Migrations' });

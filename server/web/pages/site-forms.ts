@@ -29,7 +29,22 @@ export const SubscribeForm = Type.Object({
   /** One witness a line, `KEY` or `KEY,URL` (witnessLines). */
   witnesses: Type.Optional(FormText({ label: 'Witnesses' })),
   witnessQuorum: Type.Optional(FormInteger({ min: 0, max: 16, label: 'Witness quorum' })),
+  ...requirementFields(),
 });
+
+/**
+ * What a subscription requires (catalog/site/subscription-options.ts): policy IRIs one a
+ * line (witnessLines splits them too), and the provenance checkbox (`on` when ticked).
+ */
+function requirementFields() {
+  return {
+    requirePolicies: Type.Optional(FormText({ label: 'Required policies', asTyped: true })),
+    verifyProvenance: Type.Optional(Type.Literal('on', { title: 'Verify provenance' })),
+  };
+}
+
+/** Changing a subscription's requirements after subscribing: the whole set, as shown. */
+export const RequirementsForm = Type.Object(requirementFields());
 
 /** The witnesses textarea: one `KEY` or `KEY,URL` a line; blank lines are skipped. */
 export function witnessLines(text: string | undefined): string[] {

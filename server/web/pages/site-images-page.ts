@@ -13,6 +13,7 @@ import type { ImageState } from '../../../catalog/site/health-rules.ts';
 import { VmicError } from '../../../errors/index.ts';
 import { subscriptionParam } from '../../api/site-access.ts';
 import { reasonText } from './reason-text.ts';
+import { adoptTargets } from './adopt-pages.ts';
 import { imageStatesOf, stateParam } from './site-image-states.ts';
 
 /** Rows shown per page of /site/images. */
@@ -103,6 +104,8 @@ export async function siteImagesView(inst: Instance, req: Request) {
   };
   return {
     images,
+    // "Adopt" for an admin who is also an endorser here (adopt-pages.ts).
+    adoptAs: await adoptTargets(inst, req),
     state,
     subscription,
     total: await countSiteImages(db, { subscription }),

@@ -7,6 +7,7 @@ import {
   setSubscriptionEnabled,
   subscribe,
 } from '../../../catalog/site/subscriptions.ts';
+import { setSubscriptionRequirements } from '../../../catalog/site/subscription-requirements.ts';
 import {
   approveEndorser,
   approveImage,
@@ -29,6 +30,7 @@ import {
   EndorserApprovalForm,
   ImageApprovalForm,
   SubscribeForm,
+  RequirementsForm,
   TrustForm,
   witnessLines,
 } from './site-forms.ts';
@@ -157,8 +159,25 @@ export function sitePages(inst: Instance): Router {
       logKey: f.logKey,
       witnesses: witnessLines(f.witnesses),
       witnessQuorum: f.witnessQuorum,
+      requirePolicies: witnessLines(f.requirePolicies),
+      verifyProvenance: f.verifyProvenance === 'on',
       actor: actorOf(req),
     });
+    res.redirect(303, '/site/subscriptions');
+  });
+
+  // The whole set as the form shows it: an emptied textarea requires no policy.
+  r.post('/site/subscriptions/:name/requirements', siteAdmin, form, async (req, res) => {
+    const f = formOf(RequirementsForm, req);
+    await setSubscriptionRequirements(
+      inst,
+      subscriptionParam(req.params.name),
+      {
+        requirePolicies: witnessLines(f.requirePolicies),
+        verifyProvenance: f.verifyProvenance === 'on',
+      },
+      actorOf(req),
+    );
     res.redirect(303, '/site/subscriptions');
   });
 
