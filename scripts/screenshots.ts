@@ -19,6 +19,7 @@ const PAGES: [name: string, route: string][] = [
   ['subscriptions', '/site/subscriptions'],
   ['audit', '/audit'],
   ['endorser', '/endorsers/demo-rsa'],
+  ['gate-chain', '/site/gate/demo-linux-server-adopted?subscription=demo-ecdsa'],
 ];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmic-screenshots-'));

@@ -17,6 +17,7 @@ import {
   type Instance,
 } from '../../catalog/index.ts';
 import { approveImage } from '../../catalog/site/approvals.ts';
+import { adoptImage } from '../../catalog/adopt.ts';
 import { fetchImages } from '../../catalog/site/fetch-images.ts';
 import { runImport } from '../../catalog/site/import-run.ts';
 import { startServer } from '../../server/index.ts';
@@ -104,6 +105,23 @@ export async function startShowcase(dataDir: string): Promise<Showcase> {
   await approveImage(inst, { image: 'demo-swapped', subscription: 'demo-rsa', actor: ACTOR });
   await fetchImages(inst, { actor: ACTOR, subscription: 'demo-ecdsa' });
   await fetchImages(inst, { actor: ACTOR, subscription: 'demo-rsa' }).catch(() => undefined);
+  // The chain of trust: the deployable RSA image re-endorsed by the ECDSA endorser, with its
+  // provenance, imported back and deployable (the gate page shows the chain).
+  await adoptImage(inst, {
+    subscription: 'demo-rsa',
+    identifier: 'demo-linux-server',
+    endorser: 'demo-ecdsa',
+    as: 'demo-linux-server-adopted',
+    actor: ACTOR,
+  });
+  await publishCatalog(inst, { endorser: 'demo-ecdsa', actor: ACTOR });
+  await runImport(inst, { actor: ACTOR, subscription: 'demo-ecdsa' });
+  await fetchImages(inst, { actor: ACTOR, subscription: 'demo-ecdsa' });
+  await approveImage(inst, {
+    image: 'demo-linux-server-adopted',
+    subscription: 'demo-ecdsa',
+    actor: ACTOR,
+  });
   // Well over one audit page (50): metadata edits with the details an operator reads.
   for (let i = 0; i < 30; i++)
     await updateImageMetadata(inst, {

@@ -77,7 +77,7 @@ set +a
 # will need Node 22 would otherwise be printed by every test process that uses S3.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
-run() { node --import tsx --test --test-concurrency=2 "$@"; }
+run() { node --import tsx --test --test-concurrency=3 "$@"; }
 # Test files under the given files and directories that exist (a suite may be empty).
 files() { for f in "$@"; do [ -e "$f" ] && find "$f" -name '*.test.ts'; done | sort; }
 

@@ -74,6 +74,9 @@ describe('web admin readability: every page at 1280 and 390 px, and axe-core', (
       // A later page: its position line and page links.
       `/site/images?cursor=${cursorOf(firstImage)}`,
       '/site/gate/demo-linux-server?subscription=demo-rsa',
+      // An adopted image: the chain of trust on the gate page.
+      '/site/gate/demo-linux-server-adopted?subscription=demo-ecdsa',
+      '/endorsers/demo-ecdsa',
       '/audit?page=2',
     );
   });
@@ -175,7 +178,8 @@ describe('web admin readability: every page at 1280 and 390 px, and axe-core', (
           (e) => `${e.getAttribute('data-subscription')}/${e.getAttribute('data-identifier')}`,
         ),
       ),
-      ['demo-rsa/demo-linux-server'],
+      // The showcase's one deployable image, and its adopted copy (the chain of trust).
+      ['demo-ecdsa/demo-linux-server-adopted', 'demo-rsa/demo-linux-server'],
     );
     await Promise.all([
       page.waitForURL('**/site/images'),
