@@ -1,4 +1,8 @@
 import { fetchImages, type FetchedImage } from '../../../catalog/site/fetch-images.ts';
+import type {
+  InventoryFetch,
+  InventoryOutcome,
+} from '../../../catalog/site/inventory/fetch-sbom.ts';
 import { flag, parse, str } from '../options.ts';
 import { EXIT, emit } from '../output.ts';
 import { cliActor, withInstance } from '../instance-scope.ts';
@@ -37,10 +41,31 @@ export async function fetchCommand(argv: string[]): Promise<number> {
       (['fetched', 'resumed', 'cached', 'quarantined', 'failed'] as const)
         .map((k) => `${summary.totals[k]} ${k}`)
         .join(', '),
+    ...describeInventories(summary.inventories),
   ]);
   if (json)
     for (const i of bad) process.stderr.write(`vmic: ${i.code}: ${describe(i)}: ${i.message}\n`);
   return bad.length === 0 ? EXIT.ok : EXIT.refused;
+}
+
+/**
+ * The software inventories fetched with the images: one line for each that did not verify
+ * (under deny-package the gate refuses its image), then the totals. Nothing without any.
+ */
+export function describeInventories(list: readonly InventoryFetch[]): string[] {
+  if (list.length === 0) return [];
+  const outcomes = ['verified', 'cached', 'quarantined', 'unreadable', 'failed'] as const;
+  const count = (o: InventoryOutcome) => list.filter((i) => i.outcome === o).length;
+  return [
+    ...list
+      .filter((i) => i.outcome !== 'verified' && i.outcome !== 'cached')
+      .map(
+        (i) =>
+          `${i.outcome.padEnd(11)} SBOM of ${i.subscription}/${i.identifier} sha256:${i.sbomSha256}\n            ${i.code ?? ''}: ${i.message ?? ''}`,
+      ),
+    `${list.length} software inventor${list.length === 1 ? 'y' : 'ies'}: ` +
+      outcomes.map((o) => `${count(o)} ${o}`).join(', '),
+  ];
 }
 
 function line(i: FetchedImage): string {
