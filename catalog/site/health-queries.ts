@@ -131,6 +131,20 @@ export async function endorserHealth(
   return out;
 }
 
+/** Software inventories (SBOMs) fetched here that are quarantined or unreadable. */
+export async function inventoryTrouble(
+  db: Queryable,
+): Promise<{ quarantined: number; unreadable: number }> {
+  const rows = await db
+    .selectFrom('site_sboms')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('state', '!=', 'verified')
+    .groupBy('state')
+    .execute();
+  const n = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);
+  return { quarantined: n('quarantined'), unreadable: n('unreadable') };
+}
+
 /** How many forks of a transparency log found here (imports, witness) no one acknowledged. */
 export async function logForks(db: Queryable): Promise<number> {
   const r = await db

@@ -158,6 +158,18 @@ export function problemsOf(
       level: 'error',
       text: `${site.logForks} fork${site.logForks === 1 ? '' : 's'} of an endorser's transparency log found: evidence of a split view (vmic witness evidence; --ack ID once handled)`,
     });
+  // A signed SBOM served with other bytes is tampering on the way, as for images.
+  const inv = site?.inventories;
+  if (inv && inv.quarantined > 0)
+    out.push({
+      level: 'error',
+      text: `${inventories(inv.quarantined)} quarantined: the bytes served were not the signed SBOM (under deny-package their images are refused; vmic fetch tries again)`,
+    });
+  if (inv && inv.unreadable > 0)
+    out.push({
+      level: 'warning',
+      text: `${inventories(inv.unreadable)} verified but unreadable (under deny-package their images are refused)`,
+    });
   if (site && site.images.quarantined > 0)
     out.push({ level: 'error', text: `${images(site.images.quarantined)} quarantined` });
   if (site && site.images.notFetched > 0)
@@ -177,6 +189,7 @@ export function problemsOf(
 }
 
 const images = (n: number) => `${n} image${n === 1 ? '' : 's'}`;
+const inventories = (n: number) => `${n} software inventor${n === 1 ? 'y' : 'ies'}`;
 
 export function verdictOf(problems: readonly Problem[]): Verdict {
   if (problems.some((p) => p.level === 'error')) return 'error';

@@ -73,6 +73,8 @@ export interface SiteHealth {
   maxCatalogAgeSeconds: number | undefined;
   /** Forks of endorsers' transparency logs found here (log_evidence): split-view evidence. */
   logForks: number;
+  /** Software inventories that did not verify: other bytes served, or nothing readable. */
+  inventories?: { quarantined: number; unreadable: number };
 }
 
 /** Marks of a certificate this instance signs with: `near-expiry` is within 30 days. */

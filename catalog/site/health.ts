@@ -4,6 +4,7 @@ import { readPolicy } from './policy.ts';
 import { countImages, problemsOf, verdictOf } from './health-rules.ts';
 import {
   logForks,
+  inventoryTrouble,
   cacheUse,
   endorserHealth,
   imageDecisionCodes,
@@ -51,6 +52,7 @@ export async function healthSummary(
       schedule: importScheduleOf(inst) ?? null,
       maxCatalogAgeSeconds: policy.maxCatalogAgeSeconds,
       logForks: await logForks(db),
+      inventories: await inventoryTrouble(db),
     };
   }
   const endorsers = await endorserHealth(inst, scope.endorsers, now);

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { decideDeployment } from '../../catalog/site/gate.ts';
+import { FULL_SCOPE, healthSummary } from '../../catalog/site/health.ts';
 import { fetchImages } from '../../catalog/site/fetch-images.ts';
 import { setPolicy } from '../../catalog/site/policy.ts';
 import { searchInventory } from '../../catalog/site/inventory/search.ts';
@@ -75,6 +76,18 @@ test('a mirror serving other bytes for the SBOM: quarantined, nothing indexed', 
   assert.equal(Number(n.n), 0);
   // Without deny rules the inventory plays no part: the image itself is verified and deployable.
   assert.equal((await decide('tampered')).deployable, true);
+  // The operator is told all the same: other bytes under a signed hash are tampering.
+  const health = await healthSummary(s.site.inst, FULL_SCOPE);
+  assert.equal(health.site?.inventories?.quarantined, 1);
+  assert.ok(
+    health.problems.some(
+      (p) =>
+        p.level === 'error' &&
+        /^1 software inventory quarantined: the bytes served were not the signed SBOM/.test(p.text),
+    ),
+    JSON.stringify(health.problems),
+  );
+  assert.equal(health.verdict, 'error');
 });
 
 test('inventory search: by purl, by version range, not outside it (real npm SBOMs)', async () => {
