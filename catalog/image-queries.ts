@@ -5,7 +5,7 @@ import { metadataOfColumns, type ImageMetadata } from './image-fields.ts';
 import { SHA256_HEX } from './blobs/digest.ts';
 import type { ImageTable } from './store/schema.ts';
 import type { Queryable } from './store/database.ts';
-import type { Derivation, SbomMediaType } from './rdf/model.ts';
+import { signedDerivation, type Derivation, type SbomMediaType } from './rdf/model.ts';
 
 export interface Image extends ImageMetadata {
   id: number;
@@ -119,17 +119,6 @@ function chainOfRow(r: Selectable<ImageTable>): Pick<Image, 'sbom' | 'conformsTo
       byteSize: Number(r.sbom_byte_size),
     };
   if (r.conforms_to !== null) out.conformsTo = JSON.parse(r.conforms_to) as string[];
-  if (r.derived_from !== null) {
-    // Only the signed fields: the row also keeps where the adoption is held here.
-    const d = JSON.parse(r.derived_from) as Omit<Derivation, 'iri'>;
-    out.derivedFrom = {
-      image: d.image,
-      catalog: d.catalog,
-      sequence: d.sequence,
-      catalogSha256: d.catalogSha256,
-      x509Subject: d.x509Subject,
-      x509Issuer: d.x509Issuer,
-    };
-  }
+  if (r.derived_from !== null) out.derivedFrom = signedDerivation(r.derived_from);
   return out;
 }

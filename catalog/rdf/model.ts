@@ -98,3 +98,20 @@ export type CatalogDistribution = {
 
 /** Descriptive fields stated on the distribution (the disk), e.g. its format. */
 export type DistributionField = Exclude<OptionalImageField, GraphImageField>;
+
+/**
+ * The signed fields of a derivation kept as JSON (images.derived_from, site_images.derived_from):
+ * a row may hold more (where an adoption is held here), which never reaches a catalog or an
+ * answer.
+ */
+export function signedDerivation(json: string): Omit<Derivation, 'iri'> {
+  const d = JSON.parse(json) as Derivation;
+  return {
+    image: d.image,
+    catalog: d.catalog,
+    sequence: d.sequence,
+    catalogSha256: d.catalogSha256,
+    x509Subject: d.x509Subject,
+    x509Issuer: d.x509Issuer,
+  };
+}

@@ -5,7 +5,7 @@ import { gateRefOf, type SiteImageRow } from './site-images.ts';
 import { decide, quorumStanding, type GateReason, type QuorumStanding } from './gate-rules.ts';
 import { observe } from '../observe.ts';
 import { missingPolicies } from './gate-policy-claims.ts';
-import type { Derivation } from '../rdf/model.ts';
+import { signedDerivation, type Derivation } from '../rdf/model.ts';
 
 export type { GateReason } from './gate-rules.ts';
 
@@ -121,19 +121,6 @@ export async function decideSiteImage(inst: Instance, row: SiteImageRow): Promis
   };
 }
 
-/** The signed derivation, field by field (the column holds what the catalog stated). */
-function derivationOf(json: string): Omit<Derivation, 'iri'> {
-  const d = JSON.parse(json) as Derivation;
-  return {
-    image: d.image,
-    catalog: d.catalog,
-    sequence: d.sequence,
-    catalogSha256: d.catalogSha256,
-    x509Subject: d.x509Subject,
-    x509Issuer: d.x509Issuer,
-  };
-}
-
 /** The listing's part of the answer (the JSON of `GET /api/v1/gate/{IMAGE}`). */
 function listingOf(facts: GatheredListing, now: Date): Listing {
   const { image, catalog, approval, cacheEntry, approvalQuorum, endorsementQuorum } = facts;
@@ -159,7 +146,7 @@ function listingOf(facts: GatheredListing, now: Date): Listing {
         }
       : {}),
     ...(claims.length ? { conformsTo: claims } : {}),
-    ...(image.derived_from !== null ? { derivedFrom: derivationOf(image.derived_from) } : {}),
+    ...(image.derived_from !== null ? { derivedFrom: signedDerivation(image.derived_from) } : {}),
     ...(pc
       ? {
           policies: {
